@@ -1,0 +1,24 @@
+use leptos::prelude::*;
+
+use crate::session::SessionUser;
+
+/// Avatar button with the user's name, email and log out. A `<details>` element: it opens and
+/// closes without any script.
+#[component]
+pub fn UserMenu(user: SessionUser) -> impl IntoView {
+    let initials = user.initials();
+    view! {
+        <details class="user-menu">
+            <summary class="avatar" aria-label="Account menu">{initials}</summary>
+            <div class="user-menu-panel" role="menu">
+                <div class="user-menu-who">
+                    <strong>{user.name.clone()}</strong>
+                    <span class="muted">{user.email.clone()}</span>
+                </div>
+                <form method="post" action="/auth/logout">
+                    <button type="submit" class="btn btn-ghost" role="menuitem">"Log out"</button>
+                </form>
+            </div>
+        </details>
+    }
+}

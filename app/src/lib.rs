@@ -1,0 +1,63 @@
+#![recursion_limit = "256"]
+//! The user interface: server-rendered pages, the few `#[island]`s that hydrate in the browser,
+//! and the wire types shared by browser and server. Nothing here imports the server crate; the
+//! server hands what pages need through the request (see [`session`]).
+
+pub mod layout;
+pub mod pages;
+pub mod session;
+pub mod wire;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around every page. The theme and font size come from the signed-in
+/// user's settings, so the server sends the right colours in the first byte (no flash).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let user = session::session_user();
+    let theme = user
+        .as_ref()
+        .map(|u| u.theme.clone())
+        .filter(|t| t == "light" || t == "dark");
+    let font_size = user
+        .as_ref()
+        .map(|u| format!("--font-size: {}px", u.font_size.clamp(12, 24)));
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" data-theme=theme style=font_size>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options islands=true/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rustchat.css"/>
+        <Title text="Rustchat"/>
+        <Router>
+            <Routes fallback=pages::not_found::NotFoundPage>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/register") view=pages::register::RegisterPage/>
+                <Route path=path!("/") view=pages::chat::ChatPage/>
+                <Route path=path!("/c/:conversation_id") view=pages::chat::ChatPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,7 @@
+//! One file per page of the site.
+
+pub mod auth_card;
+pub mod chat;
+pub mod login;
+pub mod not_found;
+pub mod register;

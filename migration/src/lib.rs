@@ -1,0 +1,19 @@
+//! The schema, as sea-orm migrations that run unchanged on SQLite and PostgreSQL.
+//! The server applies them at start; `cargo run -p migration -- up` applies them by hand.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_schema;
+mod m20261121_000002_seed_model_prices;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_schema::Migration),
+            Box::new(m20261121_000002_seed_model_prices::Migration),
+        ]
+    }
+}

@@ -1,0 +1,146 @@
+//! The register and log-in workflows.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set, SqlErr, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    credentials::{display_name, Email, NewPassword},
+    password,
+    token::TokenKeys,
+};
+use crate::{
+    db::entities::{chat_settings, users},
+    error::ApiError,
+};
+
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    db: DatabaseConnection,
+    keys: TokenKeys,
+    /// Verified against when the email is unknown, so a miss costs as much time as a wrong
+    /// password and the response time does not reveal who has an account.
+    dummy_hash: String,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "Email or password is incorrect.")
+}
+
+impl AuthService {
+    pub async fn new(db: DatabaseConnection, keys: TokenKeys) -> Result<Self, ApiError> {
+        let dummy_hash = password::hash("not a real password, only for timing".into()).await?;
+        Ok(Self {
+            db,
+            keys,
+            dummy_hash,
+        })
+    }
+
+    pub fn keys(&self) -> &TokenKeys {
+        &self.keys
+    }
+
+    /// Creates the account and its default chat settings in one transaction, and returns the
+    /// user with a fresh session token. The first account becomes an admin.
+    pub async fn register(&self, input: RegisterInput) -> Result<(users::Model, String), ApiError> {
+        let email = Email::parse(&input.email)?;
+        let name = display_name(input.name.as_deref(), &email)?;
+        let new_password = NewPassword::parse(input.password, &email)?;
+        if self.find_by_email(&email).await?.is_some() {
+            return Err(email_taken());
+        }
+        let password_hash = password::hash(new_password.into_inner()).await?;
+        let now = chrono::Utc::now();
+        let txn = self.db.begin().await?;
+        let role = if users::Entity::find().count(&txn).await? == 0 {
+            "admin"
+        } else {
+            "user"
+        };
+        let user = users::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.as_str().to_owned()),
+            name: Set(name),
+            password_hash: Set(password_hash),
+            role: Set(role.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => email_taken(),
+            _ => ApiError::from(e),
+        })?;
+        chat_settings::ActiveModel {
+            user_id: Set(user.id),
+            default_provider: Set("demo".into()),
+            default_model: Set("demo-offline".into()),
+            theme: Set("system".into()),
+            font_size: Set(16),
+            streaming: Set(true),
+            markdown: Set(true),
+            code_highlight: Set(true),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %user.id, "account created");
+        let token = self.keys.issue(user.id);
+        Ok((user, token))
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+    ) -> Result<(users::Model, String), ApiError> {
+        if password.len() > NewPassword::MAX_BYTES {
+            return Err(invalid_credentials());
+        }
+        let user = match Email::parse(email) {
+            Ok(email) => self.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let stored = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| self.dummy_hash.clone());
+        let matches = password::verify(password, stored).await?;
+        match user {
+            Some(user) if matches => {
+                let token = self.keys.issue(user.id);
+                Ok((user, token))
+            }
+            _ => Err(invalid_credentials()),
+        }
+    }
+
+    pub async fn user(&self, id: Uuid) -> Result<Option<users::Model>, ApiError> {
+        Ok(users::Entity::find_by_id(id).one(&self.db).await?)
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<users::Model>, ApiError> {
+        Ok(users::Entity::find()
+            .filter(users::Column::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await?)
+    }
+}
+
+fn email_taken() -> ApiError {
+    ApiError::Conflict {
+        code: "email_taken",
+        message: "An account with this email already exists.".into(),
+    }
+}

@@ -1,0 +1,177 @@
+//! From a request to a user: the `Authorization: Bearer` header (API clients) or the
+//! HttpOnly session cookie (the browser), the [`AuthUser`] extractor for API routes, and the
+//! page guard that gives server-rendered pages their [`SessionUser`].
+
+use app::session::SessionUser;
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::{header, request::Parts, HeaderMap},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use sea_orm::EntityTrait;
+
+use super::token::TokenError;
+use crate::{
+    db::entities::{chat_settings, users},
+    error::ApiError,
+    state::AppState,
+};
+
+pub const SESSION_COOKIE: &str = "rustchat_session";
+
+/// How the request proved who it is. Cookie-authenticated WebSocket upgrades must also come
+/// from our own origin; bearer tokens cannot be sent by a foreign page on the user's behalf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialSource {
+    Bearer,
+    Cookie,
+    QueryToken,
+}
+
+pub fn session_cookie(token: String, state: &AppState) -> Cookie<'static> {
+    let max_age = state.auth.keys().lifetime().as_secs() as i64;
+    Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookie_secure)
+        .path("/")
+        .max_age(time_duration(max_age))
+        .build()
+}
+
+pub fn cleared_session_cookie(state: &AppState) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookie_secure)
+        .path("/")
+        .max_age(time_duration(0))
+        .build()
+}
+
+fn time_duration(seconds: i64) -> time::Duration {
+    time::Duration::seconds(seconds)
+}
+
+/// The bearer token if there is one, else the session cookie.
+pub fn credential(headers: &HeaderMap) -> Option<(String, CredentialSource)> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| (t.trim().to_owned(), CredentialSource::Bearer));
+    bearer.or_else(|| {
+        CookieJar::from_headers(headers)
+            .get(SESSION_COOKIE)
+            .map(|c| (c.value().to_owned(), CredentialSource::Cookie))
+            .filter(|(v, _)| !v.is_empty())
+    })
+}
+
+/// Resolves a token to its user: 401 with a reason when it is forged, expired, or its user
+/// no longer exists.
+pub async fn user_for_token(state: &AppState, token: &str) -> Result<users::Model, ApiError> {
+    let id = state.auth.keys().verify(token).map_err(|e| match e {
+        TokenError::Expired => {
+            ApiError::unauthorized("session_expired", "Your session has expired. Log in again.")
+        }
+        TokenError::Invalid => {
+            ApiError::unauthorized("invalid_token", "Your session is not valid. Log in again.")
+        }
+    })?;
+    state
+        .auth
+        .user(id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("session_expired", "Your account no longer exists."))
+}
+
+/// A logged-in user, for API routes. Rejects with 401 and our JSON error shape.
+pub struct AuthUser(pub users::Model);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (token, _) = credential(&parts.headers)
+            .ok_or_else(|| ApiError::unauthorized("unauthorized", "Log in to continue."))?;
+        user_for_token(state, &token).await.map(AuthUser)
+    }
+}
+
+fn is_protected_page(path: &str) -> bool {
+    matches!(path, "/" | "/settings" | "/usage" | "/admin") || path.starts_with("/c/")
+}
+
+fn is_auth_page(path: &str) -> bool {
+    matches!(path, "/login" | "/register")
+}
+
+/// Runs before every server-rendered page: finds the signed-in user (cookie only), puts a
+/// [`SessionUser`] in the request for the page to read, sends visitors of the app to the log-in
+/// page, and signed-in users away from it.
+pub async fn page_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let jar = CookieJar::from_headers(request.headers());
+    let token = jar
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty());
+    let mut expired = false;
+    let user = match token {
+        Some(token) => match user_for_token(&state, &token).await {
+            Ok(user) => Some(user),
+            Err(ApiError::Unauthorized { .. }) => {
+                expired = true;
+                None
+            }
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    match user {
+        Some(user) => {
+            if is_auth_page(&path) {
+                return Redirect::to("/").into_response();
+            }
+            let settings = match chat_settings::Entity::find_by_id(user.id)
+                .one(&state.db)
+                .await
+            {
+                Ok(settings) => settings,
+                Err(e) => return ApiError::from(e).into_response(),
+            };
+            request.extensions_mut().insert(SessionUser {
+                id: user.id,
+                email: user.email,
+                name: user.name,
+                role: user.role,
+                theme: settings
+                    .as_ref()
+                    .map_or_else(|| "system".into(), |s| s.theme.clone()),
+                font_size: settings.map_or(16, |s| s.font_size),
+            });
+            next.run(request).await
+        }
+        None if is_protected_page(&path) => {
+            let target = if expired {
+                "/login?error=session_expired"
+            } else {
+                "/login"
+            };
+            let jar = if expired {
+                jar.add(cleared_session_cookie(&state))
+            } else {
+                jar
+            };
+            (jar, Redirect::to(target)).into_response()
+        }
+        None => next.run(request).await,
+    }
+}

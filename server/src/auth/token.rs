@@ -1,0 +1,94 @@
+//! Session tokens: HS256 JWTs whose subject is the user id.
+
+use std::time::Duration;
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::Secret;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    lifetime: Duration,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenError {
+    Expired,
+    Invalid,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &Secret, lifetime: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            lifetime,
+        }
+    }
+
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    pub fn issue(&self, user_id: Uuid) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            iat: now,
+            exp: now + self.lifetime.as_secs() as i64,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing with an in-memory key cannot fail")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims.sub)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_verifies_with_its_key_and_not_with_another() {
+        let keys = TokenKeys::new(&Secret::new("a".repeat(40)), Duration::from_secs(3600));
+        let other = TokenKeys::new(&Secret::new("b".repeat(40)), Duration::from_secs(3600));
+        let id = Uuid::now_v7();
+        let token = keys.issue(id);
+        assert_eq!(keys.verify(&token), Ok(id));
+        assert_eq!(other.verify(&token), Err(TokenError::Invalid));
+        assert_eq!(keys.verify("not.a.jwt"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn an_expired_token_is_reported_as_expired() {
+        let keys = TokenKeys::new(&Secret::new("a".repeat(40)), Duration::from_secs(3600));
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: Uuid::nil(),
+            iat: now - 7200,
+            exp: now - 3600,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert_eq!(keys.verify(&token), Err(TokenError::Expired));
+    }
+}

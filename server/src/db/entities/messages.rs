@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "messages")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub user_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub role: String,
+    #[sea_orm(column_type = "Text")]
+    pub content: String,
+    pub status: String,
+    pub is_streaming: bool,
+    /// The deltas persisted so far, in order: a JSON array of strings.
+    pub stream_chunks: Option<Json>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+    pub cached_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_micros: i64,
+    pub input_micros_per_mtok: Option<i64>,
+    pub cached_input_micros_per_mtok: Option<i64>,
+    pub output_micros_per_mtok: Option<i64>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,10 @@
+//! sea-orm entities, one file per table of `migration`.
+
+pub mod ai_model_configs;
+pub mod ai_prompts;
+pub mod attachments;
+pub mod chat_settings;
+pub mod conversations;
+pub mod messages;
+pub mod usage_logs;
+pub mod users;

@@ -1,0 +1,90 @@
+//! `/api/auth/*` and `/api/me`.
+
+use app::wire::{AuthResponse, UserView};
+use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::api_json::ApiJson;
+use crate::{
+    auth::{
+        service::RegisterInput,
+        session::{cleared_session_cookie, session_cookie, AuthUser},
+    },
+    db::entities::users,
+    error::ApiError,
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct RegisterBody {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub fn user_view(user: users::Model) -> UserView {
+    UserView {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        created_at: user.created_at,
+    }
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (user, token) = state
+        .auth
+        .register(RegisterInput {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+        })
+        .await?;
+    let jar = jar.add(session_cookie(token.clone(), &state));
+    let body = AuthResponse {
+        user: user_view(user),
+        token,
+    };
+    Ok((StatusCode::CREATED, jar, Json(body)))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (user, token) = state.auth.login(&body.email, body.password).await?;
+    let jar = jar.add(session_cookie(token.clone(), &state));
+    Ok((
+        jar,
+        Json(AuthResponse {
+            user: user_view(user),
+            token,
+        }),
+    ))
+}
+
+/// Clears the cookie. A bearer token stays valid until it expires: JWTs are not revocable
+/// without a server-side list, and API clients simply drop theirs.
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
+    (
+        StatusCode::NO_CONTENT,
+        jar.add(cleared_session_cookie(&state)),
+    )
+}
+
+pub async fn me(AuthUser(user): AuthUser) -> Json<UserView> {
+    Json(user_view(user))
+}

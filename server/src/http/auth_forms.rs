@@ -1,0 +1,83 @@
+//! The HTML forms of the log-in and register pages post here. They work without any
+//! script: success sets the cookie and redirects into the app; failure redirects back with an
+//! error code the page turns into a sentence.
+
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use crate::{
+    auth::{
+        service::RegisterInput,
+        session::{cleared_session_cookie, session_cookie},
+    },
+    error::ApiError,
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+fn signed_in(state: &AppState, jar: CookieJar, token: String) -> Response {
+    (jar.add(session_cookie(token, state)), Redirect::to("/")).into_response()
+}
+
+fn back_to(page: &str, error: ApiError) -> Response {
+    let code = match error {
+        ApiError::Database(_) | ApiError::Internal(_) => {
+            tracing::error!(%error, "auth form failed");
+            "server_error"
+        }
+        other => other.code(),
+    };
+    Redirect::to(&format!("{page}?error={code}")).into_response()
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let input = RegisterInput {
+        email: form.email,
+        password: form.password,
+        name: form.name,
+    };
+    match state.auth.register(input).await {
+        Ok((_, token)) => signed_in(&state, jar, token),
+        Err(e) => back_to("/register", e),
+    }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match state.auth.login(&form.email, form.password).await {
+        Ok((_, token)) => signed_in(&state, jar, token),
+        Err(e) => back_to("/login", e),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
+    (
+        jar.add(cleared_session_cookie(&state)),
+        Redirect::to("/login"),
+    )
+        .into_response()
+}

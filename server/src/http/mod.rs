@@ -1,0 +1,48 @@
+//! The HTTP edge: every route of the server, in one place. Handlers parse, authenticate,
+//! call a service, and map its errors to status codes; the work happens in the services.
+
+mod api_auth;
+mod api_json;
+mod auth_forms;
+mod request_log;
+
+use axum::{
+    middleware,
+    routing::{get, post},
+    Router,
+};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::{auth::session::page_session, error::ApiError, state::AppState};
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/register", post(api_auth::register))
+        .route("/auth/login", post(api_auth::login))
+        .route("/auth/logout", post(api_auth::logout))
+        .route("/me", get(api_auth::me))
+        .fallback(|| async { ApiError::NotFound });
+
+    let forms = Router::new()
+        .route("/auth/register", post(auth_forms::register))
+        .route("/auth/login", post(auth_forms::login))
+        .route("/auth/logout", post(auth_forms::logout));
+
+    let leptos_options = state.leptos_options.clone();
+    let pages = Router::<AppState>::new()
+        .leptos_routes(&state, generate_route_list(app::App), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .route_layer(middleware::from_fn_with_state(state.clone(), page_session));
+
+    Router::new()
+        .nest("/api", api)
+        .merge(forms)
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(request_log::layer())
+        .with_state(state)
+}

@@ -1,0 +1,15 @@
+//! Logging, set up once. `RUST_LOG` overrides the default level; `LOG_FORMAT=json` switches
+//! to one JSON object per line for log collectors.
+
+use tracing_subscriber::{fmt, EnvFilter};
+
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=warn"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

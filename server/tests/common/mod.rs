@@ -1,0 +1,176 @@
+//! Starts the real server on port 0 against a fresh database: a SQLite file in a temporary
+//! folder by default, or a new PostgreSQL database when `TEST_DATABASE_URL` is set (then an
+//! unreachable server fails the test; it is never skipped).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use server::{config::Config, startup::Application};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub data_dir: tempfile::TempDir,
+    _database: TestDatabase,
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+struct TestDatabase {
+    admin_url: Option<String>,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(admin_url) = self.admin_url.clone() else {
+            return;
+        };
+        let name = self.name.clone();
+        // Drop runs outside any runtime we may block on: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let db = Database::connect(&admin_url).await.ok()?;
+                db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+async fn fresh_database(dir: &std::path::Path) -> (String, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        None => (
+            format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+            TestDatabase {
+                admin_url: None,
+                name: String::new(),
+            },
+        ),
+        Some(admin_url) => {
+            let name = format!("rustchat_t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable ({admin_url}): {e}")
+            });
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create the test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&admin_url);
+            (
+                format!("{base}/{name}"),
+                TestDatabase {
+                    admin_url: Some(admin_url),
+                    name,
+                },
+            )
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts a server with extra configuration variables.
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, database) = fresh_database(data_dir.path()).await;
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("DATA_DIR".into(), data_dir.path().display().to_string()),
+        ("DATABASE_URL".into(), database_url.clone()),
+        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+        (
+            "JWT_SECRET".into(),
+            "test-secret-that-is-long-enough-0123456789".into(),
+        ),
+    ]);
+    for (k, v) in vars {
+        env.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("config");
+    let app = Application::build(config).await.expect("server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        db,
+        database_url,
+        data_dir,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers a user through the API (the client keeps the cookie) and returns the token.
+    pub async fn register(&self, email: &str) -> String {
+        let response = self
+            .post_json(
+                "/api/auth/register",
+                serde_json::json!({ "email": email, "password": "correct horse battery", "name": "Test User" }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "register {email}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A fresh client with no cookies, for acting as a second person.
+pub fn anonymous_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn error_code(response: reqwest::Response) -> String {
+    let body: serde_json::Value = response.json().await.expect("JSON error body");
+    body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned()
+}
