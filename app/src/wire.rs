@@ -20,3 +20,102 @@ pub struct AuthResponse {
     pub user: UserView,
     pub token: String,
 }
+
+/// A message as the API and the WebSocket feed show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub role: String,
+    pub content: String,
+    /// `streaming | complete | stopped | error | interrupted`
+    pub status: String,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+    pub cached_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_micros: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversationView {
+    pub id: Uuid,
+    pub title: String,
+    pub provider: String,
+    pub model: String,
+    pub temperature: f64,
+    pub max_tokens: i32,
+    pub system_prompt: Option<String>,
+    pub message_count: i32,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+    pub cost_micros: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelView {
+    pub provider: String,
+    pub model: String,
+    pub display_name: String,
+    pub context_window: i32,
+    pub input_micros_per_mtok: i64,
+    pub cached_input_micros_per_mtok: Option<i64>,
+    pub output_micros_per_mtok: i64,
+    pub enabled: bool,
+}
+
+/// A page of a list; `next_cursor` fetches the next one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// The 202 answer of a send: the stored prompt and the reply that is now streaming.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendResponse {
+    pub user_message: MessageView,
+    pub assistant_message: MessageView,
+}
+
+/// One event of the live feed (ARCHITECTURE.md, "WebSocket feed").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub conversation_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seq: Option<u64>,
+    pub data: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "conversation.created")]
+    ConversationCreated,
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated,
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "message.streaming")]
+    MessageStreaming,
+    #[serde(rename = "message.updated")]
+    MessageUpdated,
+}
+
+/// `data` of a `message.streaming` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamDelta {
+    pub delta: String,
+}

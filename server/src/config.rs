@@ -5,6 +5,8 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use rand::RngCore;
 
+use crate::chat::provider::NetworkSettings;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
     Development,
@@ -42,6 +44,27 @@ pub struct Config {
     /// Mark the session cookie `Secure` (HTTPS only). On by default in production.
     pub cookie_secure: bool,
     pub redis_url: Option<String>,
+    pub providers: ProviderConfig,
+    /// How often streamed text is written to the database while a reply streams.
+    pub stream_flush_interval: Duration,
+}
+
+/// Provider keys and endpoints. A provider is offered only when configured; the offline demo
+/// always is.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    pub openai_api_key: Option<Secret>,
+    pub openai_org_id: Option<String>,
+    /// An OpenAI-compatible server (Ollama, vLLM, llama.cpp, OpenRouter); enough on its own to
+    /// offer the OpenAI provider, since local servers need no key.
+    pub openai_base_url: Option<String>,
+    pub anthropic_api_key: Option<Secret>,
+    pub anthropic_base_url: Option<String>,
+    pub gemini_api_key: Option<Secret>,
+    pub gemini_base_url: Option<String>,
+    pub network: NetworkSettings,
+    /// The demo's pause before each word.
+    pub demo_word_delay: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,13 +122,71 @@ impl Config {
                 name: "LEPTOS_SITE_ADDR",
                 reason: format!("{e} (expected host:port, e.g. 127.0.0.1:3000)"),
             })?;
-        let jwt_expires_in = match lookup("JWT_EXPIRES_IN") {
-            None => Duration::from_secs(7 * 24 * 3600),
-            Some(text) => parse_duration(&text).map_err(|reason| ConfigError::Invalid {
-                name: "JWT_EXPIRES_IN",
-                reason,
-            })?,
+        let duration = |name: &'static str,
+                        default: Duration,
+                        min: Duration|
+         -> Result<Duration, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(text) => parse_duration(&text, min)
+                    .map_err(|reason| ConfigError::Invalid { name, reason }),
+            }
         };
+        let jwt_expires_in = duration(
+            "JWT_EXPIRES_IN",
+            Duration::from_secs(7 * 24 * 3600),
+            Duration::from_secs(60),
+        )?;
+        let defaults = NetworkSettings::default();
+        let network = NetworkSettings {
+            connect_timeout: duration(
+                "PROVIDER_CONNECT_TIMEOUT",
+                defaults.connect_timeout,
+                Duration::ZERO,
+            )?,
+            first_byte_timeout: duration(
+                "PROVIDER_FIRST_BYTE_TIMEOUT",
+                defaults.first_byte_timeout,
+                Duration::ZERO,
+            )?,
+            idle_timeout: duration(
+                "PROVIDER_IDLE_TIMEOUT",
+                defaults.idle_timeout,
+                Duration::ZERO,
+            )?,
+            max_retries: match lookup("PROVIDER_MAX_RETRIES") {
+                None => defaults.max_retries,
+                Some(n) => n.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: "PROVIDER_MAX_RETRIES",
+                    reason: format!("expected a whole number, got `{n}`"),
+                })?,
+            },
+            retry_base_delay: duration(
+                "PROVIDER_RETRY_DELAY",
+                defaults.retry_base_delay,
+                Duration::ZERO,
+            )?,
+        };
+        let providers = ProviderConfig {
+            openai_api_key: lookup("OPENAI_API_KEY").map(Secret::new),
+            openai_org_id: lookup("OPENAI_ORG_ID"),
+            openai_base_url: lookup("OPENAI_BASE_URL"),
+            anthropic_api_key: lookup("ANTHROPIC_API_KEY").map(Secret::new),
+            anthropic_base_url: lookup("ANTHROPIC_BASE_URL"),
+            gemini_api_key: lookup("GEMINI_API_KEY").map(Secret::new),
+            gemini_base_url: lookup("GEMINI_BASE_URL"),
+            network,
+            demo_word_delay: duration(
+                "DEMO_WORD_DELAY",
+                Duration::from_millis(30),
+                Duration::ZERO,
+            )?,
+        };
+        let stream_flush_interval = duration(
+            "STREAM_FLUSH_INTERVAL",
+            Duration::from_millis(250),
+            Duration::from_millis(10),
+        )?;
         let jwt_secret = match (lookup("JWT_SECRET"), environment) {
             (Some(secret), Environment::Production) if secret.len() < 32 => {
                 return Err(ConfigError::WeakJwtSecret)
@@ -136,16 +217,21 @@ impl Config {
             jwt_expires_in,
             cookie_secure,
             redis_url: lookup("REDIS_URL"),
+            providers,
+            stream_flush_interval,
         })
     }
 }
 
-/// `7d`, `12h`, `30m`, `3600s`, or anything humantime reads (`1week 2days`).
-fn parse_duration(text: &str) -> Result<Duration, String> {
+/// `7d`, `12h`, `30m`, `250ms`, or anything humantime reads (`1week 2days`).
+fn parse_duration(text: &str, min: Duration) -> Result<Duration, String> {
     let duration = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{e} (examples: 7d, 12h, 30m)"))?;
-    if duration < Duration::from_secs(60) {
-        return Err("must be at least one minute".into());
+        .map_err(|e| format!("{e} (examples: 7d, 12h, 30s, 250ms)"))?;
+    if duration < min {
+        return Err(format!(
+            "must be at least {}",
+            humantime::format_duration(min)
+        ));
     }
     Ok(duration)
 }

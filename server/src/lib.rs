@@ -10,6 +10,7 @@
 //! [`startup::Application`] wires them together; `main.rs` only reads the config and runs it.
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -8,7 +8,14 @@ use tokio::net::TcpListener;
 
 use crate::{
     auth::{service::AuthService, token::TokenKeys},
-    config::Config,
+    chat::{
+        provider::{
+            anthropic::Anthropic, demo::Demo, gemini::Gemini, openai::OpenAi, ChatProvider,
+            Providers,
+        },
+        recovery, ChatService, EngineSettings,
+    },
+    config::{Config, ProviderConfig},
     db, http,
     state::AppState,
 };
@@ -34,7 +41,24 @@ pub enum StartError {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        // reqwest and async-openai use rustls without a built-in crypto provider; ring is the
+        // one sqlx already brings. Installing twice (tests start many servers) is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = db::connect_and_migrate(&config.database_url).await?;
+        // One process alone owns every streaming reply, so all of them died with the last run;
+        // with several processes (Redis), only the ones nobody has written to for a while.
+        let quiet_for = config
+            .redis_url
+            .as_ref()
+            .map(|_| std::time::Duration::from_secs(90));
+        recovery::mark_interrupted(&db, quiet_for).await?;
+        let chat = ChatService::new(
+            db.clone(),
+            providers(&config.providers),
+            EngineSettings {
+                flush_interval: config.stream_flush_interval,
+            },
+        );
         let keys = TokenKeys::new(&config.jwt_secret, config.jwt_expires_in);
         let auth = AuthService::new(db.clone(), keys)
             .await
@@ -52,6 +76,7 @@ impl Application {
             config: Arc::new(config),
             db,
             auth,
+            chat,
         };
         let router = http::router(state.clone());
         Ok(Self {
@@ -76,6 +101,38 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
+}
+
+/// The offline demo always; every other provider when its key (or, for OpenAI-compatible
+/// servers, its base URL) is set.
+fn providers(config: &ProviderConfig) -> Providers {
+    let network = config.network.clone();
+    let mut list: Vec<Arc<dyn ChatProvider>> = vec![Arc::new(Demo {
+        word_delay: config.demo_word_delay,
+    })];
+    if config.openai_api_key.is_some() || config.openai_base_url.is_some() {
+        list.push(Arc::new(OpenAi::new(
+            config.openai_api_key.clone(),
+            config.openai_org_id.clone(),
+            config.openai_base_url.clone(),
+            network.clone(),
+        )));
+    }
+    if let Some(key) = &config.anthropic_api_key {
+        list.push(Arc::new(Anthropic::new(
+            key.clone(),
+            config.anthropic_base_url.clone(),
+            network.clone(),
+        )));
+    }
+    if let Some(key) = &config.gemini_api_key {
+        list.push(Arc::new(Gemini::new(
+            key.clone(),
+            config.gemini_base_url.clone(),
+            network.clone(),
+        )));
+    }
+    Providers::new(list, network)
 }
 
 /// The site's layout as cargo-leptos describes it through `LEPTOS_*` variables when it runs the

@@ -6,13 +6,14 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::service::AuthService, config::Config};
+use crate::{auth::service::AuthService, chat::ChatService, config::Config};
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
     pub auth: AuthService,
+    pub chat: ChatService,
     pub leptos_options: LeptosOptions,
 }
 

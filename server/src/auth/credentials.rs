@@ -82,7 +82,9 @@ impl NewPassword {
         if lower == email.as_str() || lower == email.as_str().split('@').next().unwrap_or("") {
             return Err(weak("it must not be your email address"));
         }
-        if raw.chars().all(|c| Some(c) == raw.chars().next()) {
+        let mut chars = raw.chars();
+        let first = chars.next();
+        if chars.all(|c| Some(c) == first) {
             return Err(weak("it must not repeat one character"));
         }
         Ok(Self(raw))

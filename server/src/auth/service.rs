@@ -60,18 +60,15 @@ impl AuthService {
         }
         let password_hash = password::hash(new_password.into_inner()).await?;
         let now = chrono::Utc::now();
+        // Writes come before reads in this transaction: SQLite cannot upgrade a reader to a
+        // writer under contention, but a writer waits its turn.
         let txn = self.db.begin().await?;
-        let role = if users::Entity::find().count(&txn).await? == 0 {
-            "admin"
-        } else {
-            "user"
-        };
-        let user = users::ActiveModel {
+        let mut user = users::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(email.as_str().to_owned()),
             name: Set(name),
             password_hash: Set(password_hash),
-            role: Set(role.into()),
+            role: Set("user".into()),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -94,8 +91,13 @@ impl AuthService {
         }
         .insert(&txn)
         .await?;
+        if users::Entity::find().count(&txn).await? == 1 {
+            let mut admin: users::ActiveModel = user.clone().into();
+            admin.role = Set("admin".into());
+            user = admin.update(&txn).await?;
+        }
         txn.commit().await?;
-        tracing::info!(user_id = %user.id, "account created");
+        tracing::info!(user_id = %user.id, role = %user.role, "account created");
         let token = self.keys.issue(user.id);
         Ok((user, token))
     }

@@ -27,3 +27,10 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     Migrator::up(&db, None).await?;
     Ok(db)
 }
+
+/// The current time at the database's precision (microseconds), so a value read back
+/// compares equal to the one written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}

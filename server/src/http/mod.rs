@@ -2,6 +2,7 @@
 //! call a service, and map its errors to status codes; the work happens in the services.
 
 mod api_auth;
+mod api_chat;
 mod api_json;
 mod auth_forms;
 mod request_log;
@@ -21,6 +22,22 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(api_auth::login))
         .route("/auth/logout", post(api_auth::logout))
         .route("/me", get(api_auth::me))
+        .route("/models", get(api_chat::models))
+        .route(
+            "/conversations",
+            get(api_chat::list_conversations).post(api_chat::create_conversation),
+        )
+        .route(
+            "/conversations/{id}",
+            get(api_chat::get_conversation)
+                .patch(api_chat::update_conversation)
+                .delete(api_chat::delete_conversation),
+        )
+        .route(
+            "/conversations/{id}/messages",
+            get(api_chat::list_messages).post(api_chat::send_message),
+        )
+        .route("/messages/{id}/stop", post(api_chat::stop_message))
         .fallback(|| async { ApiError::NotFound });
 
     let forms = Router::new()

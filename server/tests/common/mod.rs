@@ -4,10 +4,13 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+pub mod fake_upstream;
+
+use std::{collections::HashMap, time::Duration};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-use server::{config::Config, startup::Application};
+use serde_json::{json, Value};
+use server::{chat::ChatService, config::Config, startup::Application};
 
 pub struct TestApp {
     pub address: String,
@@ -15,6 +18,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub database_url: String,
     pub data_dir: tempfile::TempDir,
+    pub chat: ChatService,
     _database: TestDatabase,
 }
 
@@ -91,22 +95,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (database_url, database) = fresh_database(data_dir.path()).await;
-    let mut env: HashMap<String, String> = HashMap::from([
-        ("DATA_DIR".into(), data_dir.path().display().to_string()),
-        ("DATABASE_URL".into(), database_url.clone()),
-        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
-        (
-            "JWT_SECRET".into(),
-            "test-secret-that-is-long-enough-0123456789".into(),
-        ),
-    ]);
-    for (k, v) in vars {
-        env.insert((*k).into(), (*v).into());
-    }
-    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("config");
-    let app = Application::build(config).await.expect("server starts");
+    let app = start_server(&data_dir, &database_url, vars).await;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
+    let chat = app.state().chat.clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -119,8 +111,32 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         db,
         database_url,
         data_dir,
+        chat,
         _database: database,
     }
+}
+
+/// Builds (but does not run) a server on an existing database: a restart, as far as the
+/// database can tell.
+pub async fn start_server(
+    data_dir: &tempfile::TempDir,
+    database_url: &str,
+    vars: &[(&str, &str)],
+) -> Application {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("DATA_DIR".into(), data_dir.path().display().to_string()),
+        ("DATABASE_URL".into(), database_url.to_owned()),
+        ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+        (
+            "JWT_SECRET".into(),
+            "test-secret-that-is-long-enough-0123456789".into(),
+        ),
+    ]);
+    for (k, v) in vars {
+        env.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("config");
+    Application::build(config).await.expect("server starts")
 }
 
 impl TestApp {
@@ -159,6 +175,68 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Creates a conversation through the API and returns its JSON.
+    pub async fn create_conversation(&self, body: Value) -> Value {
+        let response = self.post_json("/api/conversations", body).await;
+        assert_eq!(response.status(), 201, "create conversation");
+        response.json().await.unwrap()
+    }
+
+    /// Sends a message and returns the 202 body.
+    pub async fn send(&self, conversation_id: &str, content: &str) -> Value {
+        let response = self
+            .post_json(
+                &format!("/api/conversations/{conversation_id}/messages"),
+                json!({ "content": content }),
+            )
+            .await;
+        assert_eq!(response.status(), 202, "send");
+        response.json().await.unwrap()
+    }
+
+    pub async fn messages(&self, conversation_id: &str) -> Vec<Value> {
+        let page: Value = self
+            .get(&format!(
+                "/api/conversations/{conversation_id}/messages?limit=1000"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        page["items"].as_array().unwrap().clone()
+    }
+
+    /// Polls the stored message until it has left `streaming`.
+    pub async fn wait_for_reply(&self, conversation_id: &str, message_id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let message = self
+                .messages(conversation_id)
+                .await
+                .into_iter()
+                .find(|m| m["id"] == message_id)
+                .expect("the message exists");
+            if message["status"] != "streaming" {
+                return message;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "reply still streaming after 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn conversation(&self, conversation_id: &str) -> Value {
+        self.get(&format!("/api/conversations/{conversation_id}"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
 /// A fresh client with no cookies, for acting as a second person.
 pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -173,4 +251,52 @@ pub async fn error_code(response: reqwest::Response) -> String {
         .as_str()
         .expect("error.code")
         .to_owned()
+}
+
+/// Counts UPDATEs of `messages` rows from now on, with a database trigger.
+pub struct MessageWriteCounter;
+
+pub async fn count_message_updates(db: &DatabaseConnection) -> MessageWriteCounter {
+    use sea_orm::DatabaseBackend;
+    let statements: &[&str] = match db.get_database_backend() {
+        DatabaseBackend::Postgres => &[
+            "CREATE TABLE test_message_writes (n BIGINT NOT NULL)",
+            "INSERT INTO test_message_writes VALUES (0)",
+            "CREATE FUNCTION test_count_message_write() RETURNS trigger AS $$ \
+             BEGIN UPDATE test_message_writes SET n = n + 1; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER test_count_message_writes AFTER UPDATE ON messages \
+             FOR EACH ROW EXECUTE FUNCTION test_count_message_write()",
+        ],
+        _ => &[
+            "CREATE TABLE test_message_writes (n INTEGER NOT NULL)",
+            "INSERT INTO test_message_writes VALUES (0)",
+            "CREATE TRIGGER test_count_message_writes AFTER UPDATE ON messages \
+             BEGIN UPDATE test_message_writes SET n = n + 1; END",
+        ],
+    };
+    for statement in statements {
+        db.execute_unprepared(statement)
+            .await
+            .expect("install the write counter");
+    }
+    MessageWriteCounter
+}
+
+impl MessageWriteCounter {
+    pub async fn read(&self, db: &DatabaseConnection) -> i64 {
+        use sea_orm::{FromQueryResult, Statement};
+        #[derive(FromQueryResult)]
+        struct Row {
+            n: i64,
+        }
+        Row::find_by_statement(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT n FROM test_message_writes",
+        ))
+        .one(db)
+        .await
+        .expect("read the write counter")
+        .expect("a row")
+        .n
+    }
 }

@@ -1,0 +1,49 @@
+// Playwright drives the OS's Chromium (/usr/bin/chromium): a browser download at install
+// time does not work on our machines. scripts/test builds the site and sets E2E_SERVER_BIN.
+const { defineConfig } = require('@playwright/test');
+const path = require('node:path');
+
+const port = Number(process.env.E2E_PORT || 3457);
+const baseURL = `http://127.0.0.1:${port}`;
+
+module.exports = defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  reporter: [['list']],
+  outputDir: './test-results',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: process.env.E2E_SERVER_BIN || path.resolve(__dirname, '../target/debug/server'),
+    url: `${baseURL}/login`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      APP_ENV: 'development',
+      DATA_DIR: process.env.E2E_DATA_DIR || path.resolve(__dirname, 'test-results/data'),
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT || path.resolve(__dirname, '../target/site'),
+      LEPTOS_OUTPUT_NAME: 'rustchat',
+      RUST_LOG: 'warn',
+    },
+  },
+});

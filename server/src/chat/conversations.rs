@@ -1,0 +1,341 @@
+//! Conversations: create, list, read, change, delete — always scoped to their owner, so a
+//! conversation of someone else is simply not found.
+
+use app::wire::{ConversationView, MessageView, Page};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    views::{conversation_view, message_view},
+    ChatService,
+};
+use crate::{
+    db::{
+        entities::{ai_model_configs, chat_settings, conversations, messages},
+        now,
+    },
+    error::ApiError,
+};
+
+pub const DEFAULT_TITLE: &str = "New chat";
+const MAX_TITLE_CHARS: usize = 200;
+const MAX_SYSTEM_PROMPT_CHARS: usize = 20_000;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewConversation {
+    pub title: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i32>,
+    pub system_prompt: Option<String>,
+}
+
+/// A change to a conversation; absent fields stay as they are. An empty `system_prompt`
+/// removes it.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConversationChanges {
+    pub title: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i32>,
+    pub system_prompt: Option<String>,
+}
+
+fn validate_title(title: &str) -> Result<String, ApiError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ApiError::validation(
+            "invalid_title",
+            "A title needs 1 to 200 characters.",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+fn validate_temperature(t: f64) -> Result<f64, ApiError> {
+    if !(0.0..=2.0).contains(&t) || t.is_nan() {
+        return Err(ApiError::validation(
+            "invalid_temperature",
+            "Temperature must be between 0 and 2.",
+        ));
+    }
+    Ok(t)
+}
+
+fn validate_max_tokens(value: i32, model: &ai_model_configs::Model) -> Result<i32, ApiError> {
+    if value < 1 || value > model.max_output_tokens {
+        return Err(ApiError::validation(
+            "invalid_max_tokens",
+            format!(
+                "max_tokens must be between 1 and {} for {}.",
+                model.max_output_tokens, model.display_name
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+fn validate_system_prompt(prompt: Option<String>) -> Result<Option<String>, ApiError> {
+    match prompt {
+        Some(p) if p.chars().count() > MAX_SYSTEM_PROMPT_CHARS => Err(ApiError::validation(
+            "invalid_system_prompt",
+            "The system prompt can be at most 20,000 characters.",
+        )),
+        Some(p) if p.trim().is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+
+/// A sensible reply length: 4,096 tokens, or less when the model cannot write that much.
+fn default_max_tokens(model: &ai_model_configs::Model) -> i32 {
+    model.max_output_tokens.min(4_096)
+}
+
+impl ChatService {
+    pub async fn create_conversation(
+        &self,
+        user_id: Uuid,
+        input: NewConversation,
+    ) -> Result<ConversationView, ApiError> {
+        let (provider, model) = match (input.provider, input.model) {
+            (Some(p), Some(m)) => (p, m),
+            (None, None) => self.default_model_for(user_id).await?,
+            _ => {
+                return Err(ApiError::validation(
+                    "model_unavailable",
+                    "Give both provider and model, or neither for your default.",
+                ))
+            }
+        };
+        let model = self.available_model(&provider, &model).await?;
+        let title = match input.title {
+            Some(t) => validate_title(&t)?,
+            None => DEFAULT_TITLE.to_owned(),
+        };
+        let max_tokens = match input.max_tokens {
+            Some(m) => validate_max_tokens(m, &model)?,
+            None => default_max_tokens(&model),
+        };
+        let now = now();
+        let conversation = conversations::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            title: Set(title),
+            provider: Set(model.provider.clone()),
+            model: Set(model.model.clone()),
+            temperature: Set(validate_temperature(input.temperature.unwrap_or(0.7))?),
+            max_tokens: Set(max_tokens),
+            system_prompt: Set(validate_system_prompt(input.system_prompt)?),
+            message_count: Set(0),
+            prompt_tokens: Set(0),
+            completion_tokens: Set(0),
+            total_tokens: Set(0),
+            cost_micros: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&self.db)
+        .await?;
+        let view = conversation_view(conversation);
+        self.publish_conversation(user_id, app::wire::EventKind::ConversationCreated, &view);
+        Ok(view)
+    }
+
+    /// The user's default model when it is still available, else the first available one.
+    async fn default_model_for(&self, user_id: Uuid) -> Result<(String, String), ApiError> {
+        if let Some(settings) = chat_settings::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+        {
+            if self
+                .available_model(&settings.default_provider, &settings.default_model)
+                .await
+                .is_ok()
+            {
+                return Ok((settings.default_provider, settings.default_model));
+            }
+        }
+        let first = self
+            .available_models()
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::validation("model_unavailable", "No model is available."))?;
+        Ok((first.provider, first.model))
+    }
+
+    /// Newest first. The cursor is the `updated_at` (microseconds) and id of the last item.
+    pub async fn list_conversations(
+        &self,
+        user_id: Uuid,
+        cursor: Option<&str>,
+        limit: u64,
+    ) -> Result<Page<ConversationView>, ApiError> {
+        let limit = limit.clamp(1, 200);
+        let mut query = conversations::Entity::find()
+            .filter(conversations::Column::UserId.eq(user_id))
+            .order_by_desc(conversations::Column::UpdatedAt)
+            .order_by_desc(conversations::Column::Id)
+            .limit(limit + 1);
+        if let Some(cursor) = cursor {
+            let (at, id) = parse_conversation_cursor(cursor)?;
+            query = query.filter(
+                Condition::any()
+                    .add(conversations::Column::UpdatedAt.lt(at))
+                    .add(
+                        Condition::all()
+                            .add(conversations::Column::UpdatedAt.eq(at))
+                            .add(conversations::Column::Id.lt(id)),
+                    ),
+            );
+        }
+        let mut rows = query.all(&self.db).await?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last()
+                .map(|c| format!("{}_{}", c.updated_at.timestamp_micros(), c.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(conversation_view).collect(),
+            next_cursor,
+        })
+    }
+
+    pub async fn conversation(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<conversations::Model, ApiError> {
+        conversations::Entity::find_by_id(id)
+            .filter(conversations::Column::UserId.eq(user_id))
+            .one(&self.db)
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+
+    pub async fn update_conversation(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        changes: ConversationChanges,
+    ) -> Result<ConversationView, ApiError> {
+        let current = self.conversation(user_id, id).await?;
+        let provider = changes.provider.unwrap_or_else(|| current.provider.clone());
+        let model_id = changes.model.unwrap_or_else(|| current.model.clone());
+        let model_changed = provider != current.provider || model_id != current.model;
+        let model = if model_changed {
+            Some(self.available_model(&provider, &model_id).await?)
+        } else {
+            None
+        };
+        let mut active: conversations::ActiveModel = current.clone().into();
+        if let Some(title) = changes.title {
+            active.title = Set(validate_title(&title)?);
+        }
+        if let Some(model) = &model {
+            active.provider = Set(model.provider.clone());
+            active.model = Set(model.model.clone());
+            if changes.max_tokens.is_none() && current.max_tokens > model.max_output_tokens {
+                active.max_tokens = Set(default_max_tokens(model));
+            }
+        }
+        if let Some(t) = changes.temperature {
+            active.temperature = Set(validate_temperature(t)?);
+        }
+        if let Some(max_tokens) = changes.max_tokens {
+            let model = match &model {
+                Some(m) => m.clone(),
+                None => self.model_config(&current.provider, &current.model).await?,
+            };
+            active.max_tokens = Set(validate_max_tokens(max_tokens, &model)?);
+        }
+        if changes.system_prompt.is_some() {
+            active.system_prompt = Set(validate_system_prompt(changes.system_prompt)?);
+        }
+        active.updated_at = Set(now());
+        let updated = active.update(&self.db).await?;
+        let view = conversation_view(updated);
+        self.publish_conversation(user_id, app::wire::EventKind::ConversationUpdated, &view);
+        Ok(view)
+    }
+
+    /// Deletes the conversation and its messages; usage logs stay. Replies still streaming in
+    /// it are stopped first.
+    pub async fn delete_conversation(&self, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
+        let conversation = self.conversation(user_id, id).await?;
+        let streaming: Vec<Uuid> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Id)
+            .filter(messages::Column::ConversationId.eq(conversation.id))
+            .filter(messages::Column::Status.eq("streaming"))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for message_id in streaming {
+            if let Some(reply) = self.active.get(message_id) {
+                reply.cancel.cancel();
+                reply.wait_finished().await;
+            }
+        }
+        conversations::Entity::delete_many()
+            .filter(conversations::Column::Id.eq(conversation.id))
+            .filter(conversations::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Oldest first; the cursor is the id of the last message (ids are time-ordered v7).
+    pub async fn list_messages(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        cursor: Option<&str>,
+        limit: u64,
+    ) -> Result<Page<MessageView>, ApiError> {
+        let conversation = self.conversation(user_id, conversation_id).await?;
+        let limit = limit.clamp(1, 1_000);
+        let mut query = messages::Entity::find()
+            .filter(messages::Column::ConversationId.eq(conversation.id))
+            .filter(messages::Column::UserId.eq(user_id))
+            .order_by_asc(messages::Column::Id)
+            .limit(limit + 1);
+        if let Some(cursor) = cursor {
+            let after = Uuid::parse_str(cursor)
+                .map_err(|_| ApiError::BadRequest("The cursor is not valid.".into()))?;
+            query = query.filter(messages::Column::Id.gt(after));
+        }
+        let mut rows = query.all(&self.db).await?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|m| m.id.to_string())
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(message_view).collect(),
+            next_cursor,
+        })
+    }
+}
+
+fn parse_conversation_cursor(
+    cursor: &str,
+) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), ApiError> {
+    let bad = || ApiError::BadRequest("The cursor is not valid.".into());
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}

@@ -1,0 +1,447 @@
+//! One reply being generated, in its own task: build the context, stream from the provider,
+//! publish every delta, write the text to the database every `flush_interval` (never once per
+//! token), and at the end write the message, its usage and cost, the conversation's totals, a
+//! usage log and the prompt's outcome in one transaction.
+
+use std::{sync::Arc, time::Duration};
+
+use app::wire::{EventEnvelope, EventKind, StreamDelta};
+use futures::StreamExt;
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use tokio::time::{sleep_until, Instant};
+use uuid::Uuid;
+
+use super::{
+    active::ActiveReply,
+    context,
+    pricing::PriceSnapshot,
+    provider::{
+        display_name, ChatProvider, ChatTurn, ErrorKind, ProviderEvent, ProviderRequest, Role,
+        Usage,
+    },
+    tokenizer,
+    views::{conversation_view, message_view},
+    ChatService,
+};
+use crate::db::{
+    entities::{ai_prompts, conversations, messages, usage_logs},
+    now,
+};
+
+/// Without any write for this long, a streaming message is touched anyway, so other server
+/// processes can tell a live reply from one whose process died.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+pub(super) struct Generation {
+    pub service: ChatService,
+    pub provider: Arc<dyn ChatProvider>,
+    pub reply: Arc<ActiveReply>,
+    pub user_id: Uuid,
+    pub conversation: conversations::Model,
+    pub assistant_message_id: Uuid,
+    pub prompt_id: Uuid,
+    pub context_window: i64,
+    pub prices: PriceSnapshot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Complete,
+    Stopped,
+    Error,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Complete => "complete",
+            Status::Stopped => "stopped",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Everything the stream produced, whatever way it ended.
+#[derive(Default)]
+struct Streamed {
+    content: String,
+    /// Byte length of each delta, in order: with `content` it gives back every delta by `seq`.
+    chunk_lengths: Vec<usize>,
+    reported_usage: Option<Usage>,
+    context_tokens: i64,
+}
+
+struct Ended {
+    status: Status,
+    error: Option<String>,
+}
+
+impl Generation {
+    pub async fn run(self) {
+        let mut streamed = Streamed::default();
+        let ended = self.stream(&mut streamed).await;
+        self.finish(streamed, ended).await;
+    }
+
+    async fn load_history(&self) -> Result<Vec<ChatTurn>, DbErr> {
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ConversationId.eq(self.conversation.id))
+            .filter(messages::Column::Id.lt(self.assistant_message_id))
+            .order_by_asc(messages::Column::Id)
+            .all(&self.service.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|m| m.role == "user" || matches!(m.status.as_str(), "complete" | "stopped"))
+            .map(|m| ChatTurn {
+                role: if m.role == "user" {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                content: m.content,
+            })
+            .collect())
+    }
+
+    async fn stream(&self, streamed: &mut Streamed) -> Ended {
+        let fail = |message: String| Ended {
+            status: Status::Error,
+            error: Some(message),
+        };
+        let history = match self.load_history().await {
+            Ok(history) => history,
+            Err(e) => {
+                tracing::error!(error = %e, "loading history");
+                return fail("The conversation could not be read. Please try again.".into());
+            }
+        };
+        let system = self.conversation.system_prompt.clone();
+        let (window, max_tokens) = (self.context_window, i64::from(self.conversation.max_tokens));
+        let built = tokio::task::spawn_blocking(move || {
+            context::build(system.as_deref(), history, window, max_tokens)
+        })
+        .await;
+        let context = match built {
+            Ok(Ok(context)) => context,
+            Ok(Err(too_long)) => return fail(too_long.to_string()),
+            Err(e) => return fail(format!("The context could not be built ({e}).")),
+        };
+        streamed.context_tokens = context.tokens;
+        let request = ProviderRequest {
+            model: self.conversation.model.clone(),
+            system: self.conversation.system_prompt.clone(),
+            turns: context.turns,
+            temperature: self.conversation.temperature,
+            max_tokens: self.conversation.max_tokens.max(1) as u32,
+            context_tokens: context.tokens,
+        };
+
+        let name = display_name(self.provider.id());
+        let network = &self.service.providers.network;
+        let flush_interval = self.service.settings.flush_interval;
+        let cancel = self.reply.cancel.clone();
+        let mut attempt = 0;
+        'attempts: loop {
+            let opened = tokio::select! {
+                _ = cancel.cancelled() => return Ended { status: Status::Stopped, error: None },
+                opened = self.provider.open(request.clone()) => opened,
+            };
+            let mut stream = match opened {
+                Ok(stream) => stream,
+                Err(e) => return fail(e.message),
+            };
+            let mut finished = false;
+            let mut idle_deadline = Instant::now() + network.idle_timeout;
+            let mut flushed_len = streamed.chunk_lengths.len();
+            let mut last_write = Instant::now();
+            let mut flush_tick = tokio::time::interval(flush_interval);
+            flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => return Ended { status: Status::Stopped, error: None },
+                    _ = flush_tick.tick() => {
+                        let dirty = streamed.chunk_lengths.len() > flushed_len;
+                        if dirty || last_write.elapsed() >= HEARTBEAT {
+                            self.flush(streamed).await;
+                            flushed_len = streamed.chunk_lengths.len();
+                            last_write = Instant::now();
+                        }
+                    }
+                    _ = sleep_until(idle_deadline) => {
+                        return fail(format!(
+                            "{name} sent nothing for {} s, so the reply was cut off.",
+                            network.idle_timeout.as_secs_f32()
+                        ));
+                    }
+                    item = stream.next() => {
+                        idle_deadline = Instant::now() + network.idle_timeout;
+                        match item {
+                            None if finished => return Ended { status: Status::Complete, error: None },
+                            None => return fail(format!(
+                                "The connection to {name} ended before the reply was complete."
+                            )),
+                            Some(Ok(ProviderEvent::Delta(delta))) => self.publish_delta(streamed, delta),
+                            Some(Ok(ProviderEvent::Usage(usage))) => streamed.reported_usage = Some(usage),
+                            Some(Ok(ProviderEvent::Finished)) => finished = true,
+                            Some(Err(e)) => {
+                                let retryable = matches!(
+                                    e.kind,
+                                    ErrorKind::RateLimited | ErrorKind::Upstream | ErrorKind::Connect | ErrorKind::Timeout
+                                );
+                                // Retrying is only safe before the first token: after it, the
+                                // person has already seen part of a reply.
+                                if retryable && streamed.chunk_lengths.is_empty() && attempt < network.max_retries {
+                                    attempt += 1;
+                                    tokio::time::sleep(network.retry_base_delay * 2u32.saturating_pow(attempt - 1)).await;
+                                    continue 'attempts;
+                                }
+                                return fail(e.message);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn publish_delta(&self, streamed: &mut Streamed, delta: String) {
+        // Into the replay buffer first, then onto the feed: a client that resumes from the
+        // buffer and then listens live misses nothing.
+        let seq = self.reply.push(&delta);
+        streamed.content.push_str(&delta);
+        streamed.chunk_lengths.push(delta.len());
+        self.service.hub.publish(
+            self.user_id,
+            EventEnvelope {
+                kind: EventKind::MessageStreaming,
+                conversation_id: self.conversation.id,
+                message_id: Some(self.assistant_message_id),
+                seq: Some(seq),
+                data: serde_json::to_value(StreamDelta { delta }).unwrap_or_default(),
+            },
+        );
+    }
+
+    /// The coalesced write while streaming: the text so far and its chunk boundaries.
+    async fn flush(&self, streamed: &Streamed) {
+        let result = messages::Entity::update_many()
+            .col_expr(
+                messages::Column::Content,
+                Expr::value(streamed.content.clone()),
+            )
+            .col_expr(
+                messages::Column::StreamChunks,
+                Expr::value(serde_json::json!(streamed.chunk_lengths)),
+            )
+            .col_expr(messages::Column::UpdatedAt, Expr::value(now()))
+            .filter(messages::Column::Id.eq(self.assistant_message_id))
+            .exec(&self.service.db)
+            .await;
+        if let Err(e) = result {
+            // Not fatal: the final write carries everything again.
+            tracing::warn!(error = %e, message_id = %self.assistant_message_id, "flushing streamed text");
+        }
+    }
+
+    /// The usage to book. A complete reply books what the provider reported (our tokenizer's
+    /// count only if it reported nothing, as some compatible servers do); a stopped reply books
+    /// what was reported and estimates the rest, since the provider bills the tokens it made;
+    /// a failed one books only what the provider reported.
+    fn usage_to_book(&self, streamed: &Streamed, status: Status) -> Option<Usage> {
+        let estimate = || Usage {
+            prompt_tokens: streamed.context_tokens,
+            completion_tokens: tokenizer::count(&streamed.content),
+            ..Usage::default()
+        };
+        match (status, streamed.reported_usage) {
+            (Status::Complete, Some(usage)) => Some(usage),
+            (Status::Complete, None) => Some(estimate()),
+            (Status::Stopped, reported) => {
+                let reported = reported.unwrap_or_default();
+                let estimated = estimate();
+                Some(Usage {
+                    prompt_tokens: if reported.prompt_tokens > 0 {
+                        reported.prompt_tokens
+                    } else {
+                        estimated.prompt_tokens
+                    },
+                    completion_tokens: reported.completion_tokens.max(estimated.completion_tokens),
+                    ..reported
+                })
+            }
+            (Status::Error, reported) => reported,
+        }
+    }
+
+    async fn finish(self, streamed: Streamed, ended: Ended) {
+        let usage = self.usage_to_book(&streamed, ended.status);
+        let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
+        let mut attempt = 0;
+        loop {
+            match self.write_final(&streamed, &ended, usage, cost).await {
+                Ok(()) => break,
+                Err(e) if attempt < 3 => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "writing the finished reply; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+                }
+                Err(e) => {
+                    // The message stays `streaming` and becomes `interrupted` at the next start.
+                    tracing::error!(error = %e, message_id = %self.assistant_message_id, "could not store the finished reply");
+                    self.service.active.finish(self.assistant_message_id);
+                    return;
+                }
+            }
+        }
+        self.service.active.finish(self.assistant_message_id);
+        tracing::info!(
+            message_id = %self.assistant_message_id,
+            status = ended.status.as_str(),
+            deltas = streamed.chunk_lengths.len(),
+            cost_micros = cost,
+            "reply finished"
+        );
+        let stored = messages::Entity::find_by_id(self.assistant_message_id)
+            .one(&self.service.db)
+            .await;
+        if let Ok(Some(message)) = stored {
+            self.service.publish_message(
+                self.user_id,
+                EventKind::MessageUpdated,
+                &message_view(message),
+            );
+        }
+        if let Ok(conversation) = self
+            .service
+            .conversation(self.user_id, self.conversation.id)
+            .await
+        {
+            self.service.publish_conversation(
+                self.user_id,
+                EventKind::ConversationUpdated,
+                &conversation_view(conversation),
+            );
+        }
+    }
+
+    async fn write_final(
+        &self,
+        streamed: &Streamed,
+        ended: &Ended,
+        usage: Option<Usage>,
+        cost: i64,
+    ) -> Result<(), DbErr> {
+        let now = now();
+        let booked = usage.unwrap_or_default();
+        let txn = self.service.db.begin().await?;
+        messages::Entity::update_many()
+            .col_expr(
+                messages::Column::Content,
+                Expr::value(streamed.content.clone()),
+            )
+            .col_expr(
+                messages::Column::StreamChunks,
+                Expr::value(serde_json::json!(streamed.chunk_lengths)),
+            )
+            .col_expr(messages::Column::Status, Expr::value(ended.status.as_str()))
+            .col_expr(messages::Column::IsStreaming, Expr::value(false))
+            .col_expr(
+                messages::Column::PromptTokens,
+                Expr::value(booked.prompt_tokens),
+            )
+            .col_expr(
+                messages::Column::CompletionTokens,
+                Expr::value(booked.completion_tokens),
+            )
+            .col_expr(
+                messages::Column::TotalTokens,
+                Expr::value(booked.total_tokens()),
+            )
+            .col_expr(
+                messages::Column::CachedTokens,
+                Expr::value(booked.cached_tokens),
+            )
+            .col_expr(
+                messages::Column::ReasoningTokens,
+                Expr::value(booked.reasoning_tokens),
+            )
+            .col_expr(messages::Column::CostMicros, Expr::value(cost))
+            .col_expr(messages::Column::Error, Expr::value(ended.error.clone()))
+            .col_expr(messages::Column::UpdatedAt, Expr::value(now))
+            .filter(messages::Column::Id.eq(self.assistant_message_id))
+            .exec(&txn)
+            .await?;
+        if let Some(usage) = usage {
+            add_to_conversation_totals(&txn, self.conversation.id, &usage, cost, now).await?;
+            usage_logs::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(self.user_id),
+                conversation_id: Set(Some(self.conversation.id)),
+                message_id: Set(Some(self.assistant_message_id)),
+                provider: Set(self.conversation.provider.clone()),
+                model: Set(self.conversation.model.clone()),
+                prompt_tokens: Set(usage.prompt_tokens),
+                completion_tokens: Set(usage.completion_tokens),
+                total_tokens: Set(usage.total_tokens()),
+                cached_tokens: Set(usage.cached_tokens),
+                reasoning_tokens: Set(usage.reasoning_tokens),
+                cost_micros: Set(cost),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        ai_prompts::Entity::update_many()
+            .col_expr(
+                ai_prompts::Column::Status,
+                Expr::value(ended.status.as_str()),
+            )
+            .col_expr(
+                ai_prompts::Column::ContextTokens,
+                Expr::value(streamed.context_tokens),
+            )
+            .col_expr(ai_prompts::Column::Error, Expr::value(ended.error.clone()))
+            .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
+            .filter(ai_prompts::Column::Id.eq(self.prompt_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await
+    }
+}
+
+/// Adds in the database (`x = x + n`), so concurrent replies in one conversation never lose
+/// each other's counts.
+async fn add_to_conversation_totals(
+    db: &impl ConnectionTrait,
+    conversation_id: Uuid,
+    usage: &Usage,
+    cost: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    use conversations::Column as C;
+    use sea_orm::ExprTrait as _;
+    conversations::Entity::update_many()
+        .col_expr(
+            C::PromptTokens,
+            Expr::col(C::PromptTokens).add(usage.prompt_tokens),
+        )
+        .col_expr(
+            C::CompletionTokens,
+            Expr::col(C::CompletionTokens).add(usage.completion_tokens),
+        )
+        .col_expr(
+            C::TotalTokens,
+            Expr::col(C::TotalTokens).add(usage.total_tokens()),
+        )
+        .col_expr(C::CostMicros, Expr::col(C::CostMicros).add(cost))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(conversation_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

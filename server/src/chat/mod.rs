@@ -1,0 +1,73 @@
+//! The chat engine: conversations, the `send_message` workflow, the providers, the event hub
+//! and the accounting. HTTP handlers call [`ChatService`]; it never sees HTTP.
+
+pub mod active;
+pub mod context;
+pub mod conversations;
+pub mod events;
+mod generation;
+pub mod models;
+pub mod pricing;
+pub mod provider;
+pub mod recovery;
+pub mod send;
+pub mod tokenizer;
+pub mod views;
+
+use std::{sync::Arc, time::Duration};
+
+use app::wire::{ConversationView, EventEnvelope, EventKind};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use self::{active::ActiveReplies, events::EventHub, provider::Providers};
+
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// How often streamed text is written to the database while a reply streams: a crash loses
+    /// at most this much, and the number of writes per reply depends on its duration, not its
+    /// number of tokens.
+    pub flush_interval: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            flush_interval: Duration::from_millis(250),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ChatService {
+    pub db: DatabaseConnection,
+    pub providers: Arc<Providers>,
+    pub hub: Arc<EventHub>,
+    pub active: Arc<ActiveReplies>,
+    pub settings: EngineSettings,
+}
+
+impl ChatService {
+    pub fn new(db: DatabaseConnection, providers: Providers, settings: EngineSettings) -> Self {
+        Self {
+            db,
+            providers: Arc::new(providers),
+            hub: Arc::new(EventHub::default()),
+            active: Arc::new(ActiveReplies::default()),
+            settings,
+        }
+    }
+
+    fn publish_conversation(&self, owner: Uuid, kind: EventKind, view: &ConversationView) {
+        self.hub.publish(
+            owner,
+            EventEnvelope {
+                kind,
+                conversation_id: view.id,
+                message_id: None,
+                seq: None,
+                data: serde_json::to_value(view).unwrap_or_default(),
+            },
+        );
+    }
+}

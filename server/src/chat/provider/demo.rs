@@ -1,0 +1,128 @@
+//! The offline demo: no key, no network, zero cost. It streams a deterministic markdown reply
+//! (a paragraph, a list, a fenced code block) word by word at a configurable pace, and reports
+//! usage counted with the real tokenizer, so everything downstream behaves as with a real model.
+
+use std::time::Duration;
+
+use futures::{future::BoxFuture, StreamExt};
+
+use super::{
+    ChatProvider, ProviderError, ProviderEvent, ProviderRequest, ProviderStream, Role, Usage,
+};
+use crate::chat::tokenizer;
+
+pub struct Demo {
+    /// Pause before each word; zero in tests that only care about the result.
+    pub word_delay: Duration,
+}
+
+impl ChatProvider for Demo {
+    fn id(&self) -> &'static str {
+        "demo"
+    }
+
+    fn open(
+        &self,
+        request: ProviderRequest,
+    ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
+        let delay = self.word_delay;
+        Box::pin(async move {
+            let prompt = request
+                .turns
+                .iter()
+                .rev()
+                .find(|t| t.role == Role::User)
+                .map(|t| t.content.clone())
+                .unwrap_or_default();
+            let reply = reply_to(&prompt);
+            let completion_tokens = tokenizer::count(&reply);
+            let usage = Usage {
+                prompt_tokens: request.context_tokens,
+                completion_tokens,
+                ..Usage::default()
+            };
+            let words: Vec<String> = split_keeping_spaces(&reply);
+            let deltas = futures::stream::iter(words).then(move |word| async move {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                Ok(ProviderEvent::Delta(word))
+            });
+            let tail = futures::stream::iter([
+                Ok(ProviderEvent::Finished),
+                Ok(ProviderEvent::Usage(usage)),
+            ]);
+            Ok(deltas.chain(tail).boxed())
+        })
+    }
+}
+
+/// The reply, a pure function of the prompt.
+pub fn reply_to(prompt: &str) -> String {
+    let topic: String = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+    let topic = if topic.chars().count() > 60 {
+        format!("{}…", topic.chars().take(60).collect::<String>())
+    } else if topic.is_empty() {
+        "your message".to_owned()
+    } else {
+        topic
+    };
+    let words = prompt.split_whitespace().count();
+    format!(
+        "This is the **offline demo** answering \"{topic}\". It runs on this server with no network \
+and no API key, so it costs nothing, but it streams, counts tokens and records usage exactly like \
+a real model.\n\n\
+Here is what you can try:\n\n\
+- **Watch it stream:** each word arrives over the WebSocket as it is generated.\n\
+- **Reload mid-reply:** the reply resumes where it was, with nothing lost or repeated.\n\
+- **Press Stop:** the partial reply is kept, marked as stopped.\n\
+- **Check the cost:** the token counter adds up every message, at $0.00 here.\n\n\
+A small example, since every demo needs code:\n\n\
+```rust\n\
+fn count_words(text: &str) -> usize {{\n    text.split_whitespace().count()\n}}\n\n\
+fn main() {{\n    // Your message had {words} words.\n    println!(\"{{}}\", count_words(\"hello offline demo\"));\n}}\n\
+```\n\n\
+To talk to a real model, set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `GEMINI_API_KEY` (or \
+`OPENAI_BASE_URL` for a local server such as Ollama) and pick it in the model menu."
+    )
+}
+
+/// Words with the whitespace before them, so concatenating the pieces gives back the text.
+fn split_keeping_spaces(text: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    for c in text.chars() {
+        let is_space = c.is_whitespace();
+        if !is_space && !in_word && current.chars().any(|c| !c.is_whitespace()) {
+            pieces.push(std::mem::take(&mut current));
+        }
+        in_word = !is_space;
+        current.push(c);
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pieces_concatenate_to_the_reply() {
+        let reply = reply_to("How do I  sort a list?\nIn Rust.");
+        let pieces = split_keeping_spaces(&reply);
+        assert!(pieces.len() > 50);
+        assert_eq!(pieces.concat(), reply);
+    }
+
+    #[test]
+    fn the_reply_is_deterministic_and_has_a_list_and_code() {
+        let a = reply_to("hello");
+        assert_eq!(a, reply_to("hello"));
+        assert!(a.contains("\n- **"));
+        assert!(a.contains("```rust\n"));
+    }
+}

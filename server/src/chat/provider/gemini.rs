@@ -1,0 +1,205 @@
+//! Google Gemini's `streamGenerateContent?alt=sse`: each event is a whole
+//! `GenerateContentResponse` with candidate text parts and `usageMetadata`.
+
+use futures::{future::BoxFuture, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    http::{parse_json, send_with_retries, sse_events},
+    ChatProvider, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest, ProviderStream,
+    Role, Usage,
+};
+use crate::config::Secret;
+
+const NAME: &str = "Gemini";
+
+pub struct Gemini {
+    client: reqwest::Client,
+    api_key: Secret,
+    base_url: String,
+    settings: NetworkSettings,
+}
+
+impl Gemini {
+    pub fn new(api_key: Secret, base_url: Option<String>, settings: NetworkSettings) -> Self {
+        Self {
+            client: super::http::client(&settings),
+            api_key,
+            base_url: base_url
+                .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            settings,
+        }
+    }
+}
+
+pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
+    let contents: Vec<_> = request
+        .turns
+        .iter()
+        .map(|turn| {
+            let role = match turn.role {
+                Role::User => "user",
+                Role::Assistant => "model",
+            };
+            json!({ "role": role, "parts": [{ "text": turn.content }] })
+        })
+        .collect();
+    let mut body = json!({
+        "contents": contents,
+        "generationConfig": {
+            "temperature": request.temperature,
+            "maxOutputTokens": request.max_tokens,
+        },
+    });
+    if let Some(system) = &request.system {
+        body["systemInstruction"] = json!({ "parts": [{ "text": system }] });
+    }
+    body
+}
+
+impl ChatProvider for Gemini {
+    fn id(&self) -> &'static str {
+        "google"
+    }
+
+    fn open(
+        &self,
+        request: ProviderRequest,
+    ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
+        Box::pin(async move {
+            let body = request_body(&request);
+            let url = format!(
+                "{}/v1beta/models/{}:streamGenerateContent?alt=sse",
+                self.base_url, request.model
+            );
+            let response = send_with_retries(self.id(), &self.settings, || {
+                self.client
+                    .post(&url)
+                    .header("x-goog-api-key", self.api_key.expose())
+                    .json(&body)
+            })
+            .await?;
+            let stream = sse_events(NAME, response).flat_map(|event| {
+                let events = match event {
+                    Ok(event) => map_chunk(&event.data),
+                    Err(e) => vec![Err(e)],
+                };
+                futures::stream::iter(events)
+            });
+            Ok(stream.boxed())
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Chunk {
+    #[serde(default)]
+    candidates: Vec<Candidate>,
+    usage_metadata: Option<UsageMetadata>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate {
+    content: Option<Content>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Content {
+    #[serde(default)]
+    parts: Vec<Part>,
+}
+
+#[derive(Deserialize)]
+struct Part {
+    text: Option<String>,
+    /// Thought summaries are not part of the visible reply.
+    #[serde(default)]
+    thought: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageMetadata {
+    #[serde(default)]
+    prompt_token_count: i64,
+    #[serde(default)]
+    candidates_token_count: i64,
+    #[serde(default)]
+    cached_content_token_count: i64,
+    #[serde(default)]
+    thoughts_token_count: i64,
+}
+
+impl UsageMetadata {
+    /// `promptTokenCount` already includes the cached tokens; `candidatesTokenCount` does
+    /// not include the thoughts, which are billed as output.
+    fn to_usage(&self) -> Usage {
+        Usage {
+            prompt_tokens: self.prompt_token_count,
+            completion_tokens: self.candidates_token_count + self.thoughts_token_count,
+            cached_tokens: self.cached_content_token_count,
+            cache_write_tokens: 0,
+            reasoning_tokens: self.thoughts_token_count,
+        }
+    }
+}
+
+fn map_chunk(data: &str) -> Vec<Result<ProviderEvent, ProviderError>> {
+    let chunk = match parse_json::<Chunk>(NAME, data) {
+        Ok(chunk) => chunk,
+        Err(e) => return vec![Err(e)],
+    };
+    let mut events = Vec::new();
+    let mut finished = false;
+    for candidate in chunk.candidates.into_iter().take(1) {
+        for part in candidate.content.map(|c| c.parts).unwrap_or_default() {
+            match part.text {
+                Some(text) if !part.thought && !text.is_empty() => {
+                    events.push(Ok(ProviderEvent::Delta(text)))
+                }
+                _ => {}
+            }
+        }
+        finished = candidate.finish_reason.is_some();
+    }
+    if let Some(usage) = chunk.usage_metadata {
+        events.push(Ok(ProviderEvent::Usage(usage.to_usage())));
+    }
+    if finished {
+        events.push(Ok(ProviderEvent::Finished));
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thoughts_count_as_completion_and_cached_tokens_stay_inside_the_prompt() {
+        let events = map_chunk(
+            r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]},"finishReason":"STOP"}],
+               "usageMetadata":{"promptTokenCount":1000,"cachedContentTokenCount":600,"candidatesTokenCount":20,"thoughtsTokenCount":80,"totalTokenCount":1100}}"#,
+        );
+        assert_eq!(
+            events,
+            vec![
+                Ok(ProviderEvent::Delta("Hi".into())),
+                Ok(ProviderEvent::Usage(Usage {
+                    prompt_tokens: 1000,
+                    completion_tokens: 100,
+                    cached_tokens: 600,
+                    cache_write_tokens: 0,
+                    reasoning_tokens: 80
+                })),
+                Ok(ProviderEvent::Finished),
+            ]
+        );
+    }
+}

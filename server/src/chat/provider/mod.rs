@@ -1,0 +1,179 @@
+//! AI providers behind one trait. A provider opens a stream of [`ProviderEvent`]s for a
+//! request; retries of a failed *opening* (429, 5xx, refused connections) happen inside
+//! `open`, so they can only ever happen before the first token. Everything after that —
+//! idle timeouts, cut connections, stop — is the orchestrator's job (`chat::generation`).
+
+pub mod anthropic;
+pub mod demo;
+pub mod gemini;
+pub mod http;
+pub mod openai;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use futures::{future::BoxFuture, stream::BoxStream};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatTurn {
+    pub role: Role,
+    pub content: String,
+}
+
+/// What is sent to a provider: the conversation's system prompt and the trimmed history,
+/// oldest first, starting with a user turn and never with two turns of one role in a row.
+#[derive(Clone, Debug)]
+pub struct ProviderRequest {
+    pub model: String,
+    pub system: Option<String>,
+    pub turns: Vec<ChatTurn>,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    /// Our tokenizer's count of the context; the demo provider reports it as its usage.
+    pub context_tokens: i64,
+}
+
+/// Token counts with one meaning for every provider (ARCHITECTURE.md, "Accounting"):
+/// `prompt_tokens` includes cached and cache-written input, `completion_tokens` includes
+/// reasoning. Each provider maps its own format onto this, explicitly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cached_tokens: i64,
+    /// Input written to the provider's cache (Anthropic), billed at 1.25× the input price.
+    pub cache_write_tokens: i64,
+    pub reasoning_tokens: i64,
+}
+
+impl Usage {
+    pub fn total_tokens(&self) -> i64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProviderEvent {
+    /// A piece of the reply's text.
+    Delta(String),
+    /// Usage as reported so far; a later report replaces an earlier one.
+    Usage(Usage),
+    /// The provider said the reply is complete. A stream that ends without it was cut.
+    Finished,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The key was refused (401/403).
+    Auth,
+    /// 429 after the retries.
+    RateLimited,
+    /// 5xx after the retries.
+    Upstream,
+    /// The request itself was refused (other 4xx).
+    Rejected,
+    Connect,
+    Timeout,
+    /// The stream held something that is not the provider's format.
+    Malformed,
+    /// The connection ended before the provider said the reply was complete.
+    Cut,
+}
+
+/// A failure with a sentence a person can act on; it always names the provider.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+pub type ProviderStream = BoxStream<'static, Result<ProviderEvent, ProviderError>>;
+
+pub trait ChatProvider: Send + Sync {
+    /// The id used in the database and the API: `openai`, `anthropic`, `google`, `demo`.
+    fn id(&self) -> &'static str;
+    /// Sends the request and returns the reply's stream once the provider has accepted it.
+    fn open(
+        &self,
+        request: ProviderRequest,
+    ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>>;
+}
+
+/// Timeouts and retries shared by the network providers.
+#[derive(Clone, Debug)]
+pub struct NetworkSettings {
+    pub connect_timeout: Duration,
+    /// From sending the request to the response headers.
+    pub first_byte_timeout: Duration,
+    /// Between two events of a stream.
+    pub idle_timeout: Duration,
+    /// Extra attempts after a 429, a 5xx or a refused connection, before the first token.
+    pub max_retries: u32,
+    pub retry_base_delay: Duration,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(120),
+            max_retries: 3,
+            retry_base_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The providers this server can use: those with a key, and always the offline demo.
+#[derive(Clone)]
+pub struct Providers {
+    by_id: BTreeMap<&'static str, Arc<dyn ChatProvider>>,
+    pub network: NetworkSettings,
+}
+
+impl Providers {
+    pub fn new(providers: Vec<Arc<dyn ChatProvider>>, network: NetworkSettings) -> Self {
+        Self {
+            by_id: providers.into_iter().map(|p| (p.id(), p)).collect(),
+            network,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<dyn ChatProvider>> {
+        self.by_id.get(id).cloned()
+    }
+
+    pub fn is_configured(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.by_id.keys().copied()
+    }
+}
+
+/// The human name of a provider id, for messages.
+pub fn display_name(id: &str) -> &'static str {
+    match id {
+        "openai" => "OpenAI",
+        "anthropic" => "Anthropic",
+        "google" => "Gemini",
+        "demo" => "the offline demo",
+        _ => "the provider",
+    }
+}

@@ -1,0 +1,238 @@
+//! OpenAI chat completions through `async-openai`, streaming with
+//! `stream_options.include_usage`. `OPENAI_BASE_URL` points it at any OpenAI-compatible server
+//! (Ollama, vLLM, llama.cpp, OpenRouter). async-openai retries 429, 5xx and refused
+//! connections itself (3 times, exponential backoff, honouring `Retry-After`) before it returns
+//! the stream, so those retries are all before the first token.
+
+use async_openai::{
+    config::OpenAIConfig,
+    error::OpenAIError,
+    types::chat::{
+        ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
+        ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
+        ChatCompletionStreamOptions, CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
+        CreateChatCompletionStreamResponse,
+    },
+    Client,
+};
+use futures::{future::BoxFuture, StreamExt};
+
+use super::{
+    http::connection_error, ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent,
+    ProviderRequest, ProviderStream, Role, Usage,
+};
+use crate::config::Secret;
+
+const NAME: &str = "OpenAI";
+
+pub struct OpenAi {
+    client: Client<OpenAIConfig>,
+    /// A compatible server rather than OpenAI itself: it gets `max_tokens`, which older
+    /// servers understand, instead of `max_completion_tokens`.
+    compatible_server: bool,
+    settings: NetworkSettings,
+}
+
+impl OpenAi {
+    pub fn new(
+        api_key: Option<Secret>,
+        org_id: Option<String>,
+        base_url: Option<String>,
+        settings: NetworkSettings,
+    ) -> Self {
+        let mut config = OpenAIConfig::new().with_api_key(
+            api_key
+                .as_ref()
+                .map(|k| k.expose().to_owned())
+                .unwrap_or_else(|| "no-key".into()),
+        );
+        if let Some(org_id) = org_id {
+            config = config.with_org_id(org_id);
+        }
+        if let Some(base_url) = &base_url {
+            config = config.with_api_base(base_url.trim_end_matches('/'));
+        }
+        let client = Client::with_config(config).with_http_client(super::http::client(&settings));
+        Self {
+            client,
+            compatible_server: base_url.is_some(),
+            settings,
+        }
+    }
+
+    fn build_request(
+        &self,
+        request: &ProviderRequest,
+    ) -> Result<CreateChatCompletionRequest, OpenAIError> {
+        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::new();
+        if let Some(system) = &request.system {
+            messages.push(
+                ChatCompletionRequestSystemMessageArgs::default()
+                    .content(system.as_str())
+                    .build()?
+                    .into(),
+            );
+        }
+        for turn in &request.turns {
+            messages.push(match turn.role {
+                Role::User => ChatCompletionRequestUserMessageArgs::default()
+                    .content(turn.content.as_str())
+                    .build()?
+                    .into(),
+                Role::Assistant => ChatCompletionRequestAssistantMessageArgs::default()
+                    .content(turn.content.as_str())
+                    .build()?
+                    .into(),
+            });
+        }
+        let mut args = CreateChatCompletionRequestArgs::default();
+        args.model(request.model.as_str())
+            .messages(messages)
+            .stream_options(ChatCompletionStreamOptions {
+                include_usage: Some(true),
+                ..Default::default()
+            });
+        if self.compatible_server {
+            args.max_tokens(request.max_tokens);
+        } else {
+            args.max_completion_tokens(request.max_tokens);
+        }
+        // Reasoning models accept only their default temperature.
+        if !is_reasoning_model(&request.model) {
+            args.temperature(request.temperature as f32);
+        }
+        args.build()
+    }
+}
+
+fn is_reasoning_model(model: &str) -> bool {
+    ["o1", "o3", "o4", "gpt-5"]
+        .iter()
+        .any(|prefix| model.starts_with(prefix))
+}
+
+impl ChatProvider for OpenAi {
+    fn id(&self) -> &'static str {
+        "openai"
+    }
+
+    fn open(
+        &self,
+        request: ProviderRequest,
+    ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
+        Box::pin(async move {
+            let body = self.build_request(&request).map_err(map_error)?;
+            let stream = tokio::time::timeout(
+                self.settings.first_byte_timeout,
+                self.client.chat().create_stream(body),
+            )
+            .await
+            .map_err(|_| {
+                ProviderError::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "{NAME} did not answer within {} s.",
+                        self.settings.first_byte_timeout.as_secs_f32()
+                    ),
+                )
+            })?
+            .map_err(map_error)?;
+            Ok(stream
+                .flat_map(|item| {
+                    futures::stream::iter(match item {
+                        Ok(chunk) => map_chunk(chunk),
+                        Err(e) => vec![Err(map_error(e))],
+                    })
+                })
+                .boxed())
+        })
+    }
+}
+
+fn map_chunk(
+    chunk: CreateChatCompletionStreamResponse,
+) -> Vec<Result<ProviderEvent, ProviderError>> {
+    let mut events = Vec::new();
+    if let Some(choice) = chunk.choices.into_iter().next() {
+        if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
+            events.push(Ok(ProviderEvent::Delta(text)));
+        }
+        if choice.finish_reason.is_some() {
+            events.push(Ok(ProviderEvent::Finished));
+        }
+    }
+    if let Some(usage) = chunk.usage {
+        // OpenAI's prompt_tokens already include the cached ones, and completion_tokens the
+        // reasoning ones: both map one to one.
+        events.push(Ok(ProviderEvent::Usage(Usage {
+            prompt_tokens: usage.prompt_tokens.into(),
+            completion_tokens: usage.completion_tokens.into(),
+            cached_tokens: usage
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0)
+                .into(),
+            cache_write_tokens: 0,
+            reasoning_tokens: usage
+                .completion_tokens_details
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0)
+                .into(),
+        })));
+    }
+    events
+}
+
+fn map_error(error: OpenAIError) -> ProviderError {
+    match error {
+        OpenAIError::ApiError(response) => {
+            let status = response.status_code;
+            let detail = response
+                .api_error
+                .message
+                .chars()
+                .take(300)
+                .collect::<String>();
+            let (kind, sentence) = match status.as_u16() {
+                401 | 403 => (
+                    ErrorKind::Auth,
+                    format!(
+                        "{NAME} refused the API key ({}). Check OPENAI_API_KEY.",
+                        status.as_u16()
+                    ),
+                ),
+                429 => (
+                    ErrorKind::RateLimited,
+                    format!("{NAME} is rate limiting requests (429). Try again in a minute."),
+                ),
+                s if s >= 500 => (
+                    ErrorKind::Upstream,
+                    format!("{NAME} had a server error ({s})."),
+                ),
+                s => (
+                    ErrorKind::Rejected,
+                    format!("{NAME} rejected the request ({s})."),
+                ),
+            };
+            let message = if detail.trim().is_empty() {
+                sentence
+            } else {
+                format!("{sentence} {NAME} said: {}", detail.trim())
+            };
+            ProviderError::new(kind, message)
+        }
+        OpenAIError::Reqwest(e) => connection_error(NAME, &e),
+        OpenAIError::StreamError(e) => ProviderError::new(
+            ErrorKind::Cut,
+            format!("The connection to {NAME} was lost in the middle of the reply ({e})."),
+        ),
+        OpenAIError::JSONDeserialize(e, _) => ProviderError::new(
+            ErrorKind::Malformed,
+            format!("{NAME} sent a reply we could not read ({e})."),
+        ),
+        other => ProviderError::new(
+            ErrorKind::Rejected,
+            format!("{NAME} request failed: {other}"),
+        ),
+    }
+}

@@ -1,0 +1,64 @@
+//! Start-up recovery: replies left `streaming` by a server that crashed or was killed become
+//! `interrupted`, keeping the text that was flushed before it stopped.
+
+use std::time::Duration;
+
+use sea_orm::{
+    sea_query::{Expr, Query},
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, TransactionTrait,
+};
+
+use crate::db::{
+    entities::{ai_prompts, messages},
+    now,
+};
+
+pub const INTERRUPTED_ERROR: &str = "The server stopped before this reply finished.";
+
+/// Marks streaming replies as interrupted. With `quiet_for`, only those not written to for
+/// that long (their process is gone; live ones write at least every 30 s); without, all of them
+/// (a single server that is starting cannot have live replies).
+pub async fn mark_interrupted(
+    db: &DatabaseConnection,
+    quiet_for: Option<Duration>,
+) -> Result<u64, DbErr> {
+    let now = now();
+    let mut stale = messages::Column::Status.eq("streaming");
+    if let Some(quiet) = quiet_for {
+        let cutoff = now - chrono::Duration::from_std(quiet).unwrap_or_default();
+        stale = stale.and(messages::Column::UpdatedAt.lt(cutoff));
+    }
+    let txn = db.begin().await?;
+    ai_prompts::Entity::update_many()
+        .col_expr(ai_prompts::Column::Status, Expr::value("interrupted"))
+        .col_expr(ai_prompts::Column::Error, Expr::value(INTERRUPTED_ERROR))
+        .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
+        .filter(ai_prompts::Column::Status.eq("streaming"))
+        .filter(
+            ai_prompts::Column::ResponseMessageId.in_subquery(
+                Query::select()
+                    .column(messages::Column::Id)
+                    .from(messages::Entity)
+                    .cond_where(stale.clone())
+                    .to_owned(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
+    let result = messages::Entity::update_many()
+        .col_expr(messages::Column::Status, Expr::value("interrupted"))
+        .col_expr(messages::Column::IsStreaming, Expr::value(false))
+        .col_expr(messages::Column::Error, Expr::value(INTERRUPTED_ERROR))
+        .col_expr(messages::Column::UpdatedAt, Expr::value(now))
+        .filter(stale)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    if result.rows_affected > 0 {
+        tracing::warn!(
+            count = result.rows_affected,
+            "replies interrupted by a previous stop were marked"
+        );
+    }
+    Ok(result.rows_affected)
+}

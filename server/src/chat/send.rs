@@ -1,0 +1,288 @@
+//! `send_message`, the heart of the product (seed 004): save the prompt and an `ai_prompts`
+//! row, start the reply in its own task, and answer at once with both messages. Also stop.
+
+use app::wire::{EventEnvelope, EventKind, MessageView, SendResponse};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    conversations::DEFAULT_TITLE,
+    generation::Generation,
+    pricing::PriceSnapshot,
+    tokenizer::{self, PER_MESSAGE_OVERHEAD},
+    views::{conversation_view, message_view},
+    ChatService,
+};
+use crate::{
+    db::{
+        entities::{ai_prompts, conversations, messages},
+        now,
+    },
+    error::ApiError,
+};
+
+pub const MAX_MESSAGE_CHARS: usize = 100_000;
+
+/// A title from the first message: its first line, at most 60 characters.
+fn title_from(content: &str) -> String {
+    let line = content
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or(DEFAULT_TITLE);
+    if line.chars().count() > 60 {
+        format!("{}…", line.chars().take(59).collect::<String>().trim_end())
+    } else {
+        line.to_owned()
+    }
+}
+
+impl ChatService {
+    pub async fn send_message(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        content: String,
+    ) -> Result<SendResponse, ApiError> {
+        if content.trim().is_empty() {
+            return Err(ApiError::validation(
+                "invalid_content",
+                "Write a message first.",
+            ));
+        }
+        if content.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(ApiError::validation(
+                "invalid_content",
+                "A message can be at most 100,000 characters.",
+            ));
+        }
+        let conversation = self.conversation(user_id, conversation_id).await?;
+        let model = self
+            .available_model(&conversation.provider, &conversation.model)
+            .await?;
+        let provider = self
+            .providers
+            .get(&model.provider)
+            .ok_or_else(|| ApiError::Internal("configured provider missing".into()))?;
+
+        // Refuse up front what can never fit, rather than failing inside the reply.
+        let counted = content.clone();
+        let message_tokens = tokio::task::spawn_blocking(move || tokenizer::count(&counted))
+            .await
+            .map_err(|e| ApiError::Internal(format!("token count: {e}")))?;
+        let room = i64::from(model.context_window) - i64::from(conversation.max_tokens);
+        if message_tokens + PER_MESSAGE_OVERHEAD > room {
+            return Err(ApiError::validation(
+                "message_too_long",
+                format!(
+                    "This message is about {message_tokens} tokens; {} leaves room for {} \
+                     (its context window minus the reply's max tokens).",
+                    model.display_name,
+                    std::cmp::max(room, 0)
+                ),
+            ));
+        }
+
+        let prices = PriceSnapshot {
+            input: model.input_micros_per_mtok,
+            cached_input: model.cached_input_micros_per_mtok,
+            output: model.output_micros_per_mtok,
+        };
+        let previous: Option<Uuid> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Id)
+            .filter(messages::Column::ConversationId.eq(conversation.id))
+            .order_by_desc(messages::Column::Id)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let now = now();
+        // Only writes inside: SQLite lets a writer wait for the lock, not a reader upgrade.
+        let txn = self.db.begin().await?;
+        let user_message = new_message(&conversation, previous, "user", "complete", &content, now)
+            .insert(&txn)
+            .await?;
+
+        let mut assistant = new_message(
+            &conversation,
+            Some(user_message.id),
+            "assistant",
+            "streaming",
+            "",
+            now,
+        );
+        assistant.is_streaming = Set(true);
+        assistant.stream_chunks = Set(Some(serde_json::json!([])));
+        assistant.provider = Set(Some(model.provider.clone()));
+        assistant.model = Set(Some(model.model.clone()));
+        assistant.input_micros_per_mtok = Set(Some(prices.input));
+        assistant.cached_input_micros_per_mtok = Set(prices.cached_input);
+        assistant.output_micros_per_mtok = Set(Some(prices.output));
+        let assistant = assistant.insert(&txn).await?;
+
+        let prompt = ai_prompts::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            conversation_id: Set(conversation.id),
+            message_id: Set(user_message.id),
+            response_message_id: Set(Some(assistant.id)),
+            provider: Set(model.provider.clone()),
+            model: Set(model.model.clone()),
+            status: Set("streaming".into()),
+            context_tokens: Set(0),
+            error: Set(None),
+            created_at: Set(now),
+            completed_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+
+        use sea_orm::ExprTrait as _;
+        let mut update = conversations::Entity::update_many()
+            .col_expr(
+                conversations::Column::MessageCount,
+                Expr::col(conversations::Column::MessageCount).add(2),
+            )
+            .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
+            .filter(conversations::Column::Id.eq(conversation.id));
+        if conversation.message_count == 0 && conversation.title == DEFAULT_TITLE {
+            update = update.col_expr(
+                conversations::Column::Title,
+                Expr::value(title_from(&content)),
+            );
+        }
+        update.exec(&txn).await?;
+        txn.commit().await?;
+
+        let user_view = message_view(user_message.clone());
+        let assistant_view = message_view(assistant.clone());
+        self.publish_message(user_id, EventKind::MessageCreated, &user_view);
+        self.publish_message(user_id, EventKind::MessageCreated, &assistant_view);
+        if let Ok(updated) = self.conversation(user_id, conversation.id).await {
+            self.publish_conversation(
+                user_id,
+                EventKind::ConversationUpdated,
+                &conversation_view(updated),
+            );
+        }
+
+        let reply = self.active.start(assistant.id, user_id, conversation.id);
+        let generation = Generation {
+            service: self.clone(),
+            provider,
+            reply,
+            user_id,
+            conversation,
+            assistant_message_id: assistant.id,
+            prompt_id: prompt.id,
+            context_window: i64::from(model.context_window),
+            prices,
+        };
+        // Not tied to the request: closing the browser does not stop or lose the reply.
+        tokio::spawn(generation.run());
+
+        Ok(SendResponse {
+            user_message: user_view,
+            assistant_message: assistant_view,
+        })
+    }
+
+    /// Stops a reply that is still streaming and returns it as stored: partial text, status
+    /// `stopped`, usage recorded. A reply that has already ended is returned as it is.
+    pub async fn stop(&self, user_id: Uuid, message_id: Uuid) -> Result<MessageView, ApiError> {
+        let message = self.owned_message(user_id, message_id).await?;
+        if message.status != "streaming" {
+            return Ok(message_view(message));
+        }
+        match self.active.get(message_id) {
+            Some(reply) => {
+                reply.cancel.cancel();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), reply.wait_finished()).await;
+            }
+            None => {
+                return Err(ApiError::Conflict {
+                    code: "not_generated_here",
+                    message: "This reply is being generated by another server process; try again in a moment.".into(),
+                })
+            }
+        }
+        Ok(message_view(self.owned_message(user_id, message_id).await?))
+    }
+
+    pub async fn owned_message(
+        &self,
+        user_id: Uuid,
+        message_id: Uuid,
+    ) -> Result<messages::Model, ApiError> {
+        messages::Entity::find_by_id(message_id)
+            .filter(messages::Column::UserId.eq(user_id))
+            .one(&self.db)
+            .await?
+            .ok_or(ApiError::NotFound)
+    }
+
+    pub(super) fn publish_message(&self, owner: Uuid, kind: EventKind, view: &MessageView) {
+        self.hub.publish(
+            owner,
+            EventEnvelope {
+                kind,
+                conversation_id: view.conversation_id,
+                message_id: Some(view.id),
+                seq: None,
+                data: serde_json::to_value(view).unwrap_or_default(),
+            },
+        );
+    }
+}
+
+fn new_message(
+    conversation: &conversations::Model,
+    parent_id: Option<Uuid>,
+    role: &str,
+    status: &str,
+    content: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> messages::ActiveModel {
+    messages::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        conversation_id: Set(conversation.id),
+        user_id: Set(conversation.user_id),
+        parent_id: Set(parent_id),
+        role: Set(role.into()),
+        content: Set(content.to_owned()),
+        status: Set(status.into()),
+        is_streaming: Set(false),
+        stream_chunks: Set(None),
+        prompt_tokens: Set(0),
+        completion_tokens: Set(0),
+        total_tokens: Set(0),
+        cached_tokens: Set(0),
+        reasoning_tokens: Set(0),
+        cost_micros: Set(0),
+        input_micros_per_mtok: Set(None),
+        cached_input_micros_per_mtok: Set(None),
+        output_micros_per_mtok: Set(None),
+        provider: Set(None),
+        model: Set(None),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_from;
+
+    #[test]
+    fn titles_come_from_the_first_non_empty_line() {
+        assert_eq!(title_from("\n  How do I sort?  \nmore"), "How do I sort?");
+        let long = "word ".repeat(30);
+        let title = title_from(&long);
+        assert!(title.chars().count() <= 60);
+        assert!(title.ends_with('…'));
+    }
+}

@@ -1,0 +1,58 @@
+//! Rows to the API's wire shapes.
+
+use app::wire::{ConversationView, MessageView, ModelView};
+
+use crate::db::entities::{ai_model_configs, conversations, messages};
+
+pub fn message_view(m: messages::Model) -> MessageView {
+    MessageView {
+        id: m.id,
+        conversation_id: m.conversation_id,
+        role: m.role,
+        content: m.content,
+        status: m.status,
+        provider: m.provider,
+        model: m.model,
+        prompt_tokens: m.prompt_tokens,
+        completion_tokens: m.completion_tokens,
+        total_tokens: m.total_tokens,
+        cached_tokens: m.cached_tokens,
+        reasoning_tokens: m.reasoning_tokens,
+        cost_micros: m.cost_micros,
+        error: m.error,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+pub fn conversation_view(c: conversations::Model) -> ConversationView {
+    ConversationView {
+        id: c.id,
+        title: c.title,
+        provider: c.provider,
+        model: c.model,
+        temperature: c.temperature,
+        max_tokens: c.max_tokens,
+        system_prompt: c.system_prompt,
+        message_count: c.message_count,
+        prompt_tokens: c.prompt_tokens,
+        completion_tokens: c.completion_tokens,
+        total_tokens: c.total_tokens,
+        cost_micros: c.cost_micros,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+pub fn model_view(m: ai_model_configs::Model) -> ModelView {
+    ModelView {
+        provider: m.provider,
+        model: m.model,
+        display_name: m.display_name,
+        context_window: m.context_window,
+        input_micros_per_mtok: m.input_micros_per_mtok,
+        cached_input_micros_per_mtok: m.cached_input_micros_per_mtok,
+        output_micros_per_mtok: m.output_micros_per_mtok,
+        enabled: m.enabled,
+    }
+}

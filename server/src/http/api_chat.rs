@@ -1,0 +1,146 @@
+//! Conversations, messages, models: `/api/conversations/*`, `/api/messages/*`, `/api/models`.
+
+use app::wire::{ConversationView, MessageView, ModelView, Page, SendResponse};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    Json,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::api_json::ApiJson;
+use crate::{
+    auth::session::AuthUser,
+    chat::{
+        conversations::{ConversationChanges, NewConversation},
+        views::conversation_view,
+    },
+    error::ApiError,
+    state::AppState,
+};
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub struct SendBody {
+    content: String,
+}
+
+/// An id that is not a UUID cannot name anything: 404, like any id that is not yours.
+fn id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+pub async fn models(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> Result<Json<Page<ModelView>>, ApiError> {
+    Ok(Json(Page {
+        items: state.chat.model_views().await?,
+        next_cursor: None,
+    }))
+}
+
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<ConversationView>>, ApiError> {
+    let page = state
+        .chat
+        .list_conversations(user.id, page.cursor.as_deref(), page.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(page))
+}
+
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<ConversationView>), ApiError> {
+    // The body is optional: no body means "a new chat with my defaults".
+    let input: NewConversation = if body.iter().all(u8::is_ascii_whitespace) {
+        NewConversation::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))?
+    };
+    let view = state.chat.create_conversation(user.id, input).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    let conversation = state.chat.conversation(user.id, id(&raw)?).await?;
+    Ok(Json(conversation_view(conversation)))
+}
+
+pub async fn update_conversation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    ApiJson(changes): ApiJson<ConversationChanges>,
+) -> Result<Json<ConversationView>, ApiError> {
+    Ok(Json(
+        state
+            .chat
+            .update_conversation(user.id, id(&raw)?, changes)
+            .await?,
+    ))
+}
+
+pub async fn delete_conversation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.chat.delete_conversation(user.id, id(&raw)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_messages(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<MessageView>>, ApiError> {
+    let page = state
+        .chat
+        .list_messages(
+            user.id,
+            id(&raw)?,
+            page.cursor.as_deref(),
+            page.limit.unwrap_or(100),
+        )
+        .await?;
+    Ok(Json(page))
+}
+
+pub async fn send_message(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<SendBody>,
+) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
+    let sent = state
+        .chat
+        .send_message(user.id, id(&raw)?, body.content)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+pub async fn stop_message(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(state.chat.stop(user.id, id(&raw)?).await?))
+}

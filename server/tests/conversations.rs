@@ -1,0 +1,536 @@
+//! Conversations and messages through the public API with the offline demo provider: the
+//! routes, ownership, the event sequence, stop, start-up recovery, and concurrency.
+
+mod common;
+
+use std::time::Duration;
+
+use app::wire::EventKind;
+use common::{anonymous_client, error_code, spawn_app, spawn_app_with, start_server};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+use server::{
+    chat::{provider::demo::reply_to, recovery::INTERRUPTED_ERROR},
+    db::entities::{messages, usage_logs},
+};
+use uuid::Uuid;
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn with_no_keys_a_new_user_gets_the_offline_demo_and_its_reply() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    app.register("new@example.com").await;
+    let models: Value = app.get("/api/models").await.json().await.unwrap();
+    let models = models["items"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "only the demo without keys: {models:?}");
+    assert_eq!(models[0]["provider"], "demo");
+    assert!(models[0]["display_name"]
+        .as_str()
+        .unwrap()
+        .contains("Offline demo"));
+
+    // No body at all: a new chat with the user's defaults.
+    let response = app
+        .client
+        .post(app.url("/api/conversations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let conversation: Value = response.json().await.unwrap();
+    assert_eq!(conversation["provider"], "demo");
+    assert_eq!(conversation["title"], "New chat");
+
+    let sent = app.send(&id(&conversation), "What can you do?").await;
+    let reply = app
+        .wait_for_reply(&id(&conversation), &id(&sent["assistant_message"]))
+        .await;
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["content"], reply_to("What can you do?"));
+    assert_eq!(reply["model"], "demo-offline");
+    assert_eq!(reply["cost_micros"], 0);
+    assert!(reply["completion_tokens"].as_i64().unwrap() > 100);
+    assert!(reply["prompt_tokens"].as_i64().unwrap() > 0);
+    let conversation = app.conversation(&id(&conversation)).await;
+    assert_eq!(conversation["title"], "What can you do?");
+    assert_eq!(conversation["total_tokens"], reply["total_tokens"]);
+}
+
+#[tokio::test]
+async fn models_of_configured_providers_are_offered_with_prices() {
+    let app = spawn_app_with(&[("ANTHROPIC_API_KEY", "k")]).await;
+    app.register("a@example.com").await;
+    let models: Value = app.get("/api/models").await.json().await.unwrap();
+    let providers: Vec<&str> = models["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["provider"].as_str().unwrap())
+        .collect();
+    assert!(providers.contains(&"anthropic") && providers.contains(&"demo"));
+    assert!(!providers.contains(&"openai") && !providers.contains(&"google"));
+    let sonnet = models["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "claude-sonnet-4-5")
+        .unwrap();
+    assert_eq!(sonnet["input_micros_per_mtok"], 3_000_000);
+    assert_eq!(sonnet["context_window"], 200_000);
+    // A model whose provider has no key cannot be chosen.
+    let response = app
+        .post_json(
+            "/api/conversations",
+            json!({"provider": "openai", "model": "gpt-4o"}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(error_code(response).await, "model_unavailable");
+}
+
+#[tokio::test]
+async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "1ms")]).await;
+    app.register("events@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    let conversation_id = Uuid::parse_str(&id(&conversation)).unwrap();
+    let mut feed = app.chat.hub.subscribe_conversation(conversation_id);
+    let sent = app.send(&id(&conversation), "Tell me something").await;
+    let reply = app
+        .wait_for_reply(&id(&conversation), &id(&sent["assistant_message"]))
+        .await;
+
+    let mut events = Vec::new();
+    while let Ok(event) = tokio::time::timeout(Duration::from_millis(500), feed.recv()).await {
+        let event = event.unwrap();
+        let done = event.kind == EventKind::MessageUpdated;
+        events.push(event);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(events[0].kind, EventKind::MessageCreated);
+    assert_eq!(events[0].data["role"], "user");
+    assert_eq!(events[1].kind, EventKind::MessageCreated);
+    assert_eq!(events[1].data["status"], "streaming");
+    let deltas = &events[2..events.len() - 1];
+    assert!(deltas.len() > 50);
+    let mut text = String::new();
+    for (i, event) in deltas.iter().enumerate() {
+        assert_eq!(event.kind, EventKind::MessageStreaming);
+        assert_eq!(event.seq, Some(i as u64 + 1), "seq increases by one");
+        text.push_str(event.data["delta"].as_str().unwrap());
+    }
+    assert_eq!(
+        text,
+        reply["content"].as_str().unwrap(),
+        "the deltas add up to the stored reply"
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, EventKind::MessageUpdated);
+    assert_eq!(last.data["status"], "complete");
+}
+
+#[tokio::test]
+async fn stop_keeps_the_partial_reply_as_stopped_and_books_its_usage() {
+    let app = spawn_app_with(&[
+        ("DEMO_WORD_DELAY", "40ms"),
+        ("STREAM_FLUSH_INTERVAL", "50ms"),
+    ])
+    .await;
+    app.register("stop@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    let sent = app.send(&id(&conversation), "Write a lot").await;
+    let reply_id = id(&sent["assistant_message"]);
+    // Let a few words arrive.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/messages/{reply_id}/stop")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let stopped: Value = response.json().await.unwrap();
+    assert_eq!(stopped["status"], "stopped");
+    let partial = stopped["content"].as_str().unwrap();
+    let full = reply_to("Write a lot");
+    assert!(
+        !partial.is_empty() && partial.len() < full.len(),
+        "partial: {partial:?}"
+    );
+    assert!(full.starts_with(partial));
+    assert!(stopped["completion_tokens"].as_i64().unwrap() > 0);
+    let logs = usage_logs::Entity::find()
+        .filter(usage_logs::Column::MessageId.eq(Uuid::parse_str(&reply_id).unwrap()))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(logs.len(), 1);
+    // It stays stopped: the task does not go on writing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stored = app.wait_for_reply(&id(&conversation), &reply_id).await;
+    assert_eq!(stored["content"], stopped["content"]);
+    // Stopping again is harmless.
+    let again = app
+        .client
+        .post(app.url(&format!("/api/messages/{reply_id}/stop")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+}
+
+#[tokio::test]
+async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_start() {
+    let app = spawn_app().await;
+    app.register("crash@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    let conversation_id = Uuid::parse_str(&id(&conversation)).unwrap();
+    let user_id = server::db::entities::users::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // What a killed server leaves behind: a reply still marked streaming, with flushed text.
+    let now = server::db::now();
+    let orphan = messages::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        conversation_id: Set(conversation_id),
+        user_id: Set(user_id),
+        parent_id: Set(None),
+        role: Set("assistant".into()),
+        content: Set("Half of what I was say".into()),
+        status: Set("streaming".into()),
+        is_streaming: Set(true),
+        stream_chunks: Set(Some(json!([4, 3, 5]))),
+        prompt_tokens: Set(0),
+        completion_tokens: Set(0),
+        total_tokens: Set(0),
+        cached_tokens: Set(0),
+        reasoning_tokens: Set(0),
+        cost_micros: Set(0),
+        input_micros_per_mtok: Set(Some(0)),
+        cached_input_micros_per_mtok: Set(Some(0)),
+        output_micros_per_mtok: Set(Some(0)),
+        provider: Set(Some("demo".into())),
+        model: Set(Some("demo-offline".into())),
+        error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    let _restarted = start_server(&app.data_dir, &app.database_url, &[]).await;
+
+    let stored = app
+        .wait_for_reply(&id(&conversation), &orphan.id.to_string())
+        .await;
+    assert_eq!(stored["status"], "interrupted");
+    assert_eq!(stored["content"], "Half of what I was say");
+    assert_eq!(stored["error"], INTERRUPTED_ERROR);
+}
+
+#[tokio::test]
+async fn another_users_conversation_and_messages_answer_404() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    app.register("owner@example.com").await;
+    let conversation = app.create_conversation(json!({"title": "Private"})).await;
+    let sent = app.send(&id(&conversation), "secret").await;
+    let conversation_path = format!("/api/conversations/{}", id(&conversation));
+
+    let intruder = anonymous_client();
+    let token = {
+        let response = intruder
+            .post(app.url("/api/auth/register"))
+            .json(&json!({"email": "intruder@example.com", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let as_intruder = |method: reqwest::Method, path: &str| {
+        intruder.request(method, app.url(path)).bearer_auth(&token)
+    };
+    for (method, path, body) in [
+        (reqwest::Method::GET, conversation_path.clone(), None),
+        (
+            reqwest::Method::PATCH,
+            conversation_path.clone(),
+            Some(json!({"title": "mine now"})),
+        ),
+        (reqwest::Method::DELETE, conversation_path.clone(), None),
+        (
+            reqwest::Method::GET,
+            format!("{conversation_path}/messages"),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{conversation_path}/messages"),
+            Some(json!({"content": "hi"})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/messages/{}/stop", id(&sent["assistant_message"])),
+            None,
+        ),
+    ] {
+        let mut request = as_intruder(method.clone(), &path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+    }
+    let listed: Value = as_intruder(reqwest::Method::GET, "/api/conversations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]));
+    // Untouched for the owner.
+    assert_eq!(
+        app.conversation(&id(&conversation)).await["title"],
+        "Private"
+    );
+    assert_eq!(app.get("/api/conversations/not-a-uuid").await.status(), 404);
+}
+
+#[tokio::test]
+async fn conversations_are_listed_newest_first_in_pages_and_can_be_changed_and_deleted() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    app.register("pages@example.com").await;
+    let mut ids = Vec::new();
+    for title in ["one", "two", "three"] {
+        ids.push(id(&app.create_conversation(json!({"title": title})).await));
+    }
+    let first: Value = app
+        .get("/api/conversations?limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["three", "two"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get(&format!("/api/conversations?limit=2&cursor={cursor}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["items"][0]["title"], "one");
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    let response = app
+        .client
+        .patch(app.url(&format!("/api/conversations/{}", ids[0])))
+        .json(&json!({"title": "renamed", "temperature": 0.2, "max_tokens": 500, "system_prompt": "Be terse."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let changed: Value = response.json().await.unwrap();
+    assert_eq!(
+        (changed["title"].as_str(), changed["temperature"].as_f64()),
+        (Some("renamed"), Some(0.2))
+    );
+    assert_eq!(changed["max_tokens"], 500);
+    assert_eq!(changed["system_prompt"], "Be terse.");
+    let bad = app
+        .client
+        .patch(app.url(&format!("/api/conversations/{}", ids[0])))
+        .json(&json!({"temperature": 3.5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+
+    // Deleting keeps the usage on the books.
+    let sent = app.send(&ids[1], "hello").await;
+    let reply = app
+        .wait_for_reply(&ids[1], &id(&sent["assistant_message"]))
+        .await;
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/conversations/{}", ids[1])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        app.get(&format!("/api/conversations/{}", ids[1]))
+            .await
+            .status(),
+        404
+    );
+    let logs = usage_logs::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        logs[0].total_tokens,
+        reply["total_tokens"].as_i64().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn empty_and_oversized_messages_are_refused_with_a_reason() {
+    let app = spawn_app().await;
+    app.register("v@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    let path = format!("/api/conversations/{}/messages", id(&conversation));
+    let response = app.post_json(&path, json!({"content": "   "})).await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(error_code(response).await, "invalid_content");
+    let response = app
+        .post_json(&path, json!({"content": "x".repeat(100_001)}))
+        .await;
+    assert_eq!(response.status(), 422);
+    let response = app.post_json(&path, json!({"nothing": true})).await;
+    assert_eq!(response.status(), 400);
+    assert!(app.messages(&id(&conversation)).await.is_empty());
+}
+
+/// 100 sends at once across 10 conversations of 2 users: every message stored once, every
+/// total equal to the sum of its messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    let second = {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let response = client
+            .post(app.url("/api/auth/register"))
+            .json(&json!({"email": "second@example.com", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        client
+    };
+    app.register("first@example.com").await;
+    let mut conversations = Vec::new();
+    for i in 0..10 {
+        let client = if i % 2 == 0 { &app.client } else { &second };
+        let response = client
+            .post(app.url("/api/conversations"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let conversation: Value = response.json().await.unwrap();
+        conversations.push((client.clone(), id(&conversation)));
+    }
+    let mut sends = Vec::new();
+    for n in 0..100 {
+        let (client, conversation_id) = conversations[n % 10].clone();
+        let url = app.url(&format!("/api/conversations/{conversation_id}/messages"));
+        sends.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .json(&json!({"content": format!("message {n}")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                202,
+                "{}",
+                response.text().await.unwrap_or_default()
+            );
+        }));
+    }
+    for send in sends {
+        send.await.unwrap();
+    }
+
+    let totals = |m: &Value, k: &str| m[k].as_i64().unwrap();
+    for (index, (client, conversation_id)) in conversations.iter().enumerate() {
+        let get = |path: String| {
+            let client = client.clone();
+            let url = app.url(&path);
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let messages = loop {
+            let page = get(format!(
+                "/api/conversations/{conversation_id}/messages?limit=1000"
+            ))
+            .await;
+            let items = page["items"].as_array().unwrap().clone();
+            if items.iter().all(|m| m["status"] != "streaming") {
+                break items;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "replies still streaming"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(
+            messages.len(),
+            20,
+            "10 prompts and 10 replies in conversation {index}"
+        );
+        let mut prompts: Vec<String> = messages
+            .iter()
+            .filter(|m| m["role"] == "user")
+            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .collect();
+        prompts.sort();
+        let mut expected: Vec<String> = (0..100)
+            .filter(|n| n % 10 == index)
+            .map(|n| format!("message {n}"))
+            .collect();
+        expected.sort();
+        assert_eq!(prompts, expected);
+        assert!(messages
+            .iter()
+            .filter(|m| m["role"] == "assistant")
+            .all(|m| m["status"] == "complete"));
+        let conversation = get(format!("/api/conversations/{conversation_id}")).await;
+        assert_eq!(conversation["message_count"], 20);
+        for key in [
+            "prompt_tokens",
+            "completion_tokens",
+            "total_tokens",
+            "cost_micros",
+        ] {
+            let sum: i64 = messages.iter().map(|m| totals(m, key)).sum();
+            assert_eq!(
+                totals(&conversation, key),
+                sum,
+                "{key} of conversation {index}"
+            );
+        }
+    }
+    let logs = usage_logs::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(logs.len(), 100);
+}

@@ -1,0 +1,476 @@
+//! Each provider through the public API against a fake upstream speaking its wire format:
+//! the stored reply, the booked usage and cost, and every failure mode.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    fake_upstream::{
+        anthropic_reply, gemini_reply, openai_reply, unconnectable_address, End, FakeUpstream,
+        Script,
+    },
+    spawn_app_with, TestApp,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+use server::db::entities::{ai_prompts, usage_logs};
+use uuid::Uuid;
+
+/// Fast retries and short timeouts, so failure tests take milliseconds.
+const FAST: &[(&str, &str)] = &[
+    ("PROVIDER_RETRY_DELAY", "10ms"),
+    ("PROVIDER_MAX_RETRIES", "2"),
+    ("PROVIDER_IDLE_TIMEOUT", "400ms"),
+    ("PROVIDER_FIRST_BYTE_TIMEOUT", "400ms"),
+    ("PROVIDER_CONNECT_TIMEOUT", "300ms"),
+];
+
+async fn app_with(provider_vars: &[(&str, &str)]) -> TestApp {
+    let mut vars = FAST.to_vec();
+    vars.extend_from_slice(provider_vars);
+    let app = spawn_app_with(&vars).await;
+    app.register("ada@example.com").await;
+    app
+}
+
+async fn openai_app(base: &str) -> TestApp {
+    app_with(&[
+        ("OPENAI_API_KEY", "sk-test-key"),
+        ("OPENAI_ORG_ID", "org-test"),
+        ("OPENAI_BASE_URL", &format!("{base}/v1")),
+    ])
+    .await
+}
+
+/// Sends one message in a new conversation and waits for the stored reply.
+async fn ask(app: &TestApp, provider: &str, model: &str, content: &str) -> (Value, Value, String) {
+    let conversation = app
+        .create_conversation(
+            json!({"provider": provider, "model": model, "system_prompt": "Be brief."}),
+        )
+        .await;
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    let sent = app.send(&id, content).await;
+    assert_eq!(sent["assistant_message"]["status"], "streaming");
+    let reply = app
+        .wait_for_reply(&id, sent["assistant_message"]["id"].as_str().unwrap())
+        .await;
+    (sent, reply, id)
+}
+
+async fn usage_logs_of(app: &TestApp, message_id: &str) -> Vec<usage_logs::Model> {
+    usage_logs::Entity::find()
+        .filter(usage_logs::Column::MessageId.eq(Uuid::parse_str(message_id).unwrap()))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn prompt_of(app: &TestApp, message_id: &str) -> ai_prompts::Model {
+    ai_prompts::Entity::find()
+        .filter(ai_prompts::Column::ResponseMessageId.eq(Uuid::parse_str(message_id).unwrap()))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("an ai_prompts row")
+}
+
+#[tokio::test]
+async fn openai_reply_is_stored_with_the_usage_and_cost_it_reported() {
+    let usage = json!({"prompt_tokens": 2000, "completion_tokens": 500, "total_tokens": 2500,
+        "prompt_tokens_details": {"cached_tokens": 1000}, "completion_tokens_details": {"reasoning_tokens": 120}});
+    let (fake, base) = FakeUpstream::start(vec![Script::sse(openai_reply(
+        &["Hel", "lo", " there"],
+        Some(usage),
+    ))])
+    .await;
+    let app = openai_app(&base).await;
+    let (sent, reply, conversation_id) = ask(&app, "openai", "gpt-4o", "Say hello").await;
+
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["content"], "Hello there");
+    assert_eq!(reply["prompt_tokens"], 2000);
+    assert_eq!(reply["completion_tokens"], 500);
+    assert_eq!(reply["total_tokens"], 2500);
+    assert_eq!(reply["cached_tokens"], 1000);
+    assert_eq!(reply["reasoning_tokens"], 120);
+    // gpt-4o: 1000 × $2.50 + 1000 × $1.25 + 500 × $10 per million = 2500 + 1250 + 5000 µ$
+    assert_eq!(reply["cost_micros"], 8750);
+
+    let request = fake.last_request();
+    assert_eq!(request.path, "/v1/chat/completions");
+    assert_eq!(request.headers["authorization"], "Bearer sk-test-key");
+    assert_eq!(request.headers["openai-organization"], "org-test");
+    assert_eq!(request.body["stream"], true);
+    assert_eq!(request.body["stream_options"]["include_usage"], true);
+    assert_eq!(
+        request.body["messages"][0],
+        json!({"role": "system", "content": "Be brief."})
+    );
+    assert_eq!(request.body["messages"][1]["content"], "Say hello");
+
+    let conversation = app.conversation(&conversation_id).await;
+    assert_eq!(conversation["message_count"], 2);
+    assert_eq!(conversation["total_tokens"], 2500);
+    assert_eq!(conversation["cost_micros"], 8750);
+    assert_eq!(conversation["title"], "Say hello");
+
+    let logs = usage_logs_of(&app, reply["id"].as_str().unwrap()).await;
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        (
+            logs[0].prompt_tokens,
+            logs[0].cached_tokens,
+            logs[0].cost_micros
+        ),
+        (2000, 1000, 8750)
+    );
+    let prompt = prompt_of(&app, reply["id"].as_str().unwrap()).await;
+    assert_eq!(prompt.status, "complete");
+    assert_eq!(
+        prompt.message_id.to_string(),
+        sent["user_message"]["id"].as_str().unwrap()
+    );
+    assert!(prompt.context_tokens > 0);
+    assert!(prompt.completed_at.is_some());
+}
+
+#[tokio::test]
+async fn the_second_message_carries_the_history() {
+    let (fake, base) = FakeUpstream::start(vec![Script::sse(openai_reply(&["Four."], None))]).await;
+    let app = openai_app(&base).await;
+    let conversation = app
+        .create_conversation(json!({"provider": "openai", "model": "gpt-4o"}))
+        .await;
+    let id = conversation["id"].as_str().unwrap();
+    let first = app.send(id, "What is 2+2?").await;
+    app.wait_for_reply(id, first["assistant_message"]["id"].as_str().unwrap())
+        .await;
+    let second = app.send(id, "And times two?").await;
+    app.wait_for_reply(id, second["assistant_message"]["id"].as_str().unwrap())
+        .await;
+    let messages = &fake.last_request().body["messages"];
+    assert_eq!(
+        messages,
+        &json!([
+            {"role": "user", "content": "What is 2+2?"},
+            {"role": "assistant", "content": "Four."},
+            {"role": "user", "content": "And times two?"}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn anthropic_cache_reads_and_writes_are_counted_once_and_priced_apart() {
+    let start_usage = json!({"input_tokens": 10, "cache_creation_input_tokens": 200, "cache_read_input_tokens": 1000, "output_tokens": 1});
+    let (fake, base) = FakeUpstream::start(vec![Script::sse(anthropic_reply(
+        &["Bonjour", "!"],
+        start_usage,
+        42,
+    ))])
+    .await;
+    let app = app_with(&[
+        ("ANTHROPIC_API_KEY", "sk-ant-test"),
+        ("ANTHROPIC_BASE_URL", &base),
+    ])
+    .await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-sonnet-4-5", "Greet me").await;
+
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["content"], "Bonjour!");
+    assert_eq!(reply["prompt_tokens"], 1210);
+    assert_eq!(reply["cached_tokens"], 1000);
+    assert_eq!(reply["completion_tokens"], 42);
+    assert_eq!(reply["total_tokens"], 1252);
+    // Sonnet: 10 × $3 + 1000 × $0.30 + 200 × $3.75 + 42 × $15 per million
+    assert_eq!(reply["cost_micros"], 30 + 300 + 750 + 630);
+
+    let request = fake.last_request();
+    assert_eq!(request.path, "/v1/messages");
+    assert_eq!(request.headers["x-api-key"], "sk-ant-test");
+    assert_eq!(request.headers["anthropic-version"], "2023-06-01");
+    assert_eq!(request.body["system"], "Be brief.");
+    assert_eq!(request.body["stream"], true);
+    assert_eq!(
+        request.body["messages"][0],
+        json!({"role": "user", "content": "Greet me"})
+    );
+}
+
+#[tokio::test]
+async fn gemini_thoughts_are_billed_as_output_and_cached_tokens_stay_in_the_prompt() {
+    let usage = json!({"promptTokenCount": 1000, "cachedContentTokenCount": 600, "candidatesTokenCount": 20,
+        "thoughtsTokenCount": 80, "totalTokenCount": 1100});
+    let (fake, base) =
+        FakeUpstream::start(vec![Script::sse(gemini_reply(&["Hal", "lo"], usage))]).await;
+    let app = app_with(&[("GEMINI_API_KEY", "g-test"), ("GEMINI_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "google", "gemini-2.5-flash", "Hallo?").await;
+
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["content"], "Hallo");
+    assert_eq!(reply["prompt_tokens"], 1000);
+    assert_eq!(reply["cached_tokens"], 600);
+    assert_eq!(reply["completion_tokens"], 100);
+    assert_eq!(reply["reasoning_tokens"], 80);
+    // Flash: 400 × $0.30 + 600 × $0.03 + 100 × $2.50 per million = 120 + 18 + 250
+    assert_eq!(reply["cost_micros"], 388);
+
+    let request = fake.last_request();
+    assert_eq!(
+        request.path,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    );
+    assert_eq!(request.headers["x-goog-api-key"], "g-test");
+    assert_eq!(
+        request.body["systemInstruction"]["parts"][0]["text"],
+        "Be brief."
+    );
+    assert_eq!(
+        request.body["contents"][0],
+        json!({"role": "user", "parts": [{"text": "Hallo?"}]})
+    );
+}
+
+#[tokio::test]
+async fn a_refused_key_ends_in_an_error_that_names_the_provider() {
+    let body = json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}});
+    let (fake, base) = FakeUpstream::start(vec![Script::status(401, body)]).await;
+    let app = app_with(&[
+        ("ANTHROPIC_API_KEY", "wrong"),
+        ("ANTHROPIC_BASE_URL", &base),
+    ])
+    .await;
+    let (sent, reply, conversation_id) = ask(&app, "anthropic", "claude-haiku-4-5", "Hi").await;
+
+    assert_eq!(reply["status"], "error");
+    let error = reply["error"].as_str().unwrap();
+    assert!(
+        error.contains("Anthropic refused the API key (401)"),
+        "{error}"
+    );
+    assert!(error.contains("invalid x-api-key"), "{error}");
+    assert_eq!(fake.request_count(), 1, "a refused key is not retried");
+    // The prompt is kept; nothing is booked.
+    let messages = app.messages(&conversation_id).await;
+    assert_eq!(messages[0]["content"], "Hi");
+    assert_eq!(messages[0]["id"], sent["user_message"]["id"]);
+    assert!(usage_logs_of(&app, reply["id"].as_str().unwrap())
+        .await
+        .is_empty());
+    assert_eq!(app.conversation(&conversation_id).await["cost_micros"], 0);
+    assert_eq!(
+        prompt_of(&app, reply["id"].as_str().unwrap()).await.status,
+        "error"
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_are_retried_before_the_first_token() {
+    let limited = json!({"error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED"}});
+    let usage = json!({"promptTokenCount": 5, "candidatesTokenCount": 2, "totalTokenCount": 7});
+    let (fake, base) = FakeUpstream::start(vec![
+        Script::status(429, limited.clone()),
+        Script::status(429, limited),
+        Script::sse(gemini_reply(&["OK"], usage)),
+    ])
+    .await;
+    let app = app_with(&[("GEMINI_API_KEY", "g"), ("GEMINI_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "google", "gemini-2.5-flash", "ping").await;
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["content"], "OK");
+    assert_eq!(fake.request_count(), 3);
+}
+
+#[tokio::test]
+async fn server_errors_give_up_after_the_bounded_retries_with_a_clear_error() {
+    let (fake, base) = FakeUpstream::start(vec![Script::status(
+        503,
+        json!({"error": {"message": "overloaded"}}),
+    )])
+    .await;
+    let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "Hi").await;
+    assert_eq!(reply["status"], "error");
+    let error = reply["error"].as_str().unwrap();
+    assert!(
+        error.contains("Anthropic had a server error (503)"),
+        "{error}"
+    );
+    assert!(error.contains("gave up after 3 attempts"), "{error}");
+    assert_eq!(
+        fake.request_count(),
+        3,
+        "one try and PROVIDER_MAX_RETRIES=2 retries"
+    );
+}
+
+#[tokio::test]
+async fn openai_rate_limits_are_retried_by_the_client_before_the_stream() {
+    let limited = json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}});
+    let (fake, base) = FakeUpstream::start(vec![
+        Script::status(429, limited),
+        Script::sse(openai_reply(&["fine"], None)),
+    ])
+    .await;
+    let app = openai_app(&base).await;
+    let (_, reply, _) = ask(&app, "openai", "gpt-4o-mini", "hi").await;
+    assert_eq!(reply["status"], "complete");
+    assert_eq!(reply["content"], "fine");
+    assert_eq!(fake.request_count(), 2);
+}
+
+#[tokio::test]
+async fn a_stream_that_goes_silent_is_cut_off_by_the_idle_timeout_and_keeps_its_text() {
+    let frames = openai_reply(&["Partial", " answer"], None)[..3].to_vec();
+    let (_, base) = FakeUpstream::start(vec![Script::sse(frames).then(End::Hang)]).await;
+    let app = openai_app(&base).await;
+    let (_, reply, _) = ask(&app, "openai", "gpt-4o", "hi").await;
+    assert_eq!(reply["status"], "error");
+    assert_eq!(reply["content"], "Partial answer");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("OpenAI sent nothing for 0.4 s"),
+        "{}",
+        reply["error"]
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_never_answers_times_out() {
+    let (fake, base) = FakeUpstream::start(vec![Script::silent()]).await;
+    let app = app_with(&[
+        ("GEMINI_API_KEY", "g"),
+        ("GEMINI_BASE_URL", &base),
+        ("PROVIDER_MAX_RETRIES", "0"),
+    ])
+    .await;
+    let (_, reply, _) = ask(&app, "google", "gemini-2.5-pro", "hi").await;
+    assert_eq!(reply["status"], "error");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("Gemini did not answer within 0.4 s"),
+        "{}",
+        reply["error"]
+    );
+    assert_eq!(fake.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_connect_timeout_is_reported_as_such() {
+    let (base, _fillers, _listener) = unconnectable_address();
+    let app = app_with(&[
+        ("ANTHROPIC_API_KEY", "k"),
+        ("ANTHROPIC_BASE_URL", &base),
+        ("PROVIDER_MAX_RETRIES", "0"),
+    ])
+    .await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
+    assert_eq!(reply["status"], "error");
+    let error = reply["error"].as_str().unwrap();
+    assert!(
+        error.contains("Connecting to Anthropic timed out"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_cut_mid_stream_keeps_the_partial_text_and_books_the_reported_input() {
+    let start_usage = json!({"input_tokens": 25, "output_tokens": 1});
+    let frames = anthropic_reply(&["Half", " a", " reply"], start_usage, 10);
+    // Up to and including the deltas, then the connection breaks.
+    let (_, base) =
+        FakeUpstream::start(vec![Script::sse(frames[..6].to_vec()).then(End::Cut)]).await;
+    let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (_, reply, conversation_id) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
+    assert_eq!(reply["status"], "error");
+    assert_eq!(reply["content"], "Half a reply");
+    assert!(
+        reply["error"].as_str().unwrap().contains("Anthropic"),
+        "{}",
+        reply["error"]
+    );
+    // message_start reported 25 input tokens (and 1 output so far): that much is booked.
+    assert_eq!(reply["prompt_tokens"], 25);
+    let logs = usage_logs_of(&app, reply["id"].as_str().unwrap()).await;
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        app.conversation(&conversation_id).await["prompt_tokens"],
+        25
+    );
+}
+
+#[tokio::test]
+async fn a_clean_end_without_the_providers_finish_is_treated_as_a_cut() {
+    let frames = openai_reply(&["Trunc", "ated"], None);
+    let (_, base) = FakeUpstream::start(vec![Script::sse(frames[..3].to_vec())]).await;
+    let app = openai_app(&base).await;
+    let (_, reply, _) = ask(&app, "openai", "gpt-4o", "hi").await;
+    assert_eq!(reply["status"], "error");
+    assert_eq!(reply["content"], "Truncated");
+    assert!(reply["error"]
+        .as_str()
+        .unwrap()
+        .contains("ended before the reply was complete"));
+}
+
+#[tokio::test]
+async fn malformed_sse_ends_in_an_error_that_says_so() {
+    let frames = vec![
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n".to_owned(),
+        "event: content_block_delta\ndata: {this is not json\n\n".to_owned(),
+    ];
+    let (_, base) = FakeUpstream::start(vec![Script::sse(frames)]).await;
+    let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
+    assert_eq!(reply["status"], "error");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("Anthropic sent a reply we could not read"),
+        "{}",
+        reply["error"]
+    );
+}
+
+#[tokio::test]
+async fn an_error_event_mid_stream_is_shown() {
+    let mut frames = anthropic_reply(&["Some"], json!({"input_tokens": 5}), 3)[..4].to_vec();
+    frames.push("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".into());
+    let (fake, base) = FakeUpstream::start(vec![Script::sse(frames)]).await;
+    let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
+    assert_eq!(reply["status"], "error");
+    assert_eq!(reply["content"], "Some");
+    assert!(reply["error"].as_str().unwrap().contains("Overloaded"));
+    assert_eq!(fake.request_count(), 1, "no retry once a token was shown");
+}
+
+#[tokio::test]
+async fn streamed_text_is_written_in_coalesced_batches_not_per_token() {
+    let words: Vec<String> = (0..500).map(|i| format!(" w{i}")).collect();
+    let deltas: Vec<&str> = words.iter().map(String::as_str).collect();
+    let usage = json!({"prompt_tokens": 10, "completion_tokens": 500, "total_tokens": 510});
+    let frames = openai_reply(&deltas, Some(usage));
+    let (_, base) =
+        FakeUpstream::start(vec![Script::sse(frames).paced(Duration::from_millis(2))]).await;
+    let app = openai_app(&base).await;
+    let before = server::db::entities::messages::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, 0);
+    let writes = common::count_message_updates(&app.db).await;
+    let (_, reply, _) = ask(&app, "openai", "gpt-4o", "count").await;
+    assert_eq!(reply["content"], words.concat());
+    let updates = writes.read(&app.db).await;
+    // ~1 s of streaming: a handful of flushes plus the final write, never one per token.
+    assert!(updates <= 12, "{updates} message writes for 500 deltas");
+    eprintln!("message row updates for a 500-token reply streamed over ~1 s: {updates}");
+}
