@@ -119,3 +119,36 @@ pub enum EventKind {
 pub struct StreamDelta {
     pub delta: String,
 }
+
+/// What a WebSocket client sends (ARCHITECTURE.md, "WebSocket feed").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Start receiving a conversation's `message.*` events. `after` holds, per message, the
+    /// last `seq` the client has: the server replays what follows, then continues live.
+    Subscribe {
+        conversation_id: Uuid,
+        #[serde(default)]
+        after: std::collections::HashMap<Uuid, u64>,
+    },
+    Unsubscribe {
+        conversation_id: Uuid,
+    },
+    Ping,
+}
+
+/// The server's own control messages, besides the events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ControlMessage {
+    Subscribed {
+        conversation_id: Uuid,
+    },
+    Error {
+        code: String,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        conversation_id: Option<Uuid>,
+    },
+    Pong,
+}

@@ -5,7 +5,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use rand::RngCore;
 
-use crate::chat::provider::NetworkSettings;
+use crate::{chat::provider::NetworkSettings, ws::SocketSettings};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -47,6 +47,7 @@ pub struct Config {
     pub providers: ProviderConfig,
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
+    pub sockets: SocketSettings,
 }
 
 /// Provider keys and endpoints. A provider is offered only when configured; the offline demo
@@ -182,6 +183,20 @@ impl Config {
                 Duration::ZERO,
             )?,
         };
+        let socket_defaults = SocketSettings::default();
+        let sockets = SocketSettings {
+            ping_interval: duration(
+                "WS_PING_INTERVAL",
+                socket_defaults.ping_interval,
+                Duration::from_millis(50),
+            )?,
+            idle_timeout: duration(
+                "WS_IDLE_TIMEOUT",
+                socket_defaults.idle_timeout,
+                Duration::from_millis(100),
+            )?,
+            ..socket_defaults
+        };
         let stream_flush_interval = duration(
             "STREAM_FLUSH_INTERVAL",
             Duration::from_millis(250),
@@ -219,6 +234,7 @@ impl Config {
             redis_url: lookup("REDIS_URL"),
             providers,
             stream_flush_interval,
+            sockets,
         })
     }
 }

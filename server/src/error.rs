@@ -16,6 +16,8 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -46,6 +48,7 @@ impl ApiError {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,7 +60,8 @@ impl ApiError {
         match self {
             Self::Validation { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unauthorized { code, .. } => code,
+            | Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. } => code,
             Self::NotFound => "not_found",
             Self::BadRequest(_) => "bad_request",
             Self::Database(_) | Self::Internal(_) => "internal",

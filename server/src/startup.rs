@@ -58,7 +58,13 @@ impl Application {
             EngineSettings {
                 flush_interval: config.stream_flush_interval,
             },
-        );
+            config.redis_url.as_deref(),
+        )
+        .await
+        .map_err(|e| StartError::Setup(e.to_string()))?;
+        if chat.bus.is_shared() {
+            tokio::spawn(recovery::sweep_dead_peers(db.clone()));
+        }
         let keys = TokenKeys::new(&config.jwt_secret, config.jwt_expires_in);
         let auth = AuthService::new(db.clone(), keys)
             .await
@@ -73,6 +79,7 @@ impl Application {
         site_addr.set_port(listener.local_addr().map(|a| a.port()).unwrap_or(0));
         let state = AppState {
             leptos_options: leptos_options(site_addr),
+            sockets: config.sockets.clone(),
             config: Arc::new(config),
             db,
             auth,

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::service::AuthService, chat::ChatService, config::Config};
+use crate::{auth::service::AuthService, chat::ChatService, config::Config, ws::SocketSettings};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,6 +14,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub auth: AuthService,
     pub chat: ChatService,
+    pub sockets: SocketSettings,
     pub leptos_options: LeptosOptions,
 }
 

@@ -6,7 +6,12 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub fn init() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    // Colours only for a person at a terminal, never in files or pipes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi);
     let _ = if std::env::var("LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()
     } else {

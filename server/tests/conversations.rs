@@ -97,7 +97,7 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
     app.register("events@example.com").await;
     let conversation = app.create_conversation(json!({})).await;
     let conversation_id = Uuid::parse_str(&id(&conversation)).unwrap();
-    let mut feed = app.chat.hub.subscribe_conversation(conversation_id);
+    let mut feed = app.chat.bus.subscribe_conversation(conversation_id);
     let sent = app.send(&id(&conversation), "Tell me something").await;
     let reply = app
         .wait_for_reply(&id(&conversation), &id(&sent["assistant_message"]))
@@ -106,8 +106,8 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
     let mut events = Vec::new();
     while let Ok(event) = tokio::time::timeout(Duration::from_millis(500), feed.recv()).await {
         let event = event.unwrap();
-        let done = event.kind == EventKind::MessageUpdated;
-        events.push(event);
+        let done = event.envelope.kind == EventKind::MessageUpdated;
+        events.push(event.envelope.clone());
         if done {
             break;
         }

@@ -12,7 +12,13 @@ use app::wire::{EventEnvelope, EventKind};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-pub type Event = Arc<EventEnvelope>;
+/// An event with its JSON text, serialised once however many sockets it goes to.
+pub struct PublishedEvent {
+    pub envelope: EventEnvelope,
+    pub json: String,
+}
+
+pub type Event = Arc<PublishedEvent>;
 
 const CHANNEL_CAPACITY: usize = 1024;
 
@@ -39,7 +45,8 @@ impl EventHub {
         } else {
             envelope.conversation_id
         };
-        let event = Arc::new(envelope);
+        let json = serde_json::to_string(&envelope).unwrap_or_default();
+        let event = Arc::new(PublishedEvent { envelope, json });
         let mut channels = self.channels.lock().expect("event hub lock");
         let map = if to_user {
             &mut channels.users
@@ -97,13 +104,12 @@ mod tests {
         let mut by_other = hub.subscribe_user(other);
         hub.publish(owner, event(EventKind::MessageCreated, conversation));
         hub.publish(owner, event(EventKind::ConversationUpdated, conversation));
-        assert_eq!(
-            by_conversation.try_recv().unwrap().kind,
-            EventKind::MessageCreated
-        );
+        let created = by_conversation.try_recv().unwrap();
+        assert_eq!(created.envelope.kind, EventKind::MessageCreated);
+        assert!(created.json.contains(r#""type":"message.created""#));
         assert!(by_conversation.try_recv().is_err());
         assert_eq!(
-            by_owner.try_recv().unwrap().kind,
+            by_owner.try_recv().unwrap().envelope.kind,
             EventKind::ConversationUpdated
         );
         assert!(by_other.try_recv().is_err());

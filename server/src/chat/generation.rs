@@ -72,6 +72,9 @@ struct Streamed {
     chunk_lengths: Vec<usize>,
     reported_usage: Option<Usage>,
     context_tokens: i64,
+    /// How much of `content` and `chunk_lengths` the database has.
+    flushed_bytes: usize,
+    flushed_chunks: usize,
 }
 
 struct Ended {
@@ -156,7 +159,6 @@ impl Generation {
             };
             let mut finished = false;
             let mut idle_deadline = Instant::now() + network.idle_timeout;
-            let mut flushed_len = streamed.chunk_lengths.len();
             let mut last_write = Instant::now();
             let mut flush_tick = tokio::time::interval(flush_interval);
             flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -165,10 +167,9 @@ impl Generation {
                     biased;
                     _ = cancel.cancelled() => return Ended { status: Status::Stopped, error: None },
                     _ = flush_tick.tick() => {
-                        let dirty = streamed.chunk_lengths.len() > flushed_len;
+                        let dirty = streamed.chunk_lengths.len() > streamed.flushed_chunks;
                         if dirty || last_write.elapsed() >= HEARTBEAT {
                             self.flush(streamed).await;
-                            flushed_len = streamed.chunk_lengths.len();
                             last_write = Instant::now();
                         }
                     }
@@ -215,7 +216,7 @@ impl Generation {
         let seq = self.reply.push(&delta);
         streamed.content.push_str(&delta);
         streamed.chunk_lengths.push(delta.len());
-        self.service.hub.publish(
+        self.service.bus.publish(
             self.user_id,
             EventEnvelope {
                 kind: EventKind::MessageStreaming,
@@ -228,12 +229,16 @@ impl Generation {
     }
 
     /// The coalesced write while streaming: the text so far and its chunk boundaries.
-    async fn flush(&self, streamed: &Streamed) {
+    /// The coalesced write while streaming: appends the text that arrived since the last one
+    /// (so a long reply costs O(its length) in writes, not O(length²)) and the chunk boundaries.
+    async fn flush(&self, streamed: &mut Streamed) {
+        let new_text = streamed.content[streamed.flushed_bytes..].to_owned();
+        let appended = Expr::cust_with_exprs(
+            "$1 || $2",
+            [Expr::col(messages::Column::Content), Expr::value(new_text)],
+        );
         let result = messages::Entity::update_many()
-            .col_expr(
-                messages::Column::Content,
-                Expr::value(streamed.content.clone()),
-            )
+            .col_expr(messages::Column::Content, appended)
             .col_expr(
                 messages::Column::StreamChunks,
                 Expr::value(serde_json::json!(streamed.chunk_lengths)),
@@ -242,9 +247,15 @@ impl Generation {
             .filter(messages::Column::Id.eq(self.assistant_message_id))
             .exec(&self.service.db)
             .await;
-        if let Err(e) = result {
-            // Not fatal: the final write carries everything again.
-            tracing::warn!(error = %e, message_id = %self.assistant_message_id, "flushing streamed text");
+        match result {
+            Ok(_) => {
+                streamed.flushed_bytes = streamed.content.len();
+                streamed.flushed_chunks = streamed.chunk_lengths.len();
+            }
+            // Not fatal: the next flush appends this text too, and the final write has it all.
+            Err(e) => {
+                tracing::warn!(error = %e, message_id = %self.assistant_message_id, "flushing streamed text")
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! and the accounting. HTTP handlers call [`ChatService`]; it never sees HTTP.
 
 pub mod active;
+pub mod bus;
 pub mod context;
 pub mod conversations;
 pub mod events;
@@ -20,7 +21,11 @@ use app::wire::{ConversationView, EventEnvelope, EventKind};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use self::{active::ActiveReplies, events::EventHub, provider::Providers};
+use self::{
+    active::ActiveReplies,
+    bus::{EventBus, RedisUnavailable},
+    provider::Providers,
+};
 
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
@@ -42,24 +47,35 @@ impl Default for EngineSettings {
 pub struct ChatService {
     pub db: DatabaseConnection,
     pub providers: Arc<Providers>,
-    pub hub: Arc<EventHub>,
+    pub bus: Arc<EventBus>,
     pub active: Arc<ActiveReplies>,
     pub settings: EngineSettings,
 }
 
 impl ChatService {
-    pub fn new(db: DatabaseConnection, providers: Providers, settings: EngineSettings) -> Self {
-        Self {
+    /// With `redis_url`, events are shared with the other server processes through Redis.
+    pub async fn new(
+        db: DatabaseConnection,
+        providers: Providers,
+        settings: EngineSettings,
+        redis_url: Option<&str>,
+    ) -> Result<Self, RedisUnavailable> {
+        let active = Arc::new(ActiveReplies::default());
+        let bus = match redis_url {
+            Some(url) => EventBus::with_redis(url, active.clone()).await?,
+            None => EventBus::in_process(),
+        };
+        Ok(Self {
             db,
             providers: Arc::new(providers),
-            hub: Arc::new(EventHub::default()),
-            active: Arc::new(ActiveReplies::default()),
+            bus: Arc::new(bus),
+            active,
             settings,
-        }
+        })
     }
 
     fn publish_conversation(&self, owner: Uuid, kind: EventKind, view: &ConversationView) {
-        self.hub.publish(
+        self.bus.publish(
             owner,
             EventEnvelope {
                 kind,

@@ -22,12 +22,30 @@ pub async fn mark_interrupted(
     db: &DatabaseConnection,
     quiet_for: Option<Duration>,
 ) -> Result<u64, DbErr> {
-    let now = now();
     let mut stale = messages::Column::Status.eq("streaming");
     if let Some(quiet) = quiet_for {
-        let cutoff = now - chrono::Duration::from_std(quiet).unwrap_or_default();
+        let cutoff = now() - chrono::Duration::from_std(quiet).unwrap_or_default();
         stale = stale.and(messages::Column::UpdatedAt.lt(cutoff));
     }
+    interrupt(db, stale).await
+}
+
+/// Marks one streaming reply interrupted: one that no process is generating.
+pub async fn mark_message_interrupted(
+    db: &DatabaseConnection,
+    message_id: uuid::Uuid,
+) -> Result<u64, DbErr> {
+    let one = messages::Column::Status
+        .eq("streaming")
+        .and(messages::Column::Id.eq(message_id));
+    interrupt(db, one).await
+}
+
+async fn interrupt(
+    db: &DatabaseConnection,
+    stale: sea_orm::sea_query::SimpleExpr,
+) -> Result<u64, DbErr> {
+    let now = now();
     let txn = db.begin().await?;
     ai_prompts::Entity::update_many()
         .col_expr(ai_prompts::Column::Status, Expr::value("interrupted"))
@@ -61,4 +79,16 @@ pub async fn mark_interrupted(
         );
     }
     Ok(result.rows_affected)
+}
+
+/// With several processes, one may die while the others run: every minute, replies nobody has
+/// written to for 90 s (live ones write at least every 30 s) are marked interrupted.
+pub async fn sweep_dead_peers(db: DatabaseConnection) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = mark_interrupted(&db, Some(Duration::from_secs(90))).await {
+            tracing::warn!(error = %e, "sweeping interrupted replies");
+        }
+    }
 }

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), page_session));
 
     Router::new()
+        .route("/ws", get(crate::ws::upgrade))
         .nest("/api", api)
         .merge(forms)
         .merge(pages)

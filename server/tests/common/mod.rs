@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fake_upstream;
+pub mod ws_client;
 
 use std::{collections::HashMap, time::Duration};
 

@@ -1,0 +1,232 @@
+//! The event bus: every event goes to this process's [`EventHub`] at once, and — when
+//! `REDIS_URL` is set — through Redis to the other server processes.
+//!
+//! Over Redis, one stream (`rustchat:events`, capped) carries every event and stop request in
+//! order; each process reads it and feeds its own hub, skipping what it wrote itself. The deltas
+//! of a reply being generated are also appended to a list per message
+//! (`rustchat:deltas:{id}`, expiring), written before the event, so a client that resumes on
+//! another process than the one generating can replay what it missed. Publishing never waits
+//! for Redis: a writer task sends batches in pipelines.
+
+use std::{sync::Arc, time::Duration};
+
+use app::wire::{EventEnvelope, EventKind};
+use redis::{aio::ConnectionManager, streams::StreamReadOptions, AsyncCommands};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+use uuid::Uuid;
+
+use super::{
+    active::ActiveReplies,
+    events::{Event, EventHub},
+};
+
+const EVENTS_STREAM: &str = "rustchat:events";
+/// Roughly how many entries the events stream keeps; readers only ever need the newest.
+const EVENTS_STREAM_LENGTH: usize = 100_000;
+const DELTAS_TTL_SECONDS: i64 = 3_600;
+const OUTBOX: usize = 65_536;
+
+fn deltas_key(message_id: Uuid) -> String {
+    format!("rustchat:deltas:{message_id}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    node: Uuid,
+    owner: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<EventEnvelope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stop: Option<Uuid>,
+}
+
+pub struct EventBus {
+    hub: Arc<EventHub>,
+    redis: Option<RedisLink>,
+}
+
+struct RedisLink {
+    node: Uuid,
+    outbox: mpsc::Sender<Wire>,
+    reads: ConnectionManager,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use Redis at REDIS_URL: {0}")]
+pub struct RedisUnavailable(#[from] redis::RedisError);
+
+impl EventBus {
+    pub fn in_process() -> Self {
+        Self {
+            hub: Arc::new(EventHub::default()),
+            redis: None,
+        }
+    }
+
+    /// Connects to Redis (failing loudly if it cannot) and starts the writer and the reader.
+    pub async fn with_redis(
+        url: &str,
+        active: Arc<ActiveReplies>,
+    ) -> Result<Self, RedisUnavailable> {
+        let client = redis::Client::open(url)?;
+        let writes = ConnectionManager::new(client.clone()).await?;
+        let reads = ConnectionManager::new(client.clone()).await?;
+        let hub = Arc::new(EventHub::default());
+        let node = Uuid::now_v7();
+        let (outbox, rx) = mpsc::channel(OUTBOX);
+        tokio::spawn(write_loop(writes, rx));
+        tokio::spawn(read_loop(client, node, hub.clone(), active));
+        tracing::info!(%node, "event bus on Redis");
+        Ok(Self {
+            hub,
+            redis: Some(RedisLink {
+                node,
+                outbox,
+                reads,
+            }),
+        })
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.redis.is_some()
+    }
+
+    pub fn publish(&self, owner: Uuid, envelope: EventEnvelope) {
+        if let Some(redis) = &self.redis {
+            let wire = Wire {
+                node: redis.node,
+                owner,
+                event: Some(envelope.clone()),
+                stop: None,
+            };
+            if redis.outbox.try_send(wire).is_err() {
+                tracing::error!("Redis outbox full: an event did not reach the other processes");
+            }
+        }
+        self.hub.publish(owner, envelope);
+    }
+
+    /// Asks whichever process generates `message_id` to stop it.
+    pub fn request_stop(&self, owner: Uuid, message_id: Uuid) {
+        if let Some(redis) = &self.redis {
+            let wire = Wire {
+                node: redis.node,
+                owner,
+                event: None,
+                stop: Some(message_id),
+            };
+            let _ = redis.outbox.try_send(wire);
+        }
+    }
+
+    pub fn subscribe_conversation(&self, conversation_id: Uuid) -> broadcast::Receiver<Event> {
+        self.hub.subscribe_conversation(conversation_id)
+    }
+
+    pub fn subscribe_user(&self, user_id: Uuid) -> broadcast::Receiver<Event> {
+        self.hub.subscribe_user(user_id)
+    }
+
+    /// The deltas of a reply after `seq`, as another process published them; `None` without
+    /// Redis or when the list has expired.
+    pub async fn shared_deltas_after(&self, message_id: Uuid, seq: u64) -> Option<Vec<String>> {
+        let redis = self.redis.as_ref()?;
+        let mut conn = redis.reads.clone();
+        let key = deltas_key(message_id);
+        let exists: bool = conn.exists(&key).await.ok()?;
+        if !exists {
+            return None;
+        }
+        conn.lrange(&key, seq as isize, -1).await.ok()
+    }
+}
+
+async fn write_loop(mut conn: ConnectionManager, mut rx: mpsc::Receiver<Wire>) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let mut pipe = redis::pipe();
+        for wire in batch.drain(..) {
+            if let Some(event) = &wire.event {
+                if let (EventKind::MessageStreaming, Some(id)) = (event.kind, event.message_id) {
+                    let delta = event
+                        .data
+                        .get("delta")
+                        .and_then(|d| d.as_str())
+                        .unwrap_or_default();
+                    pipe.rpush(deltas_key(id), delta).ignore();
+                    pipe.expire(deltas_key(id), DELTAS_TTL_SECONDS).ignore();
+                }
+            }
+            let payload = serde_json::to_string(&wire).unwrap_or_default();
+            pipe.cmd("XADD")
+                .arg(EVENTS_STREAM)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(EVENTS_STREAM_LENGTH)
+                .arg("*")
+                .arg("w")
+                .arg(payload)
+                .ignore();
+        }
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            tracing::error!(error = %e, "publishing events to Redis");
+        }
+    }
+}
+
+/// Feeds this process's hub from the shared stream, from the moment it starts.
+async fn read_loop(
+    client: redis::Client,
+    node: Uuid,
+    hub: Arc<EventHub>,
+    active: Arc<ActiveReplies>,
+) {
+    let mut last_id = "$".to_owned();
+    loop {
+        let mut conn = match client.get_multiplexed_async_connection().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::error!(error = %e, "connecting to Redis for events; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        loop {
+            let options = StreamReadOptions::default().block(5_000).count(512);
+            let reply: Result<redis::streams::StreamReadReply, _> = conn
+                .xread_options(&[EVENTS_STREAM], &[&last_id], &options)
+                .await;
+            let reply = match reply {
+                Ok(reply) => reply,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading events from Redis; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    break;
+                }
+            };
+            for key in reply.keys {
+                for entry in key.ids {
+                    last_id = entry.id.clone();
+                    let Some(payload) = entry.get::<String>("w") else {
+                        continue;
+                    };
+                    let Ok(wire) = serde_json::from_str::<Wire>(&payload) else {
+                        continue;
+                    };
+                    if wire.node == node {
+                        continue;
+                    }
+                    if let Some(event) = wire.event {
+                        hub.publish(wire.owner, event);
+                    }
+                    if let Some(message_id) = wire.stop {
+                        if let Some(reply) = active.get(message_id) {
+                            reply.cancel.cancel();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

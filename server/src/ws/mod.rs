@@ -1,0 +1,123 @@
+//! `GET /ws`: the live feed (ARCHITECTURE.md, "WebSocket feed"). The upgrade is
+//! authenticated by `?token=`, a bearer header or the session cookie; a cookie-authenticated
+//! upgrade must come from our own origin, since a browser attaches cookies to any site's
+//! WebSocket.
+
+mod replay;
+mod session;
+
+use std::time::Duration;
+
+use axum::{
+    extract::{ws::WebSocketUpgrade, Query, State},
+    http::{header, HeaderMap},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    auth::session::{credential, user_for_token, CredentialSource},
+    error::ApiError,
+    state::AppState,
+};
+
+/// Limits of one socket.
+#[derive(Clone, Debug)]
+pub struct SocketSettings {
+    /// The server pings this often.
+    pub ping_interval: Duration,
+    /// A socket silent for this long (no frame, not even a pong) is closed.
+    pub idle_timeout: Duration,
+    /// Largest frame a client may send.
+    pub max_frame_bytes: usize,
+    /// Outgoing messages buffered per socket before its subscriptions must wait.
+    pub outbox: usize,
+}
+
+impl Default for SocketSettings {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(90),
+            max_frame_bytes: 64 * 1024,
+            outbox: 256,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WsQuery {
+    token: Option<String>,
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<WsQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let (token, source) = match query.token {
+        Some(token) => (token, CredentialSource::QueryToken),
+        None => credential(&headers).ok_or_else(|| {
+            ApiError::unauthorized("unauthorized", "Log in to open the live feed.")
+        })?,
+    };
+    if source == CredentialSource::Cookie && !same_origin(&headers) {
+        return Err(ApiError::Forbidden {
+            code: "bad_origin",
+            message: "The live feed only accepts pages of this site.".into(),
+        });
+    }
+    let user = user_for_token(&state, &token).await?;
+    let settings = state.sockets.clone();
+    Ok(ws
+        .max_message_size(settings.max_frame_bytes)
+        .max_frame_size(settings.max_frame_bytes)
+        .on_upgrade(move |socket| session::run(socket, state, user.id))
+        .into_response())
+}
+
+/// True when the `Origin` header names the host the request was sent to (or is absent, as
+/// for non-browser clients, which cannot be made to send someone's cookie).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, host.parse().unwrap());
+        if let Some(origin) = origin {
+            h.insert(header::ORIGIN, origin.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_our_own_origin_may_use_the_cookie() {
+        assert!(same_origin(&headers(
+            Some("http://127.0.0.1:3000"),
+            "127.0.0.1:3000"
+        )));
+        assert!(same_origin(&headers(None, "127.0.0.1:3000")));
+        assert!(!same_origin(&headers(
+            Some("https://evil.example"),
+            "127.0.0.1:3000"
+        )));
+        assert!(!same_origin(&headers(
+            Some("http://127.0.0.1:3000.evil.example"),
+            "127.0.0.1:3000"
+        )));
+    }
+}

@@ -1,0 +1,317 @@
+//! One socket: a reader that handles the client's messages and the heartbeat, a writer that
+//! drains a bounded outbox, and one forwarding task per subscription.
+//!
+//! Backpressure: forwarders wait for room in the bounded outbox, so a slow reader only ever
+//! holds up its own forwarders. The hub's channels never wait for anyone; a forwarder that falls
+//! more than the channel's capacity behind gets `Lagged`, tells the client to resync, and stops —
+//! the client resumes with `after` and loses nothing. Memory per socket stays bounded.
+
+use std::collections::HashMap;
+
+use app::wire::{ClientMessage, ControlMessage, EventKind};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::{SinkExt, StreamExt};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use tokio::{
+    sync::{broadcast::error::RecvError, mpsc},
+    task::JoinHandle,
+    time::Instant,
+};
+use uuid::Uuid;
+
+use super::replay::replay;
+use crate::{chat::events::Event, db::entities::messages, state::AppState};
+
+/// Close codes of ours (4000–4999 are for applications).
+const CLOSE_IDLE: u16 = 4408;
+const MAX_SUBSCRIPTIONS: usize = 64;
+/// A write that takes longer than this means the client stopped reading: drop it.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+type Outbox = mpsc::Sender<Message>;
+
+fn control(message: &ControlMessage) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+fn error(code: &str, message: &str, conversation_id: Option<Uuid>) -> Message {
+    control(&ControlMessage::Error {
+        code: code.into(),
+        message: message.into(),
+        conversation_id,
+    })
+}
+
+fn event_message(event: &Event) -> Message {
+    Message::Text(Utf8Bytes::from(event.json.as_str()))
+}
+
+pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid) {
+    let settings = state.sockets.clone();
+    let (mut sink, mut stream) = socket.split();
+    let (outbox, mut outgoing) = mpsc::channel::<Message>(settings.outbox);
+
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outgoing.recv().await {
+            let closing = matches!(message, Message::Close(_));
+            match tokio::time::timeout(WRITE_TIMEOUT, sink.send(message)).await {
+                Ok(Ok(())) if !closing => {}
+                _ => break,
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    // conversation.* events of this user, to every socket of theirs.
+    let user_feed = tokio::spawn(forward_user_events(state.clone(), user_id, outbox.clone()));
+    let mut subscriptions: HashMap<Uuid, JoinHandle<()>> = HashMap::new();
+    let mut ping = tokio::time::interval(settings.ping_interval);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(Ok(frame)) = frame else { break };
+                last_heard = Instant::now();
+                match frame {
+                    Message::Text(text) => {
+                        handle_client_message(&state, user_id, &text, &outbox, &mut subscriptions).await;
+                    }
+                    Message::Binary(_) => {
+                        let _ = outbox
+                            .send(error("unsupported_frame", "Send JSON text frames, not binary.", None))
+                            .await;
+                    }
+                    Message::Close(_) => break,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= settings.idle_timeout {
+                    let _ = outbox.try_send(Message::Close(Some(CloseFrame {
+                        code: CLOSE_IDLE,
+                        reason: "idle timeout".into(),
+                    })));
+                    break;
+                }
+                // A full outbox means the client is not reading; no point queueing pings.
+                let _ = outbox.try_send(Message::Ping(Default::default()));
+            }
+        }
+    }
+
+    user_feed.abort();
+    for (_, task) in subscriptions.drain() {
+        task.abort();
+    }
+    drop(outbox);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), writer).await;
+    // The closing handshake: read until the client's Close (or a short timeout) instead of
+    // dropping the connection under frames it is still sending, which would reset it and
+    // destroy our Close frame before the client reads it.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+async fn handle_client_message(
+    state: &AppState,
+    user_id: Uuid,
+    text: &str,
+    outbox: &Outbox,
+    subscriptions: &mut HashMap<Uuid, JoinHandle<()>>,
+) {
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(_) => {
+            let _ = outbox
+                .send(error("invalid_json", "That frame is not valid JSON.", None))
+                .await;
+            return;
+        }
+    };
+    let kind = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let message: ClientMessage = match serde_json::from_value(value) {
+        Ok(message) => message,
+        Err(e) => {
+            let (code, text) = if matches!(kind.as_str(), "subscribe" | "unsubscribe" | "ping") {
+                (
+                    "invalid_message",
+                    format!("The {kind} message is malformed: {e}."),
+                )
+            } else {
+                (
+                    "unknown_type",
+                    format!(
+                        "Unknown message type `{kind}`; expected subscribe, unsubscribe or ping."
+                    ),
+                )
+            };
+            let _ = outbox.send(error(code, &text, None)).await;
+            return;
+        }
+    };
+    match message {
+        ClientMessage::Ping => {
+            let _ = outbox.send(control(&ControlMessage::Pong)).await;
+        }
+        ClientMessage::Unsubscribe { conversation_id } => {
+            if let Some(task) = subscriptions.remove(&conversation_id) {
+                task.abort();
+            }
+        }
+        ClientMessage::Subscribe {
+            conversation_id,
+            after,
+        } => {
+            subscriptions.retain(|_, task| !task.is_finished());
+            if let Some(previous) = subscriptions.remove(&conversation_id) {
+                previous.abort();
+            }
+            if subscriptions.len() >= MAX_SUBSCRIPTIONS {
+                let _ = outbox
+                    .send(error(
+                        "too_many_subscriptions",
+                        "Unsubscribe from a conversation before subscribing to another.",
+                        Some(conversation_id),
+                    ))
+                    .await;
+                return;
+            }
+            let task = tokio::spawn(forward_conversation(
+                state.clone(),
+                user_id,
+                conversation_id,
+                after,
+                outbox.clone(),
+            ));
+            subscriptions.insert(conversation_id, task);
+        }
+    }
+}
+
+/// One subscription: check ownership, listen, replay what the client missed, then pass on
+/// live events without duplicates.
+async fn forward_conversation(
+    state: AppState,
+    user_id: Uuid,
+    conversation_id: Uuid,
+    after: HashMap<Uuid, u64>,
+    outbox: Outbox,
+) {
+    if state
+        .chat
+        .conversation(user_id, conversation_id)
+        .await
+        .is_err()
+    {
+        let _ = outbox
+            .send(error(
+                "not_found",
+                "There is no such conversation.",
+                Some(conversation_id),
+            ))
+            .await;
+        return;
+    }
+    // Listen before looking at what exists, so nothing falls between the two.
+    let mut live = state.chat.bus.subscribe_conversation(conversation_id);
+    if outbox
+        .send(control(&ControlMessage::Subscribed { conversation_id }))
+        .await
+        .is_err()
+    {
+        return;
+    }
+
+    // The replies the client asked about, and every reply streaming now (from its start when
+    // the client did not name it).
+    let mut wanted: HashMap<Uuid, u64> = after;
+    let streaming: Vec<Uuid> = messages::Entity::find()
+        .select_only()
+        .column(messages::Column::Id)
+        .filter(messages::Column::ConversationId.eq(conversation_id))
+        .filter(messages::Column::Status.eq("streaming"))
+        .into_tuple()
+        .all(&state.db)
+        .await
+        .unwrap_or_default();
+    for id in streaming {
+        wanted.entry(id).or_insert(0);
+    }
+    let mut delivered: HashMap<Uuid, u64> = HashMap::new();
+    for (message_id, seq) in wanted {
+        let Ok(message) = state.chat.owned_message(user_id, message_id).await else {
+            continue;
+        };
+        if message.conversation_id != conversation_id {
+            continue;
+        }
+        let replayed = replay(&state, &message, seq).await;
+        delivered.insert(message_id, replayed.last_seq.max(seq));
+        for event in replayed.events {
+            let text = serde_json::to_string(&event).unwrap_or_default();
+            if outbox.send(Message::Text(text.into())).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    loop {
+        match live.recv().await {
+            Ok(event) => {
+                let envelope = &event.envelope;
+                if let (EventKind::MessageStreaming, Some(id), Some(seq)) =
+                    (envelope.kind, envelope.message_id, envelope.seq)
+                {
+                    let last = delivered.entry(id).or_insert(0);
+                    if seq <= *last {
+                        continue;
+                    }
+                    *last = seq;
+                }
+                if outbox.send(event_message(&event)).await.is_err() {
+                    return;
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::debug!(%conversation_id, missed, "socket fell behind; asking it to resync");
+                let _ = outbox
+                    .send(error(
+                        "resync",
+                        "You fell behind the live feed. Subscribe again with `after` to catch up.",
+                        Some(conversation_id),
+                    ))
+                    .await;
+                return;
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn forward_user_events(state: AppState, user_id: Uuid, outbox: Outbox) {
+    let mut feed = state.chat.bus.subscribe_user(user_id);
+    loop {
+        match feed.recv().await {
+            Ok(event) => {
+                if outbox.send(event_message(&event)).await.is_err() {
+                    return;
+                }
+            }
+            // Conversation events carry whole objects: the next one supersedes a missed one.
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
