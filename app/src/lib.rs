@@ -4,6 +4,8 @@
 //! server hands what pages need through the request (see [`session`]).
 
 pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 pub mod pages;
 pub mod session;
 pub mod wire;
