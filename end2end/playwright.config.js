@@ -8,7 +8,7 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 module.exports = defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
@@ -44,6 +44,10 @@ module.exports = defineConfig({
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT || path.resolve(__dirname, '../target/site'),
       LEPTOS_OUTPUT_NAME: 'rustchat',
       RUST_LOG: 'warn',
+      // Slow enough to watch a reply stream, stop it, or reload in the middle of it.
+      DEMO_WORD_DELAY: '40ms',
+      // A key that is never used: it only makes Anthropic's models selectable.
+      ANTHROPIC_API_KEY: 'e2e-not-a-real-key',
     },
   },
 });

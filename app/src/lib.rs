@@ -3,9 +3,11 @@
 //! and the wire types shared by browser and server. Nothing here imports the server crate; the
 //! server hands what pages need through the request (see [`session`]).
 
+pub mod components;
 pub mod layout;
 #[cfg(feature = "ssr")]
 pub mod markdown;
+pub mod page_data;
 pub mod pages;
 pub mod session;
 pub mod wire;
@@ -59,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=pages::register::RegisterPage/>
                 <Route path=path!("/") view=pages::chat::ChatPage/>
                 <Route path=path!("/c/:conversation_id") view=pages::chat::ChatPage/>
+                <Route path=path!("/settings") view=pages::settings::SettingsPage/>
             </Routes>
         </Router>
     }

@@ -152,3 +152,25 @@ pub enum ControlMessage {
     },
     Pong,
 }
+
+/// A user's chat settings (`GET /api/settings`, the settings page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub default_provider: String,
+    pub default_model: String,
+    /// `light | dark | system`
+    pub theme: String,
+    pub font_size: i32,
+    pub streaming: bool,
+    pub markdown: bool,
+    pub code_highlight: bool,
+}
+
+/// A message as the chat page shows it: the stored message, its body rendered to safe HTML
+/// by the server when finished, and how many deltas the page already holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageItem {
+    pub message: MessageView,
+    pub html: Option<String>,
+    pub seq: u64,
+}

@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

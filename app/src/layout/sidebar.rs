@@ -1,9 +1,12 @@
 use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::{components::sidebar::conversation_list::ConversationList, wire::ConversationView};
 
 /// The conversation sidebar. On a phone it is off-canvas and the [`super::sidebar_toggle`]
 /// island slides it in.
 #[component]
-pub fn Sidebar() -> impl IntoView {
+pub fn Sidebar(conversations: Vec<ConversationView>, current: Option<Uuid>) -> impl IntoView {
     view! {
         <aside class="sidebar" id="sidebar" aria-label="Conversations">
             <div class="sidebar-head">
@@ -12,10 +15,10 @@ pub fn Sidebar() -> impl IntoView {
                     <span>"Rustchat"</span>
                 </a>
             </div>
-            <a class="btn btn-new-chat" href="/">"+ New chat"</a>
-            <nav class="conversation-list">
-                <p class="muted sidebar-empty">"Your conversations will appear here."</p>
-            </nav>
+            <ConversationList conversations current/>
+            <div class="sidebar-foot">
+                <a class="sidebar-link" href="/settings">"Settings"</a>
+            </div>
         </aside>
     }
 }

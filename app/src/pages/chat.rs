@@ -1,33 +1,46 @@
-//! The signed-in app: sidebar with conversations, the chat area, the user menu.
-//! The server's page guard has already sent anyone not signed in to `/login`.
+//! The signed-in app: sidebar with conversations, the chat island, the user menu. The
+//! server's page guard has already sent anyone not signed in to `/login`, and loaded the data.
 
 use leptos::prelude::*;
 
-use crate::layout::{sidebar::Sidebar, sidebar_toggle::SidebarToggle, user_menu::UserMenu};
-use crate::session::session_user;
+use crate::{
+    components::chat::chat_window::{ChatWindow, ChatWindowData},
+    layout::{sidebar::Sidebar, sidebar_toggle::SidebarToggle, user_menu::UserMenu},
+    page_data::{page_data, ChatPageData},
+    pages::not_found::NotFoundPage,
+    session::session_user,
+};
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
     let user = session_user();
+    let Some(data) = page_data::<ChatPageData>() else {
+        return view! { <NotFoundPage/> }.into_any();
+    };
+    if data.not_found {
+        return view! { <NotFoundPage/> }.into_any();
+    }
+    let current = data.current.as_ref().map(|c| c.id);
+    let window = ChatWindowData {
+        conversation: data.current.clone(),
+        messages: data.messages.clone(),
+        models: data.models.clone(),
+        settings: data.settings.clone(),
+    };
     view! {
         <div class="app-shell">
-            <Sidebar/>
+            <Sidebar conversations=data.conversations.clone() current/>
             <div class="main-column">
                 <header class="topbar">
                     <SidebarToggle/>
-                    <h1 class="topbar-title">"New chat"</h1>
+                    <span class="topbar-spacer"></span>
                     {user.map(|user| view! { <UserMenu user/> })}
                 </header>
                 <main class="chat-area" id="chat">
-                    <section class="chat-empty">
-                        <div class="brand-mark brand-mark-large" aria-hidden="true"></div>
-                        <h2>"How can I help today?"</h2>
-                        <p class="muted">
-                            "Start a conversation with any configured model, or the offline demo."
-                        </p>
-                    </section>
+                    <ChatWindow data=window/>
                 </main>
             </div>
         </div>
     }
+    .into_any()
 }

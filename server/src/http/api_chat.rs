@@ -14,7 +14,7 @@ use crate::{
     auth::session::AuthUser,
     chat::{
         conversations::{ConversationChanges, NewConversation},
-        views::conversation_view,
+        views::{self, conversation_view},
     },
     error::ApiError,
     state::AppState,
@@ -143,4 +143,24 @@ pub async fn stop_message(
     Path(raw): Path<String>,
 ) -> Result<Json<MessageView>, ApiError> {
     Ok(Json(state.chat.stop(user.id, id(&raw)?).await?))
+}
+
+#[derive(serde::Serialize)]
+pub struct RenderedMessage {
+    html: String,
+}
+
+/// A message's body as the chat page shows it after a reload, with the user's markdown and
+/// highlighting settings: the island swaps it in when a reply finishes.
+pub async fn message_html(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<RenderedMessage>, ApiError> {
+    let message = state.chat.owned_message(user.id, id(&raw)?).await?;
+    let settings = crate::settings::load(&state.db, user.id).await?;
+    let item = super::page_data::message_item(&state, views::message_view(message), &settings);
+    Ok(Json(RenderedMessage {
+        html: item.html.unwrap_or_default(),
+    }))
 }

@@ -4,7 +4,9 @@
 mod api_auth;
 mod api_chat;
 mod api_json;
+mod api_settings;
 mod auth_forms;
+pub mod page_data;
 mod request_log;
 
 use axum::{
@@ -38,12 +40,18 @@ pub fn router(state: AppState) -> Router {
             get(api_chat::list_messages).post(api_chat::send_message),
         )
         .route("/messages/{id}/stop", post(api_chat::stop_message))
+        .route("/messages/{id}/html", get(api_chat::message_html))
+        .route(
+            "/settings",
+            get(api_settings::get_settings).put(api_settings::put_settings),
+        )
         .fallback(|| async { ApiError::NotFound });
 
     let forms = Router::new()
         .route("/auth/register", post(auth_forms::register))
         .route("/auth/login", post(auth_forms::login))
-        .route("/auth/logout", post(auth_forms::logout));
+        .route("/auth/logout", post(auth_forms::logout))
+        .route("/settings/save", post(api_settings::save_form));
 
     let leptos_options = state.leptos_options.clone();
     let pages = Router::<AppState>::new()
@@ -51,6 +59,11 @@ pub fn router(state: AppState) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
+        // Layers run outside-in: the guard resolves the user, then the page's data is loaded.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_data::load_page_data,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), page_session));
 
     Router::new()

@@ -1,0 +1,92 @@
+use leptos::prelude::*;
+
+use crate::{components::format, wire::MessageItem};
+
+/// One message. A finished message shows the HTML the server rendered (the same after a
+/// reload as when it streamed in); a streaming one shows its text as it grows.
+#[component]
+pub fn ChatMessage(
+    item: RwSignal<MessageItem>,
+    #[prop(optional)] hide_streaming_text: bool,
+) -> impl IntoView {
+    let role = item.with_untracked(|i| i.message.role.clone());
+    let status = move || item.with(|i| i.message.status.clone());
+    let is_assistant = role == "assistant";
+    let body = move || {
+        item.with(|i| match (&i.html, i.message.status.as_str()) {
+            (Some(html), _) => {
+                view! { <div class="message-body" inner_html=html.clone()></div> }.into_any()
+            }
+            (None, "streaming") if i.message.content.is_empty() || hide_streaming_text => view! {
+                <div class="message-body">
+                    <p class="typing" aria-label="Generating">
+                        <span></span><span></span><span></span>
+                    </p>
+                </div>
+            }
+            .into_any(),
+            (None, _) => view! {
+                <div class="message-body"><p class="plain">{i.message.content.clone()}</p></div>
+            }
+            .into_any(),
+        })
+    };
+    let badge = move || {
+        item.with(|i| match i.message.status.as_str() {
+            "streaming" => Some(view! { <span class="badge badge-live">"Generating…"</span> }.into_any()),
+            "stopped" => Some(view! { <span class="badge">"Stopped"</span> }.into_any()),
+            "interrupted" => Some(
+                view! { <span class="badge badge-warn" title="The server restarted while this reply was generated.">"Interrupted"</span> }
+                    .into_any(),
+            ),
+            "error" => Some(
+                view! { <span class="badge badge-error">"Error"</span> }.into_any(),
+            ),
+            _ => None,
+        })
+    };
+    let error = move || {
+        item.with(|i| {
+            i.message
+                .error
+                .clone()
+                .filter(|_| i.message.status == "error" || i.message.status == "interrupted")
+                .map(|e| view! { <p class="message-error" role="alert">{e}</p> })
+        })
+    };
+    let meta = move || {
+        item.with(|i| {
+            let m = &i.message;
+            (is_assistant && m.status != "streaming").then(|| {
+                let model = m.model.clone().unwrap_or_default();
+                let model = if m.provider.as_deref() == Some("demo") { "Offline demo".to_owned() } else { model };
+                view! {
+                    <div class="message-meta">
+                        <span class="meta-model">{model}</span>
+                        <span title=format!("{} prompt + {} completion tokens", format::tokens(m.prompt_tokens), format::tokens(m.completion_tokens))>
+                            {format!("{} tokens", format::tokens(m.total_tokens))}
+                        </span>
+                        <span class="meta-cost">{format::cost(m.cost_micros)}</span>
+                    </div>
+                }
+            })
+        })
+    };
+    view! {
+        <article
+            class=move || format!("message message-{} status-{}", role, status())
+            data-message-id=item.with_untracked(|i| i.message.id.to_string())
+        >
+            <div class="message-avatar" aria-hidden="true">{if is_assistant { "AI" } else { "You" }}</div>
+            <div class="message-main">
+                <div class="message-head">
+                    <span class="message-author">{if is_assistant { "Assistant" } else { "You" }}</span>
+                    {badge}
+                </div>
+                {body}
+                {error}
+                {meta}
+            </div>
+        </article>
+    }
+}

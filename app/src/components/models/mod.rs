@@ -1,0 +1,4 @@
+//! Choosing who answers: the provider, then one of its models.
+
+pub mod model_selector;
+pub mod provider_selector;

@@ -1,0 +1,1 @@
+pub mod chat_settings_form;

@@ -1,0 +1,3 @@
+//! The sidebar's list of conversations.
+
+pub mod conversation_list;

@@ -1,0 +1,39 @@
+//! Data the server loads for a page before rendering it, handed over in the request's
+//! extensions (like [`crate::session::SessionUser`]): pages read it synchronously, with no
+//! loading states in server-rendered HTML.
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{ConversationView, MessageItem, ModelView, SettingsView};
+
+/// `/` and `/c/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatPageData {
+    pub conversations: Vec<ConversationView>,
+    pub current: Option<ConversationView>,
+    pub messages: Vec<MessageItem>,
+    pub models: Vec<ModelView>,
+    pub settings: SettingsView,
+    /// The address had a conversation id that is not the user's (or does not exist).
+    pub not_found: bool,
+}
+
+/// `/settings`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsPageData {
+    pub settings: SettingsView,
+    pub models: Vec<ModelView>,
+}
+
+/// The page data of type `T` the server put in this request, when rendering on the server.
+pub fn page_data<T: Clone + Send + Sync + 'static>() -> Option<T> {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<T>().cloned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
