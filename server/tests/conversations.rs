@@ -534,3 +534,46 @@ async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
     let logs = usage_logs::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(logs.len(), 100);
 }
+
+#[tokio::test]
+async fn the_markdown_and_highlighting_settings_change_how_a_finished_reply_renders() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    app.register("render@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    let sent = app.send(&id(&conversation), "Render me").await;
+    let reply_id = id(&sent["assistant_message"]);
+    app.wait_for_reply(&id(&conversation), &reply_id).await;
+    let html = |app: &common::TestApp| {
+        let url = app.url(&format!("/api/messages/{reply_id}/html"));
+        let client = app.client.clone();
+        async move {
+            let body: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            body["html"].as_str().unwrap().to_owned()
+        }
+    };
+    let put = |settings: Value| {
+        let url = app.url("/api/settings");
+        let client = app.client.clone();
+        async move {
+            let response = client.put(url).json(&settings).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    };
+
+    let full = html(&app).await;
+    assert!(full.contains("<strong>offline demo</strong>"), "{full}");
+    assert!(full.contains("hl-"), "code is highlighted");
+
+    put(json!({"code_highlight": false})).await;
+    let plain_code = html(&app).await;
+    assert!(plain_code.contains("<strong>offline demo</strong>"));
+    assert!(plain_code.contains("class=\"code-block\"") && !plain_code.contains("hl-"));
+
+    put(json!({"markdown": false})).await;
+    let text = html(&app).await;
+    assert!(
+        text.contains("**offline demo**") && !text.contains("<strong>"),
+        "{text}"
+    );
+    assert!(!text.contains("<script"));
+}

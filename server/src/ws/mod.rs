@@ -76,10 +76,10 @@ pub async fn upgrade(
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
         // 10,000 idle sockets. Ours flush every message anyway, and the buffers grow for the
-        // rare large frame.
+        // rare large frame (a finished reply's message.updated carries its whole text, so the
+        // write buffer is not capped: the writer holds one message at a time).
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .max_write_buffer_size(settings.max_frame_bytes.max(1 << 20))
         .max_message_size(settings.max_frame_bytes)
         .max_frame_size(settings.max_frame_bytes)
         .on_upgrade(move |socket| session::run(socket, state, user.id))
