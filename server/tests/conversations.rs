@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use app::wire::EventKind;
-use common::{anonymous_client, error_code, spawn_app, spawn_app_with, start_server};
+use common::{error_code, spawn_app, spawn_app_with, start_server};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use server::{
@@ -245,19 +245,10 @@ async fn another_users_conversation_and_messages_answer_404() {
     let sent = app.send(&id(&conversation), "secret").await;
     let conversation_path = format!("/api/conversations/{}", id(&conversation));
 
-    let intruder = anonymous_client();
-    let token = {
-        let response = intruder
-            .post(app.url("/api/auth/register"))
-            .json(&json!({"email": "intruder@example.com", "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap();
-        response.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let common::Person {
+        client: intruder,
+        token,
+    } = app.register_person("intruder@example.com").await;
     let as_intruder = |method: reqwest::Method, path: &str| {
         intruder.request(method, app.url(path)).bearer_auth(&token)
     };
@@ -412,20 +403,7 @@ async fn empty_and_oversized_messages_are_refused_with_a_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
     let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
-    let second = {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let response = client
-            .post(app.url("/api/auth/register"))
-            .json(&json!({"email": "second@example.com", "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        client
-    };
+    let second = app.register_person("second@example.com").await.client;
     app.register("first@example.com").await;
     let mut conversations = Vec::new();
     for i in 0..10 {

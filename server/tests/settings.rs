@@ -524,7 +524,7 @@ async fn each_user_has_their_own_settings() {
     let response = put_settings(&app, json!({ "theme": "dark", "font_size": 20 })).await;
     assert_eq!(response.status(), 200);
 
-    let second = second_user(&app, "second@example.com").await;
+    let second = app.register_person("second@example.com").await.client;
     let theirs: Value = second
         .get(app.url("/api/settings"))
         .send()
@@ -559,21 +559,4 @@ async fn each_user_has_their_own_settings() {
     let html = page(&app, "/").await;
     assert!(html.contains(r#"data-theme="dark""#));
     assert!(html.contains("--font-size: 20px"));
-}
-
-/// A second person with their own cookie jar, registered and signed in.
-async fn second_user(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(app.url("/api/auth/register"))
-        .json(&json!({ "email": email, "password": "correct horse battery", "name": "Second" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    client
 }

@@ -166,18 +166,7 @@ async fn a_new_subscriber_gets_a_streaming_reply_from_its_start() {
 async fn another_users_subscription_is_refused_and_receives_nothing() {
     let (app, _) = demo_app("1ms").await;
     let conversation = app.create_conversation(json!({})).await;
-    let intruder_token = {
-        let response = common::anonymous_client()
-            .post(app.url("/api/auth/register"))
-            .json(&json!({"email": "intruder@example.com", "password": "correct horse battery"}))
-            .send()
-            .await
-            .unwrap();
-        response.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let intruder_token = app.register_person("intruder@example.com").await.token;
     let mut intruder = WsClient::connect(&app.address, &intruder_token).await;
     intruder.subscribe(&id(&conversation), json!({})).await;
     let refusal = intruder.next_json(WAIT).await.unwrap();

@@ -238,6 +238,32 @@ impl TestApp {
     }
 }
 
+/// Another person using the same server: their own cookie jar (signed in) and their token.
+pub struct Person {
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn register_person(&self, email: &str) -> Person {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client
+            .post(self.url("/api/auth/register"))
+            .json(&json!({ "email": email, "password": "correct horse battery", "name": "Other" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "register {email}");
+        let body: Value = response.json().await.unwrap();
+        let token = body["token"].as_str().unwrap().to_owned();
+        Person { client, token }
+    }
+}
+
 /// A fresh client with no cookies, for acting as a second person.
 pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder()
