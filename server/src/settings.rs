@@ -22,20 +22,25 @@ pub fn settings_view(row: chat_settings::Model) -> SettingsView {
     }
 }
 
+/// What a new account starts with: the offline demo, the system theme, everything on.
+pub fn defaults() -> SettingsView {
+    SettingsView {
+        default_provider: "demo".into(),
+        default_model: "demo-offline".into(),
+        theme: "system".into(),
+        font_size: 16,
+        streaming: true,
+        markdown: true,
+        code_highlight: true,
+    }
+}
+
 /// The user's settings; the defaults when they have none stored.
 pub async fn load(db: &DatabaseConnection, user_id: Uuid) -> Result<SettingsView, ApiError> {
     Ok(
         match chat_settings::Entity::find_by_id(user_id).one(db).await? {
             Some(row) => settings_view(row),
-            None => SettingsView {
-                default_provider: "demo".into(),
-                default_model: "demo-offline".into(),
-                theme: "system".into(),
-                font_size: 16,
-                streaming: true,
-                markdown: true,
-                code_highlight: true,
-            },
+            None => defaults(),
         },
     )
 }

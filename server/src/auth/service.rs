@@ -78,15 +78,16 @@ impl AuthService {
             Some(SqlErr::UniqueConstraintViolation(_)) => email_taken(),
             _ => ApiError::from(e),
         })?;
+        let defaults = crate::settings::defaults();
         chat_settings::ActiveModel {
             user_id: Set(user.id),
-            default_provider: Set("demo".into()),
-            default_model: Set("demo-offline".into()),
-            theme: Set("system".into()),
-            font_size: Set(16),
-            streaming: Set(true),
-            markdown: Set(true),
-            code_highlight: Set(true),
+            default_provider: Set(defaults.default_provider),
+            default_model: Set(defaults.default_model),
+            theme: Set(defaults.theme),
+            font_size: Set(defaults.font_size),
+            streaming: Set(defaults.streaming),
+            markdown: Set(defaults.markdown),
+            code_highlight: Set(defaults.code_highlight),
             updated_at: Set(now),
         }
         .insert(&txn)

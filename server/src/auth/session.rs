@@ -10,14 +10,9 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use sea_orm::EntityTrait;
 
 use super::token::TokenError;
-use crate::{
-    db::entities::{chat_settings, users},
-    error::ApiError,
-    state::AppState,
-};
+use crate::{db::entities::users, error::ApiError, state::AppState};
 
 pub const SESSION_COOKIE: &str = "rustchat_session";
 
@@ -140,23 +135,20 @@ pub async fn page_session(
             if is_auth_page(&path) {
                 return Redirect::to("/").into_response();
             }
-            let settings = match chat_settings::Entity::find_by_id(user.id)
-                .one(&state.db)
-                .await
-            {
+            // Read once per page: the page-data layer takes them from the request too.
+            let settings = match crate::settings::load(&state.db, user.id).await {
                 Ok(settings) => settings,
-                Err(e) => return ApiError::from(e).into_response(),
+                Err(e) => return e.into_response(),
             };
             request.extensions_mut().insert(SessionUser {
                 id: user.id,
                 email: user.email,
                 name: user.name,
                 role: user.role,
-                theme: settings
-                    .as_ref()
-                    .map_or_else(|| "system".into(), |s| s.theme.clone()),
-                font_size: settings.map_or(16, |s| s.font_size),
+                theme: settings.theme.clone(),
+                font_size: settings.font_size,
             });
+            request.extensions_mut().insert(settings);
             next.run(request).await
         }
         None if is_protected_page(&path) => {

@@ -85,12 +85,4 @@ impl ActiveReplies {
             reply.finished.send_replace(true);
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.replies.lock().expect("active replies lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

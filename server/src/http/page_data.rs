@@ -14,7 +14,7 @@ use axum::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, settings, state::AppState};
+use crate::{error::ApiError, state::AppState};
 
 pub async fn load_page_data(
     State(state): State<AppState>,
@@ -24,16 +24,19 @@ pub async fn load_page_data(
     let Some(user) = request.extensions().get::<SessionUser>().cloned() else {
         return next.run(request).await;
     };
+    let Some(settings) = request.extensions().get::<SettingsView>().cloned() else {
+        return next.run(request).await;
+    };
     let path = request.uri().path().to_owned();
     let loaded = if path == "/" || path.starts_with("/c/") {
         let id = path
             .strip_prefix("/c/")
             .map(|raw| Uuid::parse_str(raw).ok());
-        chat_page(&state, user.id, id).await.map(|data| {
+        chat_page(&state, user.id, settings, id).await.map(|data| {
             request.extensions_mut().insert(data);
         })
     } else if path == "/settings" {
-        settings_page(&state, user.id).await.map(|data| {
+        settings_page(&state, settings).await.map(|data| {
             request.extensions_mut().insert(data);
         })
     } else {
@@ -45,9 +48,12 @@ pub async fn load_page_data(
     }
 }
 
-async fn settings_page(state: &AppState, user_id: Uuid) -> Result<SettingsPageData, ApiError> {
+async fn settings_page(
+    state: &AppState,
+    settings: SettingsView,
+) -> Result<SettingsPageData, ApiError> {
     Ok(SettingsPageData {
-        settings: settings::load(&state.db, user_id).await?,
+        settings,
         models: state.chat.model_views().await?,
     })
 }
@@ -56,9 +62,9 @@ async fn settings_page(state: &AppState, user_id: Uuid) -> Result<SettingsPageDa
 async fn chat_page(
     state: &AppState,
     user_id: Uuid,
+    settings: SettingsView,
     id: Option<Option<Uuid>>,
 ) -> Result<ChatPageData, ApiError> {
-    let settings = settings::load(&state.db, user_id).await?;
     let conversations = state
         .chat
         .list_conversations(user_id, None, 200)

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    http::{parse_json, send_with_retries, sse_events},
+    http::{parse_json, send_with_retries, sse_events, Endpoint},
     ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
     ProviderStream, Role, Usage,
 };
@@ -17,22 +17,13 @@ const NAME: &str = "Anthropic";
 const API_VERSION: &str = "2023-06-01";
 
 pub struct Anthropic {
-    client: reqwest::Client,
-    api_key: Secret,
-    base_url: String,
-    settings: NetworkSettings,
+    endpoint: Endpoint,
 }
 
 impl Anthropic {
     pub fn new(api_key: Secret, base_url: Option<String>, settings: NetworkSettings) -> Self {
         Self {
-            client: super::http::client(&settings),
-            api_key,
-            base_url: base_url
-                .unwrap_or_else(|| "https://api.anthropic.com".into())
-                .trim_end_matches('/')
-                .to_owned(),
-            settings,
+            endpoint: Endpoint::new(api_key, base_url, "https://api.anthropic.com", settings),
         }
     }
 }
@@ -73,11 +64,12 @@ impl ChatProvider for Anthropic {
     ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
         Box::pin(async move {
             let body = request_body(&request);
-            let url = format!("{}/v1/messages", self.base_url);
-            let response = send_with_retries(self.id(), &self.settings, || {
-                self.client
+            let url = format!("{}/v1/messages", self.endpoint.base_url);
+            let response = send_with_retries(self.id(), &self.endpoint.settings, || {
+                self.endpoint
+                    .client
                     .post(&url)
-                    .header("x-api-key", self.api_key.expose())
+                    .header("x-api-key", self.endpoint.api_key.expose())
                     .header("anthropic-version", API_VERSION)
                     .json(&body)
             })

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    http::{parse_json, send_with_retries, sse_events},
+    http::{parse_json, send_with_retries, sse_events, Endpoint},
     ChatProvider, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest, ProviderStream,
     Role, Usage,
 };
@@ -15,22 +15,18 @@ use crate::config::Secret;
 const NAME: &str = "Gemini";
 
 pub struct Gemini {
-    client: reqwest::Client,
-    api_key: Secret,
-    base_url: String,
-    settings: NetworkSettings,
+    endpoint: Endpoint,
 }
 
 impl Gemini {
     pub fn new(api_key: Secret, base_url: Option<String>, settings: NetworkSettings) -> Self {
         Self {
-            client: super::http::client(&settings),
-            api_key,
-            base_url: base_url
-                .unwrap_or_else(|| "https://generativelanguage.googleapis.com".into())
-                .trim_end_matches('/')
-                .to_owned(),
-            settings,
+            endpoint: Endpoint::new(
+                api_key,
+                base_url,
+                "https://generativelanguage.googleapis.com",
+                settings,
+            ),
         }
     }
 }
@@ -73,12 +69,13 @@ impl ChatProvider for Gemini {
             let body = request_body(&request);
             let url = format!(
                 "{}/v1beta/models/{}:streamGenerateContent?alt=sse",
-                self.base_url, request.model
+                self.endpoint.base_url, request.model
             );
-            let response = send_with_retries(self.id(), &self.settings, || {
-                self.client
+            let response = send_with_retries(self.id(), &self.endpoint.settings, || {
+                self.endpoint
+                    .client
                     .post(&url)
-                    .header("x-goog-api-key", self.api_key.expose())
+                    .header("x-goog-api-key", self.endpoint.api_key.expose())
                     .json(&body)
             })
             .await?;

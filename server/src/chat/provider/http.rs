@@ -8,6 +8,33 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 
 use super::{display_name, ErrorKind, NetworkSettings, ProviderError};
 
+/// A provider reached over plain HTTP with a key (Anthropic, Gemini).
+pub struct Endpoint {
+    pub client: reqwest::Client,
+    pub api_key: crate::config::Secret,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub settings: NetworkSettings,
+}
+
+impl Endpoint {
+    /// `base_url` overrides `default_base` (a proxy, a test's fake upstream).
+    pub fn new(
+        api_key: crate::config::Secret,
+        base_url: Option<String>,
+        default_base: &str,
+        settings: NetworkSettings,
+    ) -> Self {
+        let base_url = base_url.unwrap_or_else(|| default_base.to_owned());
+        Self {
+            client: client(&settings),
+            api_key,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            settings,
+        }
+    }
+}
+
 pub fn client(settings: &NetworkSettings) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(settings.connect_timeout)

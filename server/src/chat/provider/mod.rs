@@ -161,10 +161,6 @@ impl Providers {
     pub fn is_configured(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
     }
-
-    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.by_id.keys().copied()
-    }
 }
 
 /// The human name of a provider id, for messages.
