@@ -376,7 +376,9 @@ mod browser {
                 if Some(message.conversation_id) != current {
                     return;
                 }
-                let finished = message.status != "streaming";
+                // A user message shows as plain text, the same as the server renders it;
+                // only a finished reply needs the server's rendering.
+                let finished = message.status != "streaming" && message.role == "assistant";
                 let id = message.id;
                 let item = chat.upsert(message);
                 if finished {
