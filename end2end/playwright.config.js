@@ -48,6 +48,8 @@ module.exports = defineConfig({
       DEMO_WORD_DELAY: '40ms',
       // A key that is never used: it only makes Anthropic's models selectable.
       ANTHROPIC_API_KEY: 'e2e-not-a-real-key',
+      // The admin test's account (every other account is a plain user unless it came first).
+      ADMIN_EMAILS: 'admin-e2e@example.com',
     },
   },
 });

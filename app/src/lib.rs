@@ -62,6 +62,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::chat::ChatPage/>
                 <Route path=path!("/c/:conversation_id") view=pages::chat::ChatPage/>
                 <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                <Route path=path!("/usage") view=pages::usage::UsagePage/>
+                <Route path=path!("/admin") view=pages::admin::AdminPage/>
             </Routes>
         </Router>
     }

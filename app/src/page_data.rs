@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{ConversationView, MessageItem, ModelView, SettingsView};
+use crate::wire::{
+    AdminModelView, AdminUserView, BudgetView, ConversationView, InstanceSettingsView, MessageItem,
+    ModelView, SettingsView, UsageReport,
+};
 
 /// `/` and `/c/{id}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +19,24 @@ pub struct ChatPageData {
     pub settings: SettingsView,
     /// The address had a conversation id that is not the user's (or does not exist).
     pub not_found: bool,
+    /// This month's spending against the budget, shown beside the conversation's cost.
+    pub budget: BudgetView,
+}
+
+/// `/usage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsagePageData {
+    pub report: UsageReport,
+}
+
+/// `/admin`, for admins only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminPageData {
+    pub users: Vec<AdminUserView>,
+    pub models: Vec<AdminModelView>,
+    pub settings: InstanceSettingsView,
+    /// `YYYY-MM`, the month the users' usage covers.
+    pub month: String,
 }
 
 /// `/settings`.

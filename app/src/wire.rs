@@ -174,3 +174,121 @@ pub struct MessageItem {
     pub html: Option<String>,
     pub seq: u64,
 }
+
+/// The signed-in user's budget this month (`GET /api/budget`): settled spending, what replies
+/// still streaming have reserved, and the cap (`None` = no cap).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BudgetView {
+    /// `YYYY-MM`, UTC.
+    pub month: String,
+    pub spent_micros: i64,
+    pub reserved_micros: i64,
+    pub budget_micros: Option<i64>,
+}
+
+impl BudgetView {
+    /// What is left to spend, never below zero; `None` without a cap.
+    pub fn remaining_micros(&self) -> Option<i64> {
+        self.budget_micros
+            .map(|b| (b - self.spent_micros - self.reserved_micros).max(0))
+    }
+}
+
+/// Sums over usage logs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageTotals {
+    /// Replies that booked usage.
+    pub requests: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cached_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub total_tokens: i64,
+    pub cost_micros: i64,
+}
+
+/// One UTC day of usage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
+/// Usage of one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageByModel {
+    pub provider: String,
+    pub model: String,
+    pub display_name: String,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
+/// Usage of one conversation; a deleted one keeps its usage under "Deleted conversation".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageByConversation {
+    pub conversation_id: Option<Uuid>,
+    pub title: String,
+    pub deleted: bool,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
+/// `GET /api/usage`: the last `days` days (UTC, today included), and this calendar month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageReport {
+    /// First and last day covered, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    /// Every day of the period, oldest first, zero-filled.
+    pub days: Vec<UsageDay>,
+    /// The period's usage per model, dearest first.
+    pub models: Vec<UsageByModel>,
+    /// The period's most expensive conversations, at most ten.
+    pub top_conversations: Vec<UsageByConversation>,
+    pub period_totals: UsageTotals,
+    /// This calendar month (UTC) so far.
+    pub month_totals: UsageTotals,
+    pub budget: BudgetView,
+}
+
+/// A user as the admin page lists them, with this month's usage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminUserView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub monthly_budget_micros: Option<i64>,
+    /// Reserved by replies still streaming.
+    pub reserved_micros: i64,
+    pub month: UsageTotals,
+}
+
+/// A model as admins edit it (`/api/admin/models`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminModelView {
+    pub id: Uuid,
+    pub provider: String,
+    pub model: String,
+    pub display_name: String,
+    pub context_window: i32,
+    pub max_output_tokens: i32,
+    pub input_micros_per_mtok: i64,
+    pub cached_input_micros_per_mtok: Option<i64>,
+    pub output_micros_per_mtok: i64,
+    pub enabled: bool,
+    pub sort_order: i32,
+    /// Whether the server has a key for the model's provider.
+    pub provider_configured: bool,
+}
+
+/// Instance-wide settings (`/api/admin/settings`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstanceSettingsView {
+    /// The monthly budget new accounts start with; `None` = no cap.
+    pub default_monthly_budget_micros: Option<i64>,
+}

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_schema;
 mod m20261121_000002_seed_model_prices;
+mod m20261121_000003_budgets;
+mod m20261121_000004_message_html;
 
 pub struct Migrator;
 
@@ -14,6 +16,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_schema::Migration),
             Box::new(m20261121_000002_seed_model_prices::Migration),
+            Box::new(m20261121_000003_budgets::Migration),
+            Box::new(m20261121_000004_message_html::Migration),
         ]
     }
 }

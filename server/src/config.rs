@@ -44,6 +44,9 @@ pub struct Config {
     /// Mark the session cookie `Secure` (HTTPS only). On by default in production.
     pub cookie_secure: bool,
     pub redis_url: Option<String>,
+    /// `ADMIN_EMAILS`: accounts with these emails (comma-separated, any case) are admins, as is
+    /// the first account ever registered.
+    pub admin_emails: Vec<String>,
     pub providers: ProviderConfig,
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
@@ -199,7 +202,7 @@ impl Config {
         };
         let stream_flush_interval = duration(
             "STREAM_FLUSH_INTERVAL",
-            Duration::from_millis(250),
+            Duration::from_secs(30),
             Duration::from_millis(10),
         )?;
         let jwt_secret = match (lookup("JWT_SECRET"), environment) {
@@ -232,6 +235,14 @@ impl Config {
             jwt_expires_in,
             cookie_secure,
             redis_url: lookup("REDIS_URL"),
+            admin_emails: lookup("ADMIN_EMAILS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|e| e.trim().to_lowercase())
+                        .filter(|e| !e.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             providers,
             stream_flush_interval,
             sockets,

@@ -20,6 +20,9 @@ pub enum ApiError {
     Forbidden { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
+    /// The send's worst-case cost does not fit what is left of the monthly budget.
+    #[error("{0}")]
+    BudgetExceeded(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("database error: {0}")]
@@ -50,6 +53,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -63,6 +67,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. } => code,
             Self::NotFound => "not_found",
+            Self::BudgetExceeded(_) => "budget_exceeded",
             Self::BadRequest(_) => "bad_request",
             Self::Database(_) | Self::Internal(_) => "internal",
         }

@@ -9,6 +9,7 @@
 //!
 //! [`startup::Application`] wires them together; `main.rs` only reads the config and runs it.
 
+pub mod admin;
 pub mod auth;
 pub mod chat;
 pub mod config;
@@ -19,4 +20,5 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod usage;
 pub mod ws;

@@ -66,7 +66,7 @@ impl Application {
             tokio::spawn(recovery::sweep_dead_peers(db.clone()));
         }
         let keys = TokenKeys::new(&config.jwt_secret, config.jwt_expires_in);
-        let auth = AuthService::new(db.clone(), keys)
+        let auth = AuthService::new(db.clone(), keys, config.admin_emails.clone())
             .await
             .map_err(|e| StartError::Setup(e.to_string()))?;
         let listener = TcpListener::bind(config.site_addr)

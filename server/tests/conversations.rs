@@ -220,6 +220,7 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
         provider: Set(Some("demo".into())),
         model: Set(Some("demo-offline".into())),
         error: Set(None),
+        content_html: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

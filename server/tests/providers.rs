@@ -452,25 +452,68 @@ async fn an_error_event_mid_stream_is_shown() {
 }
 
 #[tokio::test]
-async fn streamed_text_is_written_in_coalesced_batches_not_per_token() {
-    let words: Vec<String> = (0..500).map(|i| format!(" w{i}")).collect();
+async fn a_reply_is_written_once_at_its_end_whatever_its_length() {
+    // The same pace, 50 and 500 deltas: the message row is updated once for each (its final
+    // write), never per token; live readers get the deltas from memory.
+    for length in [50, 500] {
+        let words: Vec<String> = (0..length).map(|i| format!(" w{i}")).collect();
+        let deltas: Vec<&str> = words.iter().map(String::as_str).collect();
+        let usage =
+            json!({"prompt_tokens": 10, "completion_tokens": length, "total_tokens": 10 + length});
+        let frames = openai_reply(&deltas, Some(usage));
+        let (_, base) =
+            FakeUpstream::start(vec![Script::sse(frames).paced(Duration::from_millis(2))]).await;
+        let app = openai_app(&base).await;
+        let writes = common::count_message_updates(&app.db).await;
+        let (_, reply, _) = ask(&app, "openai", "gpt-4o", "count").await;
+        assert_eq!(reply["content"], words.concat());
+        let updates = writes.read(&app.db).await;
+        assert_eq!(updates, 1, "{updates} message writes for {length} deltas");
+    }
+}
+
+#[tokio::test]
+async fn text_flushed_while_streaming_is_a_prefix_of_the_reply() {
+    // What a crash would leave: with frequent flushes, the stored text while streaming is
+    // always the start of the reply (on SQLite and PostgreSQL alike).
+    let words: Vec<String> = (0..40).map(|i| format!(" w{i}")).collect();
     let deltas: Vec<&str> = words.iter().map(String::as_str).collect();
-    let usage = json!({"prompt_tokens": 10, "completion_tokens": 500, "total_tokens": 510});
-    let frames = openai_reply(&deltas, Some(usage));
+    let frames = openai_reply(&deltas, None);
     let (_, base) =
-        FakeUpstream::start(vec![Script::sse(frames).paced(Duration::from_millis(2))]).await;
-    let app = openai_app(&base).await;
-    let before = server::db::entities::messages::Entity::find()
-        .all(&app.db)
-        .await
-        .unwrap()
-        .len();
-    assert_eq!(before, 0);
-    let writes = common::count_message_updates(&app.db).await;
-    let (_, reply, _) = ask(&app, "openai", "gpt-4o", "count").await;
-    assert_eq!(reply["content"], words.concat());
-    let updates = writes.read(&app.db).await;
-    // ~1 s of streaming: a handful of flushes plus the final write, never one per token.
-    assert!(updates <= 12, "{updates} message writes for 500 deltas");
-    eprintln!("message row updates for a 500-token reply streamed over ~1 s: {updates}");
+        FakeUpstream::start(vec![Script::sse(frames).paced(Duration::from_millis(15))]).await;
+    let app = app_with(&[
+        ("OPENAI_API_KEY", "sk-test-key"),
+        ("OPENAI_BASE_URL", &format!("{base}/v1")),
+        ("STREAM_FLUSH_INTERVAL", "40ms"),
+    ])
+    .await;
+    let conversation = app
+        .create_conversation(json!({"provider": "openai", "model": "gpt-4o"}))
+        .await;
+    let id = conversation["id"].as_str().unwrap().to_owned();
+    let sent = app.send(&id, "count").await;
+    let reply_id = Uuid::parse_str(sent["assistant_message"]["id"].as_str().unwrap()).unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let row = server::db::entities::messages::Entity::find_by_id(reply_id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status != "streaming" {
+            break;
+        }
+        if !row.content.is_empty() {
+            seen.push(row.content);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let full = words.concat();
+    assert!(!seen.is_empty(), "some text was flushed while streaming");
+    for partial in seen {
+        assert!(
+            full.starts_with(&partial),
+            "flushed {partial:?} is not a prefix"
+        );
+    }
 }

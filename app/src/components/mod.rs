@@ -5,3 +5,4 @@ pub mod format;
 pub mod models;
 pub mod settings;
 pub mod sidebar;
+pub mod usage;

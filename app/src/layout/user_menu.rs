@@ -15,6 +15,11 @@ pub fn UserMenu(user: SessionUser) -> impl IntoView {
                     <strong>{user.name.clone()}</strong>
                     <span class="muted">{user.email.clone()}</span>
                 </div>
+                <nav class="user-menu-links">
+                    <a href="/settings" role="menuitem">"Settings"</a>
+                    <a href="/usage" role="menuitem">"Usage"</a>
+                    {(user.role == "admin").then(|| view! { <a href="/admin" role="menuitem">"Admin"</a> })}
+                </nav>
                 <form method="post" action="/auth/logout">
                     <button type="submit" class="btn btn-ghost" role="menuitem">"Log out"</button>
                 </form>

@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::chat::chat_window::{ChatWindow, ChatWindowData},
+    components::chat::{
+        chat_message::MessageHistory,
+        chat_window::{ChatWindow, ChatWindowData},
+    },
     layout::{sidebar::Sidebar, sidebar_toggle::SidebarToggle, user_menu::UserMenu},
     page_data::{page_data, ChatPageData},
     pages::not_found::NotFoundPage,
@@ -21,11 +24,23 @@ pub fn ChatPage() -> impl IntoView {
         return view! { <NotFoundPage/> }.into_any();
     }
     let current = data.current.as_ref().map(|c| c.id);
+    // Finished messages before the first one still streaming never change: they are plain
+    // server-rendered HTML handed to the island as children, so they are not repeated in its
+    // props. The island holds only what can still change.
+    let split = data
+        .messages
+        .iter()
+        .position(|m| m.message.status == "streaming")
+        .unwrap_or(data.messages.len());
+    let mut live = data.messages;
+    let history = live.drain(..split).collect::<Vec<_>>();
     let window = ChatWindowData {
         conversation: data.current.clone(),
-        messages: data.messages.clone(),
+        messages: live,
+        has_history: !history.is_empty(),
         models: data.models.clone(),
         settings: data.settings.clone(),
+        budget: data.budget.clone(),
     };
     view! {
         <div class="app-shell">
@@ -37,7 +52,9 @@ pub fn ChatPage() -> impl IntoView {
                     {user.map(|user| view! { <UserMenu user/> })}
                 </header>
                 <main class="chat-area" id="chat">
-                    <ChatWindow data=window/>
+                    <ChatWindow data=window>
+                        <MessageHistory messages=history hide_streaming_text=!data.settings.streaming/>
+                    </ChatWindow>
                 </main>
             </div>
         </div>

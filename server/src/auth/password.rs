@@ -8,6 +8,12 @@ use argon2::{
 
 use crate::error::ApiError;
 
+/// Verified against when the email is unknown, so a miss costs as much time as a wrong
+/// password and the response time does not reveal who has an account. A well-formed hash with
+/// the same parameters as ours (verifying costs the same whatever the bytes) that no password
+/// matches; a constant, so the server does not spend argon2's 19 MiB making one at start.
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$cnVzdGNoYXQtZHVtbXktc2FsdCE$dGltaW5nIG9ubHk6IG1hdGNoZXMgbm8gcGFzc3dvcmQ";
+
 pub async fn hash(password: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -31,4 +37,27 @@ pub async fn verify(password: String, stored: String) -> Result<bool, ApiError> 
     })
     .await
     .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+}
+
+#[cfg(test)]
+mod dummy_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_dummy_hash_costs_what_a_real_one_does_and_matches_nothing() {
+        let real = hash("correct horse battery".into()).await.unwrap();
+        let params = |phc: &str| {
+            let parsed = PasswordHash::new(phc).unwrap();
+            (
+                parsed.algorithm.to_string(),
+                parsed.version,
+                parsed.params.to_string(),
+            )
+        };
+        assert_eq!(params(DUMMY_HASH), params(&real));
+        assert!(!verify("correct horse battery".into(), DUMMY_HASH.into())
+            .await
+            .unwrap());
+        assert!(!verify(String::new(), DUMMY_HASH.into()).await.unwrap());
+    }
 }

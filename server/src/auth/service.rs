@@ -1,8 +1,8 @@
 //! The register and log-in workflows.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, SqlErr, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -12,7 +12,7 @@ use super::{
     token::TokenKeys,
 };
 use crate::{
-    db::entities::{chat_settings, users},
+    db::entities::{chat_settings, instance_settings, users},
     error::ApiError,
 };
 
@@ -26,9 +26,8 @@ pub struct RegisterInput {
 pub struct AuthService {
     db: DatabaseConnection,
     keys: TokenKeys,
-    /// Verified against when the email is unknown, so a miss costs as much time as a wrong
-    /// password and the response time does not reveal who has an account.
-    dummy_hash: String,
+    /// Emails of accounts that are admins (lowercase), besides the first account.
+    admin_emails: Vec<String>,
 }
 
 fn invalid_credentials() -> ApiError {
@@ -36,12 +35,24 @@ fn invalid_credentials() -> ApiError {
 }
 
 impl AuthService {
-    pub async fn new(db: DatabaseConnection, keys: TokenKeys) -> Result<Self, ApiError> {
-        let dummy_hash = password::hash("not a real password, only for timing".into()).await?;
+    pub async fn new(
+        db: DatabaseConnection,
+        keys: TokenKeys,
+        admin_emails: Vec<String>,
+    ) -> Result<Self, ApiError> {
+        if !admin_emails.is_empty() {
+            // An email added to ADMIN_EMAILS makes an existing account an admin at the next start.
+            users::Entity::update_many()
+                .col_expr(users::Column::Role, Expr::value("admin"))
+                .filter(users::Column::Email.is_in(admin_emails.clone()))
+                .filter(users::Column::Role.ne("admin"))
+                .exec(&db)
+                .await?;
+        }
         Ok(Self {
             db,
             keys,
-            dummy_hash,
+            admin_emails,
         })
     }
 
@@ -60,6 +71,10 @@ impl AuthService {
         }
         let password_hash = password::hash(new_password.into_inner()).await?;
         let now = chrono::Utc::now();
+        let default_budget = instance_settings::Entity::find_by_id(1)
+            .one(&self.db)
+            .await?
+            .and_then(|s| s.default_monthly_budget_micros);
         // Writes come before reads in this transaction: SQLite cannot upgrade a reader to a
         // writer under contention, but a writer waits its turn.
         let txn = self.db.begin().await?;
@@ -68,7 +83,12 @@ impl AuthService {
             email: Set(email.as_str().to_owned()),
             name: Set(name),
             password_hash: Set(password_hash),
-            role: Set("user".into()),
+            role: Set(if self.admin_emails.iter().any(|e| e == email.as_str()) {
+                "admin".into()
+            } else {
+                "user".into()
+            }),
+            monthly_budget_micros: Set(default_budget),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -118,7 +138,7 @@ impl AuthService {
         let stored = user
             .as_ref()
             .map(|u| u.password_hash.clone())
-            .unwrap_or_else(|| self.dummy_hash.clone());
+            .unwrap_or_else(|| password::DUMMY_HASH.to_owned());
         let matches = password::verify(password, stored).await?;
         match user {
             Some(user) if matches => {

@@ -96,6 +96,22 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// An admin, for admin routes. Anyone else, signed in or not, gets 404: the routes do not
+/// exist for them. The role is read from the database on every request, so a change applies
+/// at once.
+pub struct AdminUser(pub users::Model);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match AuthUser::from_request_parts(parts, state).await {
+            Ok(AuthUser(user)) if user.role == "admin" => Ok(AdminUser(user)),
+            _ => Err(ApiError::NotFound),
+        }
+    }
+}
+
 fn is_protected_page(path: &str) -> bool {
     matches!(path, "/" | "/settings" | "/usage" | "/admin") || path.starts_with("/c/")
 }

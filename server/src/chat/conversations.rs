@@ -327,6 +327,28 @@ impl ChatService {
     }
 }
 
+impl ChatService {
+    /// The newest `limit` messages of a conversation, oldest first, as stored (with their
+    /// stored rendering), for its page.
+    pub async fn recent_messages(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        limit: u64,
+    ) -> Result<Vec<messages::Model>, ApiError> {
+        let conversation = self.conversation(user_id, conversation_id).await?;
+        let mut rows = messages::Entity::find()
+            .filter(messages::Column::ConversationId.eq(conversation.id))
+            .filter(messages::Column::UserId.eq(user_id))
+            .order_by_desc(messages::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        rows.reverse();
+        Ok(rows)
+    }
+}
+
 fn parse_conversation_cursor(
     cursor: &str,
 ) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), ApiError> {

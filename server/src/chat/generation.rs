@@ -5,23 +5,24 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::wire::{EventEnvelope, EventKind, StreamDelta};
+use app::{
+    markdown::{render_message, RenderOptions},
+    wire::{EventEnvelope, EventKind, StreamDelta},
+};
 use futures::StreamExt;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::{BinOper, Expr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use tokio::time::{sleep_until, Instant};
 use uuid::Uuid;
 
 use super::{
     active::ActiveReply,
-    context,
+    budget, context,
     pricing::PriceSnapshot,
-    provider::{
-        display_name, ChatProvider, ChatTurn, ErrorKind, ProviderEvent, ProviderRequest, Role,
-        Usage,
-    },
+    provider::{display_name, ChatProvider, ErrorKind, ProviderEvent, ProviderRequest, Usage},
     tokenizer,
     views::{conversation_view, message_view},
     ChatService,
@@ -35,6 +36,13 @@ use crate::db::{
 /// processes can tell a live reply from one whose process died.
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
+/// How replies are rendered when stored: the default settings. Someone who turned Markdown or
+/// highlighting off gets theirs rendered when shown.
+pub const STORED_RENDERING: RenderOptions = RenderOptions {
+    markdown: true,
+    highlight: true,
+};
+
 pub(super) struct Generation {
     pub service: ChatService,
     pub provider: Arc<dyn ChatProvider>,
@@ -43,8 +51,10 @@ pub(super) struct Generation {
     pub conversation: conversations::Model,
     pub assistant_message_id: Uuid,
     pub prompt_id: Uuid,
-    pub context_window: i64,
+    /// The context, built (and its worst case reserved from the budget) by the send.
+    pub context: context::Context,
     pub prices: PriceSnapshot,
+    pub reservation: budget::Reservation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,55 +99,17 @@ impl Generation {
         self.finish(streamed, ended).await;
     }
 
-    async fn load_history(&self) -> Result<Vec<ChatTurn>, DbErr> {
-        let rows = messages::Entity::find()
-            .filter(messages::Column::ConversationId.eq(self.conversation.id))
-            .filter(messages::Column::Id.lt(self.assistant_message_id))
-            .order_by_asc(messages::Column::Id)
-            .all(&self.service.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|m| m.role == "user" || matches!(m.status.as_str(), "complete" | "stopped"))
-            .map(|m| ChatTurn {
-                role: if m.role == "user" {
-                    Role::User
-                } else {
-                    Role::Assistant
-                },
-                content: m.content,
-            })
-            .collect())
-    }
-
     async fn stream(&self, streamed: &mut Streamed) -> Ended {
         let fail = |message: String| Ended {
             status: Status::Error,
             error: Some(message),
         };
-        let history = match self.load_history().await {
-            Ok(history) => history,
-            Err(e) => {
-                tracing::error!(error = %e, "loading history");
-                return fail("The conversation could not be read. Please try again.".into());
-            }
-        };
-        let system = self.conversation.system_prompt.clone();
-        let (window, max_tokens) = (self.context_window, i64::from(self.conversation.max_tokens));
-        let built = tokio::task::spawn_blocking(move || {
-            context::build(system.as_deref(), history, window, max_tokens)
-        })
-        .await;
-        let context = match built {
-            Ok(Ok(context)) => context,
-            Ok(Err(too_long)) => return fail(too_long.to_string()),
-            Err(e) => return fail(format!("The context could not be built ({e}).")),
-        };
+        let context = &self.context;
         streamed.context_tokens = context.tokens;
         let request = ProviderRequest {
             model: self.conversation.model.clone(),
             system: self.conversation.system_prompt.clone(),
-            turns: context.turns,
+            turns: context.turns.clone(),
             temperature: self.conversation.temperature,
             max_tokens: self.conversation.max_tokens.max(1) as u32,
             context_tokens: context.tokens,
@@ -233,10 +205,11 @@ impl Generation {
     /// (so a long reply costs O(its length) in writes, not O(length²)) and the chunk boundaries.
     async fn flush(&self, streamed: &mut Streamed) {
         let new_text = streamed.content[streamed.flushed_bytes..].to_owned();
-        let appended = Expr::cust_with_exprs(
-            "$1 || $2",
-            [Expr::col(messages::Column::Content), Expr::value(new_text)],
-        );
+        // `||` concatenates in SQLite and PostgreSQL alike. (Not a custom SQL string: its
+        // placeholders differ between the two.)
+        use sea_orm::ExprTrait as _;
+        let appended = Expr::col(messages::Column::Content)
+            .binary(BinOper::Custom("||"), Expr::value(new_text));
         let result = messages::Entity::update_many()
             .col_expr(messages::Column::Content, appended)
             .col_expr(
@@ -292,9 +265,19 @@ impl Generation {
     async fn finish(self, streamed: Streamed, ended: Ended) {
         let usage = self.usage_to_book(&streamed, ended.status);
         let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
+        // Rendered once here, so pages show finished replies without rendering them again.
+        let text = streamed.content.clone();
+        let html = tokio::task::spawn_blocking(move || {
+            (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING))
+        })
+        .await
+        .unwrap_or(None);
         let mut attempt = 0;
         loop {
-            match self.write_final(&streamed, &ended, usage, cost).await {
+            match self
+                .write_final(&streamed, &ended, usage, cost, html.clone())
+                .await
+            {
                 Ok(()) => break,
                 Err(e) if attempt < 3 => {
                     attempt += 1;
@@ -346,6 +329,7 @@ impl Generation {
         ended: &Ended,
         usage: Option<Usage>,
         cost: i64,
+        html: Option<String>,
     ) -> Result<(), DbErr> {
         let now = now();
         let booked = usage.unwrap_or_default();
@@ -383,6 +367,7 @@ impl Generation {
             )
             .col_expr(messages::Column::CostMicros, Expr::value(cost))
             .col_expr(messages::Column::Error, Expr::value(ended.error.clone()))
+            .col_expr(messages::Column::ContentHtml, Expr::value(html))
             .col_expr(messages::Column::UpdatedAt, Expr::value(now))
             .filter(messages::Column::Id.eq(self.assistant_message_id))
             .exec(&txn)
@@ -407,20 +392,38 @@ impl Generation {
             .insert(&txn)
             .await?;
         }
-        ai_prompts::Entity::update_many()
-            .col_expr(
-                ai_prompts::Column::Status,
-                Expr::value(ended.status.as_str()),
-            )
-            .col_expr(
-                ai_prompts::Column::ContextTokens,
-                Expr::value(streamed.context_tokens),
-            )
-            .col_expr(ai_prompts::Column::Error, Expr::value(ended.error.clone()))
-            .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
-            .filter(ai_prompts::Column::Id.eq(self.prompt_id))
+        let prompt_update = || {
+            ai_prompts::Entity::update_many()
+                .col_expr(
+                    ai_prompts::Column::Status,
+                    Expr::value(ended.status.as_str()),
+                )
+                .col_expr(
+                    ai_prompts::Column::ContextTokens,
+                    Expr::value(streamed.context_tokens),
+                )
+                .col_expr(ai_prompts::Column::Error, Expr::value(ended.error.clone()))
+                .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
+                .filter(ai_prompts::Column::Id.eq(self.prompt_id))
+        };
+        let still_reserved = prompt_update()
+            .filter(ai_prompts::Column::Status.eq("streaming"))
             .exec(&txn)
-            .await?;
+            .await?
+            .rows_affected
+            == 1;
+        // Marked interrupted meanwhile (a stop that found no live generator), which already
+        // gave the reservation back: only the actual cost is left to add.
+        let reservation = if still_reserved {
+            self.reservation.clone()
+        } else {
+            prompt_update().exec(&txn).await?;
+            budget::Reservation {
+                micros: 0,
+                ..self.reservation.clone()
+            }
+        };
+        budget::settle(&txn, self.user_id, &reservation, cost).await?;
         txn.commit().await
     }
 }

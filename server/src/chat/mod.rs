@@ -2,11 +2,12 @@
 //! and the accounting. HTTP handlers call [`ChatService`]; it never sees HTTP.
 
 pub mod active;
+pub mod budget;
 pub mod bus;
 pub mod context;
 pub mod conversations;
 pub mod events;
-mod generation;
+pub mod generation;
 pub mod models;
 pub mod pricing;
 pub mod provider;
@@ -38,7 +39,7 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
-            flush_interval: Duration::from_millis(250),
+            flush_interval: Duration::from_secs(30),
         }
     }
 }

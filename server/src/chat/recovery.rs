@@ -8,6 +8,7 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, TransactionTrait,
 };
 
+use super::budget::{self, Reservation};
 use crate::db::{
     entities::{ai_prompts, messages},
     now,
@@ -46,11 +47,9 @@ async fn interrupt(
     stale: sea_orm::sea_query::SimpleExpr,
 ) -> Result<u64, DbErr> {
     let now = now();
-    let txn = db.begin().await?;
-    ai_prompts::Entity::update_many()
-        .col_expr(ai_prompts::Column::Status, Expr::value("interrupted"))
-        .col_expr(ai_prompts::Column::Error, Expr::value(INTERRUPTED_ERROR))
-        .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
+    // Each stale request ends in its own write-only transaction that checks it is still
+    // streaming, and gives back what it reserved from the budget (it booked no usage).
+    let prompts = ai_prompts::Entity::find()
         .filter(ai_prompts::Column::Status.eq("streaming"))
         .filter(
             ai_prompts::Column::ResponseMessageId.in_subquery(
@@ -61,8 +60,30 @@ async fn interrupt(
                     .to_owned(),
             ),
         )
-        .exec(&txn)
+        .all(db)
         .await?;
+    for prompt in prompts {
+        let txn = db.begin().await?;
+        let ended = ai_prompts::Entity::update_many()
+            .col_expr(ai_prompts::Column::Status, Expr::value("interrupted"))
+            .col_expr(ai_prompts::Column::Error, Expr::value(INTERRUPTED_ERROR))
+            .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
+            .filter(ai_prompts::Column::Id.eq(prompt.id))
+            .filter(ai_prompts::Column::Status.eq("streaming"))
+            .exec(&txn)
+            .await?;
+        if ended.rows_affected == 1 {
+            if let Some(month) = prompt.budget_month {
+                let reservation = Reservation {
+                    month,
+                    micros: prompt.reserved_micros,
+                };
+                budget::settle(&txn, prompt.user_id, &reservation, 0).await?;
+            }
+        }
+        txn.commit().await?;
+    }
+    let txn = db.begin().await?;
     let result = messages::Entity::update_many()
         .col_expr(messages::Column::Status, Expr::value("interrupted"))
         .col_expr(messages::Column::IsStreaming, Expr::value(false))

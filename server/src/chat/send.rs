@@ -9,10 +9,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
+    budget, context,
     conversations::DEFAULT_TITLE,
     generation::Generation,
     pricing::PriceSnapshot,
-    tokenizer::{self, PER_MESSAGE_OVERHEAD},
+    provider::{ChatTurn, Role},
     views::{conversation_view, message_view},
     ChatService,
 };
@@ -68,24 +69,6 @@ impl ChatService {
             .get(&model.provider)
             .ok_or_else(|| ApiError::Internal("configured provider missing".into()))?;
 
-        // Refuse up front what can never fit, rather than failing inside the reply.
-        let counted = content.clone();
-        let message_tokens = tokio::task::spawn_blocking(move || tokenizer::count(&counted))
-            .await
-            .map_err(|e| ApiError::Internal(format!("token count: {e}")))?;
-        let room = i64::from(model.context_window) - i64::from(conversation.max_tokens);
-        if message_tokens + PER_MESSAGE_OVERHEAD > room {
-            return Err(ApiError::validation(
-                "message_too_long",
-                format!(
-                    "This message is about {message_tokens} tokens; {} leaves room for {} \
-                     (its context window minus the reply's max tokens).",
-                    model.display_name,
-                    std::cmp::max(room, 0)
-                ),
-            ));
-        }
-
         let prices = PriceSnapshot {
             input: model.input_micros_per_mtok,
             cached_input: model.cached_input_micros_per_mtok,
@@ -99,9 +82,41 @@ impl ChatService {
             .into_tuple()
             .one(&self.db)
             .await?;
+
+        // The context is built before anything is stored: a message that can never fit is
+        // refused, and its token count prices the worst case the budget must cover.
+        let mut history = self.history(conversation.id).await?;
+        history.push(ChatTurn {
+            role: Role::User,
+            content: content.clone(),
+        });
+        let system = conversation.system_prompt.clone();
+        let (window, max_tokens) = (
+            i64::from(model.context_window),
+            i64::from(conversation.max_tokens),
+        );
+        let context = tokio::task::spawn_blocking(move || {
+            context::build(system.as_deref(), history, window, max_tokens)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("building the context: {e}")))?
+        .map_err(|too_long| ApiError::validation("message_too_long", too_long.to_string()))?;
+        let worst_case = budget::worst_case_micros(&prices, context.tokens, max_tokens);
+
         let now = now();
         // Only writes inside: SQLite lets a writer wait for the lock, not a reader upgrade.
         let txn = self.db.begin().await?;
+        let reservation = budget::Reservation {
+            month: budget::month_of(now),
+            micros: worst_case,
+        };
+        if !budget::reserve(&txn, user_id, &reservation.month, worst_case).await? {
+            txn.rollback().await?;
+            let status = budget::status(&self.db, user_id, now).await?;
+            return Err(ApiError::BudgetExceeded(budget::refusal_message(
+                worst_case, &status,
+            )));
+        }
         let user_message = new_message(&conversation, previous, "user", "complete", &content, now)
             .insert(&txn)
             .await?;
@@ -132,10 +147,12 @@ impl ChatService {
             provider: Set(model.provider.clone()),
             model: Set(model.model.clone()),
             status: Set("streaming".into()),
-            context_tokens: Set(0),
+            context_tokens: Set(context.tokens),
             error: Set(None),
             created_at: Set(now),
             completed_at: Set(None),
+            reserved_micros: Set(reservation.micros),
+            budget_month: Set(Some(reservation.month.clone())),
         }
         .insert(&txn)
         .await?;
@@ -178,8 +195,9 @@ impl ChatService {
             conversation,
             assistant_message_id: assistant.id,
             prompt_id: prompt.id,
-            context_window: i64::from(model.context_window),
+            context,
             prices,
+            reservation,
         };
         // Not tied to the request: closing the browser does not stop or lose the reply.
         tokio::spawn(generation.run());
@@ -222,6 +240,28 @@ impl ChatService {
             }
         }
         Ok(message_view(self.owned_message(user_id, message_id).await?))
+    }
+
+    /// The turns a new message follows: every user message and every reply that finished
+    /// (complete or stopped), oldest first.
+    pub(super) async fn history(&self, conversation_id: Uuid) -> Result<Vec<ChatTurn>, ApiError> {
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ConversationId.eq(conversation_id))
+            .order_by_asc(messages::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|m| m.role == "user" || matches!(m.status.as_str(), "complete" | "stopped"))
+            .map(|m| ChatTurn {
+                role: if m.role == "user" {
+                    Role::User
+                } else {
+                    Role::Assistant
+                },
+                content: m.content,
+            })
+            .collect())
     }
 
     pub async fn owned_message(
@@ -280,6 +320,7 @@ fn new_message(
         provider: Set(None),
         model: Set(None),
         error: Set(None),
+        content_html: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

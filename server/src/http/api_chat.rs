@@ -14,7 +14,7 @@ use crate::{
     auth::session::AuthUser,
     chat::{
         conversations::{ConversationChanges, NewConversation},
-        views::{self, conversation_view},
+        views::conversation_view,
     },
     error::ApiError,
     state::AppState,
@@ -159,7 +159,7 @@ pub async fn message_html(
 ) -> Result<Json<RenderedMessage>, ApiError> {
     let message = state.chat.owned_message(user.id, id(&raw)?).await?;
     let settings = crate::settings::load(&state.db, user.id).await?;
-    let item = super::page_data::message_item(&state, views::message_view(message), &settings);
+    let item = super::page_data::message_item(&state, message, &settings);
     Ok(Json(RenderedMessage {
         html: item.html.unwrap_or_default(),
     }))

@@ -1,17 +1,19 @@
 //! The HTTP edge: every route of the server, in one place. Handlers parse, authenticate,
 //! call a service, and map its errors to status codes; the work happens in the services.
 
+mod api_admin;
 mod api_auth;
 mod api_chat;
 mod api_json;
 mod api_settings;
+mod api_usage;
 mod auth_forms;
 pub mod page_data;
 mod request_log;
 
 use axum::{
     middleware,
-    routing::{get, post},
+    routing::{get, patch, post, put},
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -45,13 +47,31 @@ pub fn router(state: AppState) -> Router {
             "/settings",
             get(api_settings::get_settings).put(api_settings::put_settings),
         )
+        .route("/budget", get(api_usage::budget))
+        .route("/usage", get(api_usage::usage_json))
+        .route("/usage.csv", get(api_usage::usage_csv))
+        .route("/admin/users", get(api_admin::list_users))
+        .route("/admin/users/{id}/budget", put(api_admin::put_budget))
+        .route(
+            "/admin/settings",
+            get(api_admin::get_settings).put(api_admin::put_settings),
+        )
+        .route(
+            "/admin/models",
+            get(api_admin::list_models).post(api_admin::create_model),
+        )
+        .route("/admin/models/{id}", patch(api_admin::update_model))
         .fallback(|| async { ApiError::NotFound });
 
     let forms = Router::new()
         .route("/auth/register", post(auth_forms::register))
         .route("/auth/login", post(auth_forms::login))
         .route("/auth/logout", post(auth_forms::logout))
-        .route("/settings/save", post(api_settings::save_form));
+        .route("/settings/save", post(api_settings::save_form))
+        .route("/admin/users/{id}/budget", post(api_admin::budget_form))
+        .route("/admin/settings", post(api_admin::settings_form))
+        .route("/admin/models", post(api_admin::new_model_form))
+        .route("/admin/models/{id}", post(api_admin::model_form));
 
     let leptos_options = state.leptos_options.clone();
     let pages = Router::<AppState>::new()

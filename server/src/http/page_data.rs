@@ -3,9 +3,9 @@
 
 use app::{
     markdown::{render_message, RenderOptions},
-    page_data::{ChatPageData, SettingsPageData},
+    page_data::{AdminPageData, ChatPageData, SettingsPageData, UsagePageData},
     session::SessionUser,
-    wire::{MessageItem, MessageView, SettingsView},
+    wire::{MessageItem, SettingsView},
 };
 use axum::{
     extract::{Request, State},
@@ -14,7 +14,12 @@ use axum::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    chat::{generation::STORED_RENDERING, views::message_view},
+    db::{entities::messages, now},
+    error::ApiError,
+    state::AppState,
+};
 
 pub async fn load_page_data(
     State(state): State<AppState>,
@@ -39,6 +44,17 @@ pub async fn load_page_data(
         settings_page(&state, settings).await.map(|data| {
             request.extensions_mut().insert(data);
         })
+    } else if path == "/usage" {
+        crate::usage::report(&state.db, user.id, now(), crate::usage::DEFAULT_DAYS)
+            .await
+            .map(|report| {
+                request.extensions_mut().insert(UsagePageData { report });
+            })
+    } else if path == "/admin" && user.role == "admin" {
+        // Nobody else gets data; the page then answers 404, as the admin API does.
+        admin_page(&state).await.map(|data| {
+            request.extensions_mut().insert(data);
+        })
     } else {
         Ok(())
     };
@@ -46,6 +62,16 @@ pub async fn load_page_data(
         Ok(()) => next.run(request).await,
         Err(e) => e.into_response(),
     }
+}
+
+async fn admin_page(state: &AppState) -> Result<AdminPageData, ApiError> {
+    let now = now();
+    Ok(AdminPageData {
+        users: crate::admin::users(&state.db, now).await?,
+        models: crate::admin::models(&state.db, &state.chat.providers).await?,
+        settings: crate::admin::settings(&state.db).await?,
+        month: crate::chat::budget::month_of(now),
+    })
 }
 
 async fn settings_page(
@@ -78,6 +104,7 @@ async fn chat_page(
         models,
         settings,
         not_found: false,
+        budget: crate::chat::budget::status(&state.db, user_id, now()).await?,
     };
     let Some(id) = id else { return Ok(data) };
     let Some(conversation) =
@@ -88,9 +115,8 @@ async fn chat_page(
     };
     let messages = state
         .chat
-        .list_messages(user_id, conversation.id, None, 1_000)
-        .await?
-        .items;
+        .recent_messages(user_id, conversation.id, PAGE_MESSAGES)
+        .await?;
     data.messages = messages
         .into_iter()
         .map(|m| message_item(state, m, &data.settings))
@@ -99,13 +125,20 @@ async fn chat_page(
     Ok(data)
 }
 
-/// A finished message is rendered here once, so it looks the same after a reload as when it
-/// streamed in; a streaming one carries its text so far and the seq it has reached.
+/// The most messages a conversation page shows: its latest ones.
+pub const PAGE_MESSAGES: u64 = 1_000;
+
+/// A finished message comes with its HTML (the rendering stored when it finished, when the
+/// user's settings are the defaults it was made with; else rendered now), so it looks the same
+/// after a reload as when it streamed in; a streaming one carries its text so far and the seq
+/// it has reached.
 pub fn message_item(
     state: &AppState,
-    mut message: MessageView,
+    mut row: messages::Model,
     settings: &SettingsView,
 ) -> MessageItem {
+    let stored_html = row.content_html.take();
+    let mut message = message_view(row);
     if message.status == "streaming" {
         let seq = match state.chat.active.get(message.id) {
             Some(active) => {
@@ -130,7 +163,11 @@ pub fn message_item(
         markdown: settings.markdown && message.role == "assistant",
         highlight: settings.code_highlight,
     };
-    let html = Some(render_message(&message.content, options));
+    let html = match stored_html {
+        Some(html) if options == STORED_RENDERING => html,
+        _ => render_message(&message.content, options),
+    };
+    let html = Some(html);
     MessageItem {
         message,
         html,

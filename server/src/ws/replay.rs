@@ -123,6 +123,7 @@ mod tests {
             provider: None,
             model: None,
             error: None,
+            content_html: None,
             created_at: now,
             updated_at: now,
         };

@@ -90,3 +90,14 @@ pub fn ChatMessage(
         </article>
     }
 }
+
+/// Finished messages that can no longer change, rendered once on the server with the same
+/// markup as [`ChatMessage`]. Passed into the chat island as children, so they are neither in
+/// its props nor hydrated.
+#[component]
+pub fn MessageHistory(messages: Vec<MessageItem>, hide_streaming_text: bool) -> impl IntoView {
+    messages
+        .into_iter()
+        .map(|item| view! { <ChatMessage item=RwSignal::new(item) hide_streaming_text/> })
+        .collect_view()
+}

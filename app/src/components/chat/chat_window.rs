@@ -7,20 +7,27 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    chat_input::ChatInput, chat_message::ChatMessage, cost_estimate::CostEstimate,
+    chat_input::ChatInput,
+    chat_message::ChatMessage,
+    cost_estimate::{BudgetMeter, CostEstimate},
     token_counter::TokenCounter,
 };
 use crate::{
     components::models::{model_selector::ModelSelector, provider_selector::ProviderSelector},
-    wire::{ConversationView, MessageItem, ModelView, SettingsView},
+    wire::{BudgetView, ConversationView, MessageItem, ModelView, SettingsView},
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatWindowData {
     pub conversation: Option<ConversationView>,
+    /// The messages that can still change (from the first one streaming on); the finished
+    /// ones before them come as the island's children.
     pub messages: Vec<MessageItem>,
+    /// Whether there are finished messages in the children.
+    pub has_history: bool,
     pub models: Vec<ModelView>,
     pub settings: SettingsView,
+    pub budget: BudgetView,
 }
 
 type Items = RwSignal<Vec<(Uuid, RwSignal<MessageItem>)>>;
@@ -36,6 +43,8 @@ struct Chat {
     text: RwSignal<String>,
     notice: RwSignal<Option<String>>,
     sending: RwSignal<bool>,
+    /// This month's spending; refreshed after each send and each finished reply.
+    budget: RwSignal<BudgetView>,
     scroller: NodeRef<html::Div>,
     #[cfg(feature = "hydrate")]
     outbox: super::socket::Outbox,
@@ -104,7 +113,8 @@ impl Chat {
 }
 
 #[island]
-pub fn ChatWindow(data: ChatWindowData) -> impl IntoView {
+pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
+    let has_history = data.has_history;
     let settings = data.settings.clone();
     let models = StoredValue::new(data.models.clone());
     let (provider, model) = initial_model(&data);
@@ -122,6 +132,7 @@ pub fn ChatWindow(data: ChatWindowData) -> impl IntoView {
         text: RwSignal::new(String::new()),
         notice: RwSignal::new(None),
         sending: RwSignal::new(false),
+        budget: RwSignal::new(data.budget.clone()),
         scroller: NodeRef::new(),
         #[cfg(feature = "hydrate")]
         outbox: super::socket::Outbox(StoredValue::new_local(None)),
@@ -195,6 +206,7 @@ pub fn ChatWindow(data: ChatWindowData) -> impl IntoView {
                 <div class="chat-stats">
                     <TokenCounter conversation=chat.conversation/>
                     <CostEstimate conversation=chat.conversation/>
+                    <BudgetMeter budget=chat.budget/>
                     <span
                         class=move || format!("connection connection-{}", connection.get().css())
                         title=move || connection.get().label()
@@ -205,7 +217,7 @@ pub fn ChatWindow(data: ChatWindowData) -> impl IntoView {
             </header>
             <div class="messages" node_ref=chat.scroller aria-live="polite" aria-relevant="additions text" on:click=copy_code>
                 {move || {
-                    chat.items.with(|items| items.is_empty()).then(|| view! {
+                    (!has_history && chat.items.with(|items| items.is_empty())).then(|| view! {
                         <div class="chat-empty">
                             <div class="brand-mark brand-mark-large" aria-hidden="true"></div>
                             <h2>"How can I help today?"</h2>
@@ -214,6 +226,7 @@ pub fn ChatWindow(data: ChatWindowData) -> impl IntoView {
                     })
                 }}
                 <div class="message-list">
+                    {children()}
                     <For
                         each=move || chat.items.get()
                         key=|(id, _)| *id
@@ -376,6 +389,11 @@ mod browser {
                 if Some(message.conversation_id) != current {
                     return;
                 }
+                // Finished messages the server rendered as plain HTML are not the island's:
+                // a late event about one must not add it a second time.
+                if chat.find(message.id).is_none() && rendered_in_history(message.id) {
+                    return;
+                }
                 // A user message shows as plain text, the same as the server renders it;
                 // only a finished reply needs the server's rendering.
                 let finished = message.status != "streaming" && message.role == "assistant";
@@ -384,6 +402,7 @@ mod browser {
                 if finished {
                     item.update(|i| i.html = None);
                     leptos::task::spawn_local(fetch_html(item, id));
+                    leptos::task::spawn_local(refresh_budget(chat));
                 }
             }
             "message.streaming" => {
@@ -429,6 +448,17 @@ mod browser {
         }
     }
 
+    fn rendered_in_history(id: Uuid) -> bool {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| {
+                d.query_selector(&format!("[data-message-id=\"{id}\"]"))
+                    .ok()
+                    .flatten()
+            })
+            .is_some()
+    }
+
     fn request_scroll(chat: Chat) {
         leptos::task::spawn_local(async move {
             gloo_timers::future::TimeoutFuture::new(0).await;
@@ -452,6 +482,12 @@ mod browser {
             call::<(), Rendered>("GET", &format!("/api/messages/{id}/html"), None).await
         {
             item.update(|i| i.html = Some(rendered.html));
+        }
+    }
+
+    async fn refresh_budget(chat: Chat) {
+        if let Ok(budget) = call::<(), BudgetView>("GET", "/api/budget", None).await {
+            chat.budget.set(budget);
         }
     }
 
@@ -487,6 +523,7 @@ mod browser {
             Ok(()) => {
                 chat.text.set(String::new());
                 request_scroll(chat);
+                refresh_budget(chat).await;
             }
             Err(message) => chat.notice.set(Some(message)),
         }

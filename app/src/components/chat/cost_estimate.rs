@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use crate::{components::format, wire::ConversationView};
+use crate::{
+    components::format,
+    wire::{BudgetView, ConversationView},
+};
 
 /// What the conversation has cost so far, exactly, from the stored messages.
 #[component]
@@ -11,5 +14,32 @@ pub fn CostEstimate(conversation: RwSignal<Option<ConversationView>>) -> impl In
             <span class="stat-label">"Cost"</span>
             <span class="stat-value" data-testid="total-cost">{move || format::cost(micros())}</span>
         </div>
+    }
+}
+
+/// This month's spending and, with a monthly budget, what is left of it (replies still
+/// streaming hold their worst case until they finish).
+#[component]
+pub fn BudgetMeter(budget: RwSignal<BudgetView>) -> impl IntoView {
+    let spent = move || budget.with(|b| format::cost(b.spent_micros));
+    let left = move || {
+        budget.with(|b| {
+            b.budget_micros.map(|cap| {
+                let remaining = b.remaining_micros().unwrap_or(0);
+                let low = remaining * 10 < cap;
+                view! {
+                    <span class=if low { "budget-left budget-low" } else { "budget-left" } data-testid="budget-left">
+                        {format!("{} left of {}", format::cost(remaining), format::cost(cap))}
+                    </span>
+                }
+            })
+        })
+    };
+    view! {
+        <a class="budget-meter" href="/usage" aria-label="Your spending this month" title="Your usage">
+            <span class="stat-label">"This month"</span>
+            <span class="stat-value" data-testid="month-spend">{spent}</span>
+            {left}
+        </a>
     }
 }

@@ -18,6 +18,10 @@ pub struct Model {
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
+    /// The worst-case cost reserved from the budget for this request, settled at its end.
+    pub reserved_micros: i64,
+    /// The budget period (`YYYY-MM`) the reservation was taken from.
+    pub budget_month: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,7 +13,7 @@ pub struct Model {
     pub content: String,
     pub status: String,
     pub is_streaming: bool,
-    /// The deltas persisted so far, in order: a JSON array of strings.
+    /// The byte length of each delta persisted so far, in order (a JSON array of numbers).
     pub stream_chunks: Option<Json>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
@@ -28,6 +28,9 @@ pub struct Model {
     pub model: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
+    /// A finished reply's HTML, rendered once with the default settings (Markdown, highlight).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub content_html: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub password_hash: String,
     pub role: String,
+    /// Cap on spending per calendar month (UTC), in micro-dollars; `None` = no cap.
+    pub monthly_budget_micros: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

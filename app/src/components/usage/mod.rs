@@ -1,0 +1,3 @@
+//! The usage and admin pages' pieces: charts drawn as SVG on the server.
+
+pub mod bar_chart;

@@ -1,0 +1,259 @@
+//! `/usage`: what the signed-in user has spent — per day for the last 30 days, per model, the
+//! dearest conversations, and this month against the budget. Charts are SVG drawn here on the
+//! server, each with its table of exact figures; the CSV export is a plain link. No script.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    components::{
+        format,
+        usage::bar_chart::{Bar, BarChart, HBarChart},
+    },
+    layout::user_menu::UserMenu,
+    page_data::{page_data, UsagePageData},
+    session::session_user,
+    wire::{UsageDay, UsageReport, UsageTotals},
+};
+
+#[component]
+pub fn UsagePage() -> impl IntoView {
+    let user = session_user();
+    let body = match page_data::<UsagePageData>() {
+        Some(data) => view! { <UsageReportView report=data.report/> }.into_any(),
+        None => view! {
+            <section class="settings-card settings-unavailable">
+                <h2>"Usage is not available"</h2>
+                <p class="muted">"We could not load your usage. Reload the page to try again."</p>
+            </section>
+        }
+        .into_any(),
+    };
+    view! {
+        <Title text="Usage · Rustchat"/>
+        <div class="settings-shell">
+            <header class="topbar settings-topbar">
+                <a class="back-link" href="/">
+                    <span aria-hidden="true">"←"</span>
+                    <span>"Back to chats"</span>
+                </a>
+                <h1 class="topbar-title">"Usage"</h1>
+                {user.map(|user| view! { <UserMenu user/> })}
+            </header>
+            <main class="usage-page" id="usage">{body}</main>
+        </div>
+    }
+}
+
+fn cost(micros: i64) -> String {
+    format::cost(micros)
+}
+
+fn tokens(n: i64) -> String {
+    format::tokens(n)
+}
+
+/// `2026-11-21` → `Nov 21`.
+fn short_date(date: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = date.split('-').skip(1);
+    match (
+        parts.next().and_then(|m| m.parse::<usize>().ok()),
+        parts.next().and_then(|d| d.parse::<u32>().ok()),
+    ) {
+        (Some(m @ 1..=12), Some(d)) => format!("{} {d}", MONTHS[m - 1]),
+        _ => date.to_owned(),
+    }
+}
+
+#[component]
+fn Stat(
+    label: &'static str,
+    value: String,
+    #[prop(optional)] sub: Option<String>,
+    test_id: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="usage-stat">
+            <span class="stat-label">{label}</span>
+            <strong class="usage-stat-value" data-testid=test_id>{value}</strong>
+            {sub.map(|s| view! { <span class="muted">{s}</span> })}
+        </div>
+    }
+}
+
+fn totals_cells(t: &UsageTotals) -> impl IntoView {
+    view! {
+        <td class="num">{tokens(t.requests)}</td>
+        <td class="num">{tokens(t.total_tokens)}</td>
+        <td class="num">{cost(t.cost_micros)}</td>
+    }
+}
+
+/// One bar a day, labelled once a week counting back from today (so today is labelled).
+fn daily_bars(days: &[UsageDay], value: fn(&UsageTotals) -> i64) -> Vec<Bar> {
+    days.iter()
+        .enumerate()
+        .map(|(i, d)| Bar {
+            label: if (days.len() - 1 - i).is_multiple_of(7) {
+                short_date(&d.date)
+            } else {
+                String::new()
+            },
+            tooltip: short_date(&d.date),
+            value: value(&d.totals),
+        })
+        .collect()
+}
+
+#[component]
+fn UsageReportView(report: UsageReport) -> impl IntoView {
+    let budget = report.budget.clone();
+    let budget_stat = match budget.budget_micros {
+        Some(cap) => view! {
+            <Stat
+                label="Monthly budget"
+                value=format!("{} left", cost(budget.remaining_micros().unwrap_or(0)))
+                sub=format!("of {} this month", cost(cap))
+                test_id="usage-budget"
+            />
+        }
+        .into_any(),
+        None => {
+            view! { <Stat label="Monthly budget" value="No limit".into() test_id="usage-budget"/> }
+                .into_any()
+        }
+    };
+    let cost_bars = daily_bars(&report.days, |t| t.cost_micros);
+    let token_bars = daily_bars(&report.days, |t| t.total_tokens);
+    let model_bars: Vec<Bar> = report
+        .models
+        .iter()
+        .map(|m| Bar {
+            label: m.display_name.clone(),
+            tooltip: format!("{} ({})", m.display_name, m.provider),
+            value: m.totals.cost_micros,
+        })
+        .collect();
+    let conversation_bars: Vec<Bar> = report
+        .top_conversations
+        .iter()
+        .map(|c| Bar {
+            label: c.title.clone(),
+            tooltip: c.title.clone(),
+            value: c.totals.cost_micros,
+        })
+        .collect();
+    let active_days: Vec<_> = report
+        .days
+        .iter()
+        .rev()
+        .filter(|d| d.totals.requests > 0)
+        .cloned()
+        .collect();
+    let empty = report.period_totals.requests == 0;
+
+    view! {
+        <div class="usage-wrap">
+            <section class="usage-summary" aria-label="This month">
+                <Stat label="Spent this month" value=cost(report.month_totals.cost_micros) test_id="usage-month-cost"/>
+                <Stat label="Tokens this month" value=tokens(report.month_totals.total_tokens) sub=format!("{} replies", tokens(report.month_totals.requests)) test_id="usage-month-tokens"/>
+                {budget_stat}
+                <Stat label="Last 30 days" value=cost(report.period_totals.cost_micros) sub=format!("{} tokens", tokens(report.period_totals.total_tokens)) test_id="usage-period-cost"/>
+            </section>
+            <p class="usage-actions">
+                <span class="muted">{format!("{} to {} (UTC). Deleted conversations still count.", report.from, report.to)}</span>
+                <a class="btn btn-ghost" href="/api/usage.csv" download data-testid="usage-csv">"Export CSV"</a>
+            </p>
+            {empty.then(|| view! {
+                <p class="usage-empty muted">"No usage yet in the last 30 days. Replies you get will show here with what they cost."</p>
+            })}
+
+            <section class="usage-card" aria-labelledby="usage-daily">
+                <h2 id="usage-daily">"Per day"</h2>
+                <div class="usage-grid">
+                    <div class="usage-charts">
+                        <figure>
+                            <figcaption>"Cost"</figcaption>
+                            <BarChart title="Cost per day".into() bars=cost_bars format=cost test_id="chart-daily-cost"/>
+                        </figure>
+                        <figure>
+                            <figcaption>"Tokens"</figcaption>
+                            <BarChart title="Tokens per day".into() bars=token_bars format=tokens test_id="chart-daily-tokens"/>
+                        </figure>
+                    </div>
+                    <div class="usage-table-wrap">
+                        <table class="usage-table" data-testid="table-daily">
+                            <thead><tr><th>"Day"</th><th class="num">"Replies"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
+                            <tbody>
+                                {active_days.into_iter().map(|d| view! {
+                                    <tr><td>{short_date(&d.date)}</td>{totals_cells(&d.totals)}</tr>
+                                }).collect_view()}
+                            </tbody>
+                            <tfoot><tr><th>"Total"</th>{totals_cells(&report.period_totals)}</tr></tfoot>
+                        </table>
+                    </div>
+                </div>
+            </section>
+
+            <section class="usage-card" aria-labelledby="usage-models">
+                <h2 id="usage-models">"Per model"</h2>
+                <div class="usage-grid">
+                    <div class="usage-charts">
+                        <HBarChart title="Cost per model".into() bars=model_bars format=cost test_id="chart-models"/>
+                    </div>
+                    <div class="usage-table-wrap">
+                        <table class="usage-table" data-testid="table-models">
+                            <thead><tr><th>"Model"</th><th class="num">"Replies"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
+                            <tbody>
+                                {report.models.iter().map(|m| view! {
+                                    <tr>
+                                        <td>{m.display_name.clone()}<span class="muted usage-provider">{m.provider.clone()}</span></td>
+                                        {totals_cells(&m.totals)}
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </div>
+            </section>
+
+            <section class="usage-card" aria-labelledby="usage-conversations">
+                <h2 id="usage-conversations">"Top conversations"</h2>
+                <div class="usage-grid">
+                    <div class="usage-charts">
+                        <HBarChart title="Cost per conversation".into() bars=conversation_bars format=cost test_id="chart-conversations"/>
+                    </div>
+                    <div class="usage-table-wrap">
+                        <table class="usage-table" data-testid="table-conversations">
+                            <thead><tr><th>"Conversation"</th><th class="num">"Replies"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
+                            <tbody>
+                                {report.top_conversations.iter().map(|c| {
+                                    let name = match c.conversation_id.filter(|_| !c.deleted) {
+                                        Some(id) => view! { <a href=format!("/c/{id}")>{c.title.clone()}</a> }.into_any(),
+                                        None => view! { <span class="muted">{c.title.clone()}</span> }.into_any(),
+                                    };
+                                    view! { <tr><td>{name}</td>{totals_cells(&c.totals)}</tr> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </div>
+            </section>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_date;
+
+    #[test]
+    fn dates_read_short() {
+        assert_eq!(short_date("2026-11-21"), "Nov 21");
+        assert_eq!(short_date("2026-01-05"), "Jan 5");
+        assert_eq!(short_date("garbage"), "garbage");
+    }
+}

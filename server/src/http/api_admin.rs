@@ -1,0 +1,299 @@
+//! Admin routes. JSON under `/api/admin/…` for scripts, and `POST /admin/…` for the admin
+//! page's plain HTML forms (amounts typed in dollars; the answer is a redirect back to
+//! `/admin` with `?saved=…` or `?error=CODE`). Anyone but an admin gets 404 from all of them.
+
+use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView};
+use axum::{
+    extract::{rejection::FormRejection, Path, State},
+    response::{IntoResponse, Redirect, Response},
+    Form, Json,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::api_json::ApiJson;
+use crate::{
+    admin::{self, ModelChanges, NewModel},
+    auth::session::AdminUser,
+    db::now,
+    error::ApiError,
+    state::AppState,
+};
+
+pub async fn list_users(
+    State(state): State<AppState>,
+    _: AdminUser,
+) -> Result<Json<Vec<AdminUserView>>, ApiError> {
+    Ok(Json(admin::users(&state.db, now()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetInput {
+    /// Micro-dollars a month; `null` for no cap.
+    monthly_budget_micros: Option<i64>,
+}
+
+pub async fn put_budget(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<BudgetInput>,
+) -> Result<Json<AdminUserView>, ApiError> {
+    admin::set_budget(&state.db, id, input.monthly_budget_micros).await?;
+    tracing::info!(admin = %admin.id, user_id = %id, budget = ?input.monthly_budget_micros, "budget changed");
+    admin::users(&state.db, now())
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+pub async fn get_settings(
+    State(state): State<AppState>,
+    _: AdminUser,
+) -> Result<Json<InstanceSettingsView>, ApiError> {
+    Ok(Json(admin::settings(&state.db).await?))
+}
+
+pub async fn put_settings(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiJson(input): ApiJson<InstanceSettingsView>,
+) -> Result<Json<InstanceSettingsView>, ApiError> {
+    Ok(Json(admin::save_settings(&state.db, input).await?))
+}
+
+pub async fn list_models(
+    State(state): State<AppState>,
+    _: AdminUser,
+) -> Result<Json<Vec<AdminModelView>>, ApiError> {
+    Ok(Json(admin::models(&state.db, &state.chat.providers).await?))
+}
+
+pub async fn create_model(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiJson(input): ApiJson<NewModel>,
+) -> Result<(axum::http::StatusCode, Json<AdminModelView>), ApiError> {
+    let created = admin::create_model(&state.db, &state.chat.providers, input).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(created)))
+}
+
+pub async fn update_model(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Path(id): Path<Uuid>,
+    ApiJson(changes): ApiJson<ModelChanges>,
+) -> Result<Json<AdminModelView>, ApiError> {
+    Ok(Json(
+        admin::update_model(&state.db, &state.chat.providers, id, changes).await?,
+    ))
+}
+
+/// Dollars as typed into a form (`5`, `5.25`, `$0.000001`) to micro-dollars; empty is `None`.
+pub fn parse_dollars(raw: &str) -> Result<Option<i64>, ApiError> {
+    let text = raw.trim().trim_start_matches('$').replace([',', '_'], "");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        ApiError::validation(
+            "invalid_amount",
+            "Amounts are dollars with at most six decimals, like 5 or 2.50.",
+        )
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !fraction.chars().all(|c| c.is_ascii_digit())
+        || fraction.len() > 6
+        || whole.len() > 7
+    {
+        return Err(bad());
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| bad())?;
+    Ok(Some(whole * 1_000_000 + fraction))
+}
+
+fn parse_count(raw: Option<&str>, what: &str) -> Result<Option<i32>, ApiError> {
+    match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v.replace([',', '_'], "").parse().map(Some).map_err(|_| {
+            ApiError::validation("invalid_model", format!("{what} must be a whole number."))
+        }),
+    }
+}
+
+/// Back to the admin page, at the section the form was in.
+fn back(result: Result<&str, ApiError>, section: &str) -> Response {
+    match result {
+        Ok(saved) => Redirect::to(&format!("/admin?saved={saved}#{section}")).into_response(),
+        Err(error) => {
+            let code = match error {
+                ApiError::Database(_) | ApiError::Internal(_) => {
+                    tracing::error!(%error, "admin form failed");
+                    "server_error"
+                }
+                other => other.code(),
+            };
+            Redirect::to(&format!("/admin?error={code}#{section}")).into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BudgetForm {
+    budget: String,
+}
+
+pub async fn budget_form(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    form: Result<Form<BudgetForm>, FormRejection>,
+) -> Response {
+    let result = async {
+        let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let budget = parse_dollars(&form.budget)?;
+        admin::set_budget(&state.db, id, budget).await?;
+        tracing::info!(admin = %admin.id, user_id = %id, budget = ?budget, "budget changed");
+        Ok("budget")
+    }
+    .await;
+    back(result, "users")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SettingsForm {
+    default_budget: String,
+}
+
+pub async fn settings_form(
+    State(state): State<AppState>,
+    _: AdminUser,
+    form: Result<Form<SettingsForm>, FormRejection>,
+) -> Response {
+    let result = async {
+        let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let input = InstanceSettingsView {
+            default_monthly_budget_micros: parse_dollars(&form.default_budget)?,
+        };
+        admin::save_settings(&state.db, input).await?;
+        Ok("settings")
+    }
+    .await;
+    back(result, "users")
+}
+
+/// The model form: prices in dollars per million tokens; an unchecked `enabled` box is absent.
+#[derive(Debug, Default, Deserialize)]
+pub struct ModelForm {
+    provider: Option<String>,
+    model: Option<String>,
+    display_name: Option<String>,
+    enabled: Option<String>,
+    context_window: Option<String>,
+    max_output_tokens: Option<String>,
+    input_price: Option<String>,
+    cached_input_price: Option<String>,
+    output_price: Option<String>,
+}
+
+impl ModelForm {
+    fn changes(&self) -> Result<ModelChanges, ApiError> {
+        let price = |raw: &Option<String>| -> Result<Option<i64>, ApiError> {
+            raw.as_deref().map_or(Ok(None), parse_dollars)
+        };
+        Ok(ModelChanges {
+            display_name: self.display_name.clone().filter(|v| !v.trim().is_empty()),
+            enabled: Some(self.enabled.is_some()),
+            context_window: parse_count(self.context_window.as_deref(), "The context window")?,
+            max_output_tokens: parse_count(self.max_output_tokens.as_deref(), "Max output tokens")?,
+            input_micros_per_mtok: price(&self.input_price)?,
+            // The field is always on the form: empty means "no separate cached price".
+            cached_input_micros_per_mtok: self
+                .cached_input_price
+                .as_deref()
+                .map(parse_dollars)
+                .transpose()?,
+            output_micros_per_mtok: price(&self.output_price)?,
+            sort_order: None,
+        })
+    }
+}
+
+pub async fn model_form(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Path(id): Path<Uuid>,
+    form: Result<Form<ModelForm>, FormRejection>,
+) -> Response {
+    let result = async {
+        let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        admin::update_model(&state.db, &state.chat.providers, id, form.changes()?).await?;
+        Ok("model")
+    }
+    .await;
+    back(result, "models")
+}
+
+pub async fn new_model_form(
+    State(state): State<AppState>,
+    _: AdminUser,
+    form: Result<Form<ModelForm>, FormRejection>,
+) -> Response {
+    let result = async {
+        let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let new = NewModel {
+            provider: form.provider.clone().unwrap_or_default(),
+            model: form.model.clone().unwrap_or_default(),
+            fields: form.changes()?,
+        };
+        admin::create_model(&state.db, &state.chat.providers, new).await?;
+        Ok("new_model")
+    }
+    .await;
+    back(result, "models")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_parse_exactly() {
+        assert_eq!(parse_dollars("5").unwrap(), Some(5_000_000));
+        assert_eq!(parse_dollars(" $2.50 ").unwrap(), Some(2_500_000));
+        assert_eq!(parse_dollars("0.000001").unwrap(), Some(1));
+        assert_eq!(parse_dollars(".5").unwrap(), Some(500_000));
+        assert_eq!(parse_dollars("1,000").unwrap(), Some(1_000_000_000));
+        assert_eq!(parse_dollars("").unwrap(), None);
+        for bad in ["-1", "1.0000001", "abc", "1e3", ".", "99999999"] {
+            assert!(parse_dollars(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_unchecked_box_disables_and_an_empty_cached_price_clears() {
+        let form = ModelForm {
+            display_name: Some("Local Llama".into()),
+            context_window: Some("32,768".into()),
+            input_price: Some("0.15".into()),
+            cached_input_price: Some("".into()),
+            ..Default::default()
+        };
+        let changes = form.changes().unwrap();
+        assert_eq!(changes.enabled, Some(false));
+        assert_eq!(changes.context_window, Some(32_768));
+        assert_eq!(changes.input_micros_per_mtok, Some(150_000));
+        assert_eq!(changes.cached_input_micros_per_mtok, Some(None));
+        assert_eq!(changes.output_micros_per_mtok, None);
+    }
+}

@@ -1,0 +1,276 @@
+//! What a user has spent, from `usage_logs` (which outlive deleted conversations): per day for
+//! the last N days, per model, the dearest conversations, and this calendar month. The JSON of
+//! `GET /api/usage`, the `/usage` page and the CSV export all come from here.
+
+use std::collections::{BTreeMap, HashMap};
+
+use app::wire::{UsageByConversation, UsageByModel, UsageDay, UsageReport, UsageTotals};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::{
+    chat::budget::{self, month_start},
+    db::entities::{ai_model_configs, conversations, usage_logs},
+    error::ApiError,
+};
+
+pub const DEFAULT_DAYS: u32 = 30;
+pub const MAX_DAYS: u32 = 366;
+const TOP_CONVERSATIONS: usize = 10;
+
+/// `days` from a query string: 1 to 366, 30 when absent.
+pub fn parse_days(days: Option<u32>) -> Result<u32, ApiError> {
+    match days {
+        None => Ok(DEFAULT_DAYS),
+        Some(d) if (1..=MAX_DAYS).contains(&d) => Ok(d),
+        Some(_) => Err(ApiError::validation(
+            "invalid_days",
+            format!("days must be between 1 and {MAX_DAYS}."),
+        )),
+    }
+}
+
+impl UsageTotalsExt for UsageTotals {
+    fn add(&mut self, log: &usage_logs::Model) {
+        self.requests += 1;
+        self.prompt_tokens += log.prompt_tokens;
+        self.completion_tokens += log.completion_tokens;
+        self.cached_tokens += log.cached_tokens;
+        self.reasoning_tokens += log.reasoning_tokens;
+        self.total_tokens += log.total_tokens;
+        self.cost_micros += log.cost_micros;
+    }
+}
+
+trait UsageTotalsExt {
+    fn add(&mut self, log: &usage_logs::Model);
+}
+
+/// The first day of a `days`-long period that ends today, and the earliest instant to read.
+fn period_start(now: DateTime<Utc>, days: u32) -> (NaiveDate, DateTime<Utc>) {
+    let first_day = now.date_naive() - Duration::days(i64::from(days) - 1);
+    let first_instant = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    (first_day, first_instant.min(month_start(now)))
+}
+
+async fn logs_since(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<usage_logs::Model>, ApiError> {
+    Ok(usage_logs::Entity::find()
+        .filter(usage_logs::Column::UserId.eq(user_id))
+        .filter(usage_logs::Column::CreatedAt.gte(since))
+        .order_by_asc(usage_logs::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn report(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<UsageReport, ApiError> {
+    let (first_day, since) = period_start(now, days);
+    let logs = logs_since(db, user_id, since).await?;
+    let month_from = month_start(now);
+
+    let mut by_day: BTreeMap<NaiveDate, UsageTotals> = (0..days)
+        .map(|i| {
+            (
+                first_day + Duration::days(i64::from(i)),
+                UsageTotals::default(),
+            )
+        })
+        .collect();
+    let mut by_model: HashMap<(String, String), UsageTotals> = HashMap::new();
+    let mut by_conversation: HashMap<Option<Uuid>, UsageTotals> = HashMap::new();
+    let mut period_totals = UsageTotals::default();
+    let mut month_totals = UsageTotals::default();
+    for log in &logs {
+        if log.created_at >= month_from {
+            month_totals.add(log);
+        }
+        let Some(day) = by_day.get_mut(&log.created_at.date_naive()) else {
+            continue;
+        };
+        day.add(log);
+        period_totals.add(log);
+        by_model
+            .entry((log.provider.clone(), log.model.clone()))
+            .or_default()
+            .add(log);
+        by_conversation
+            .entry(log.conversation_id)
+            .or_default()
+            .add(log);
+    }
+
+    let names: HashMap<(String, String), String> = ai_model_configs::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| ((m.provider, m.model), m.display_name))
+        .collect();
+    let mut models: Vec<UsageByModel> = by_model
+        .into_iter()
+        .map(|((provider, model), totals)| UsageByModel {
+            display_name: names
+                .get(&(provider.clone(), model.clone()))
+                .cloned()
+                .unwrap_or_else(|| model.clone()),
+            provider,
+            model,
+            totals,
+        })
+        .collect();
+    models.sort_by(|a, b| {
+        (b.totals.cost_micros, b.totals.total_tokens, &a.display_name).cmp(&(
+            a.totals.cost_micros,
+            a.totals.total_tokens,
+            &b.display_name,
+        ))
+    });
+
+    let mut top: Vec<(Option<Uuid>, UsageTotals)> = by_conversation.into_iter().collect();
+    top.sort_by(|a, b| {
+        (b.1.cost_micros, b.1.total_tokens, a.0).cmp(&(a.1.cost_micros, a.1.total_tokens, b.0))
+    });
+    top.truncate(TOP_CONVERSATIONS);
+    let ids: Vec<Uuid> = top.iter().filter_map(|(id, _)| *id).collect();
+    let titles: HashMap<Uuid, String> = conversations::Entity::find()
+        .filter(conversations::Column::UserId.eq(user_id))
+        .filter(conversations::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
+    let top_conversations = top
+        .into_iter()
+        .map(|(id, totals)| {
+            let title = id.and_then(|id| titles.get(&id).cloned());
+            UsageByConversation {
+                conversation_id: id,
+                deleted: title.is_none(),
+                title: title.unwrap_or_else(|| "Deleted conversation".into()),
+                totals,
+            }
+        })
+        .collect();
+
+    Ok(UsageReport {
+        from: first_day.to_string(),
+        to: now.date_naive().to_string(),
+        days: by_day
+            .into_iter()
+            .map(|(date, totals)| UsageDay {
+                date: date.to_string(),
+                totals,
+            })
+            .collect(),
+        models,
+        top_conversations,
+        period_totals,
+        month_totals,
+        budget: budget::status(db, user_id, now).await?,
+    })
+}
+
+/// The period's usage as CSV, one row per day and model, with exact costs.
+pub async fn csv(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<String, ApiError> {
+    let (first_day, _) = period_start(now, days);
+    let since = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let logs = logs_since(db, user_id, since).await?;
+    let mut rows: BTreeMap<(NaiveDate, String, String), UsageTotals> = BTreeMap::new();
+    for log in &logs {
+        rows.entry((
+            log.created_at.date_naive(),
+            log.provider.clone(),
+            log.model.clone(),
+        ))
+        .or_default()
+        .add(log);
+    }
+    let mut out = String::from(
+        "date,provider,model,requests,prompt_tokens,completion_tokens,cached_tokens,\
+         reasoning_tokens,total_tokens,cost_usd\n",
+    );
+    for ((date, provider, model), t) in rows {
+        out.push_str(&format!(
+            "{date},{},{},{},{},{},{},{},{},{}\n",
+            csv_field(&provider),
+            csv_field(&model),
+            t.requests,
+            t.prompt_tokens,
+            t.completion_tokens,
+            t.cached_tokens,
+            t.reasoning_tokens,
+            t.total_tokens,
+            exact_dollars(t.cost_micros),
+        ));
+    }
+    Ok(out)
+}
+
+/// Micro-dollars as an exact decimal: 1234567 → `1.234567`.
+pub fn exact_dollars(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
+}
+
+/// Quotes a field that needs it, and defuses spreadsheet formulas (`=`, `+`, `-`, `@`).
+fn csv_field(value: &str) -> String {
+    let mut value = value.to_owned();
+    if value.starts_with(['=', '+', '-', '@']) {
+        value.insert(0, '\'');
+    }
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_period_reaches_back_to_the_month_start_when_that_is_earlier() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
+        let (first, since) = period_start(now, 7);
+        assert_eq!(first.to_string(), "2026-11-15");
+        assert_eq!(since, Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap());
+        let (first, since) = period_start(now, 30);
+        assert_eq!(first.to_string(), "2026-10-23");
+        assert_eq!(since, Utc.with_ymd_and_hms(2026, 10, 23, 0, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn dollars_are_exact_and_fields_are_safe() {
+        assert_eq!(exact_dollars(1_234_567), "1.234567");
+        assert_eq!(exact_dollars(5), "0.000005");
+        assert_eq!(exact_dollars(-5), "-0.000005");
+        assert_eq!(csv_field("gpt-4o"), "gpt-4o");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    }
+
+    #[test]
+    fn days_are_bounded() {
+        assert_eq!(parse_days(None).unwrap(), 30);
+        assert_eq!(parse_days(Some(7)).unwrap(), 7);
+        assert!(parse_days(Some(0)).is_err());
+        assert!(parse_days(Some(400)).is_err());
+    }
+}
