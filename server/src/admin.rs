@@ -27,7 +27,7 @@ use crate::{
 
 /// The largest budget or price we accept: a million dollars, in micro-dollars.
 pub const MAX_MICROS: i64 = 1_000_000_000_000;
-pub const PROVIDERS: [&str; 4] = ["openai", "anthropic", "gemini", "demo"];
+pub const PROVIDERS: [&str; 4] = ["openai", "anthropic", "google", "demo"];
 
 pub async fn users(
     db: &DatabaseConnection,

@@ -29,6 +29,20 @@ pub fn cost(micros: i64) -> String {
     }
 }
 
+/// Micro-dollars exactly, for small amounts on chart axes: `2` → `$0.000002`, `1500` →
+/// `$0.0015`, `0` → `$0`.
+pub fn cost_exact(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let fraction = format!("{:06}", abs % 1_000_000);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        format!("{sign}${}", abs / 1_000_000)
+    } else {
+        format!("{sign}${}.{fraction}", abs / 1_000_000)
+    }
+}
+
 /// A price per million tokens, e.g. `$2.50`.
 pub fn price_per_mtok(micros: i64) -> String {
     let dollars = micros as f64 / 1_000_000.0;
@@ -59,6 +73,14 @@ pub fn estimate_tokens(text: &str) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_costs_keep_every_micro_dollar() {
+        assert_eq!(cost_exact(2), "$0.000002");
+        assert_eq!(cost_exact(1_500), "$0.0015");
+        assert_eq!(cost_exact(0), "$0");
+        assert_eq!(cost_exact(2_000_000), "$2");
+    }
 
     #[test]
     fn numbers_read_well() {

@@ -142,7 +142,7 @@ pub fn AdminPage() -> impl IntoView {
                                     <select name="provider">
                                         <option value="openai">"OpenAI or compatible"</option>
                                         <option value="anthropic">"Anthropic"</option>
-                                        <option value="gemini">"Google Gemini"</option>
+                                        <option value="google">"Google Gemini"</option>
                                     </select>
                                 </label>
                                 <label>"Model id" <input name="model" required placeholder="llama3.1:8b"/></label>

@@ -163,10 +163,10 @@ fn UsageReportView(report: UsageReport) -> impl IntoView {
                 {budget_stat}
                 <Stat label="Last 30 days" value=cost(report.period_totals.cost_micros) sub=format!("{} tokens", tokens(report.period_totals.total_tokens)) test_id="usage-period-cost"/>
             </section>
-            <p class="usage-actions">
+            <div class="usage-actions">
                 <span class="muted">{format!("{} to {} (UTC). Deleted conversations still count.", report.from, report.to)}</span>
-                <a class="btn btn-ghost" href="/api/usage.csv" download data-testid="usage-csv">"Export CSV"</a>
-            </p>
+                <a class="btn btn-ghost usage-export" href="/api/usage.csv" download data-testid="usage-csv">"Export CSV"</a>
+            </div>
             {empty.then(|| view! {
                 <p class="usage-empty muted">"No usage yet in the last 30 days. Replies you get will show here with what they cost."</p>
             })}
@@ -177,7 +177,7 @@ fn UsageReportView(report: UsageReport) -> impl IntoView {
                     <div class="usage-charts">
                         <figure>
                             <figcaption>"Cost"</figcaption>
-                            <BarChart title="Cost per day".into() bars=cost_bars format=cost test_id="chart-daily-cost"/>
+                            <BarChart title="Cost per day".into() bars=cost_bars format=format::cost_exact test_id="chart-daily-cost"/>
                         </figure>
                         <figure>
                             <figcaption>"Tokens"</figcaption>

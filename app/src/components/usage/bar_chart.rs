@@ -48,7 +48,8 @@ pub fn BarChart(
     format: fn(i64) -> String,
     #[prop(optional)] test_id: &'static str,
 ) -> impl IntoView {
-    let ceiling = nice_ceiling(bars.iter().map(|b| b.value).max().unwrap_or(0));
+    let highest = bars.iter().map(|b| b.value).max().unwrap_or(0);
+    let ceiling = nice_ceiling(highest);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / bars.len().max(1) as f64;
@@ -60,14 +61,28 @@ pub fn BarChart(
         format(total),
         format(bars.iter().map(|b| b.value).max().unwrap_or(0))
     );
-    let grid = [0.0, 0.5, 1.0].map(|f| {
-        let y = TOP + plot_h * (1.0 - f);
-        let label = format((ceiling as f64 * f).round() as i64);
+    // With nothing to show, one baseline and a word instead of a scale of zeros.
+    let fractions: &[f64] = if highest > 0 {
+        &[0.0, 0.5, 1.0]
+    } else {
+        &[0.0]
+    };
+    let empty = (highest <= 0).then(|| {
         view! {
-            <line class="chart-grid" x1=LEFT y1=y x2=WIDTH - RIGHT y2=y></line>
-            <text class="chart-axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label}</text>
+            <text class="chart-empty" x=LEFT + plot_w / 2.0 y=TOP + plot_h / 2.0 text-anchor="middle">"Nothing in this period"</text>
         }
     });
+    let grid = fractions
+        .iter()
+        .map(|&f| {
+            let y = TOP + plot_h * (1.0 - f);
+            let label = format((ceiling as f64 * f).round() as i64);
+            view! {
+                <line class="chart-grid" x1=LEFT y1=y x2=WIDTH - RIGHT y2=y></line>
+                <text class="chart-axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label}</text>
+            }
+        })
+        .collect_view();
     let rects = bars
         .into_iter()
         .enumerate()
@@ -103,6 +118,7 @@ pub fn BarChart(
             data-testid=test_id
         >
             {grid}
+            {empty}
             {rects}
         </svg>
     }
