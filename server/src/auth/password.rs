@@ -14,7 +14,25 @@ use crate::error::ApiError;
 /// matches; a constant, so the server does not spend argon2's 19 MiB making one at start.
 pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$cnVzdGNoYXQtZHVtbXktc2FsdCE$dGltaW5nIG9ubHk6IG1hdGNoZXMgbm8gcGFzc3dvcmQ";
 
+/// Each hash holds 19 MiB while it runs: at most this many run at once (one per core), and
+/// the rest wait their turn, so a burst of logins cannot take the server's memory.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores.max(2))
+    })
+}
+
+async fn slot() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing slots: {e}")))
+}
+
 pub async fn hash(password: String) -> Result<String, ApiError> {
+    let _slot = slot().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -28,6 +46,7 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
 
 /// True when `password` matches the stored PHC string.
 pub async fn verify(password: String, stored: String) -> Result<bool, ApiError> {
+    let _slot = slot().await?;
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| ApiError::Internal(format!("stored hash unreadable: {e}")))?;
