@@ -210,6 +210,7 @@ impl Generation {
         use sea_orm::ExprTrait as _;
         let appended = Expr::col(messages::Column::Content)
             .binary(BinOper::Custom("||"), Expr::value(new_text));
+        let _gate = self.service.writes.enter().await;
         let result = messages::Entity::update_many()
             .col_expr(messages::Column::Content, appended)
             .col_expr(
@@ -333,6 +334,7 @@ impl Generation {
     ) -> Result<(), DbErr> {
         let now = now();
         let booked = usage.unwrap_or_default();
+        let _gate = self.service.writes.enter().await;
         let txn = self.service.db.begin().await?;
         messages::Entity::update_many()
             .col_expr(

@@ -44,9 +44,33 @@ impl Default for EngineSettings {
     }
 }
 
+/// SQLite has one writer at a time; a second connection that tries to write waits in
+/// SQLite's busy handler, which sleeps in steps of milliseconds and dominated the latency of
+/// concurrent sends. The hot write transactions (a send, a reply's flushes and final write)
+/// queue here instead, in order and woken at once. PostgreSQL needs no gate.
+#[derive(Default)]
+pub struct WriteGate(Option<tokio::sync::Mutex<()>>);
+
+impl WriteGate {
+    pub fn for_backend(db: &DatabaseConnection) -> Self {
+        match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Sqlite => Self(Some(tokio::sync::Mutex::new(()))),
+            _ => Self(None),
+        }
+    }
+
+    pub async fn enter(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct ChatService {
     pub db: DatabaseConnection,
+    pub writes: Arc<WriteGate>,
     pub providers: Arc<Providers>,
     pub bus: Arc<EventBus>,
     pub active: Arc<ActiveReplies>,
@@ -67,6 +91,7 @@ impl ChatService {
             None => EventBus::in_process(),
         };
         Ok(Self {
+            writes: Arc::new(WriteGate::for_backend(&db)),
             db,
             providers: Arc::new(providers),
             bus: Arc::new(bus),

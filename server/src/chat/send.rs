@@ -3,8 +3,8 @@
 
 use app::wire::{EventEnvelope, EventKind, MessageView, SendResponse};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -74,18 +74,9 @@ impl ChatService {
             cached_input: model.cached_input_micros_per_mtok,
             output: model.output_micros_per_mtok,
         };
-        let previous: Option<Uuid> = messages::Entity::find()
-            .select_only()
-            .column(messages::Column::Id)
-            .filter(messages::Column::ConversationId.eq(conversation.id))
-            .order_by_desc(messages::Column::Id)
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-
         // The context is built before anything is stored: a message that can never fit is
         // refused, and its token count prices the worst case the budget must cover.
-        let mut history = self.history(conversation.id).await?;
+        let (mut history, previous) = self.history(conversation.id).await?;
         history.push(ChatTurn {
             role: Role::User,
             content: content.clone(),
@@ -103,6 +94,7 @@ impl ChatService {
         .map_err(|too_long| ApiError::validation("message_too_long", too_long.to_string()))?;
         let worst_case = budget::worst_case_micros(&prices, context.tokens, max_tokens);
 
+        let gate = self.writes.enter().await;
         let now = now();
         // Only writes inside: SQLite lets a writer wait for the lock, not a reader upgrade.
         let txn = self.db.begin().await?;
@@ -112,6 +104,7 @@ impl ChatService {
         };
         if !budget::reserve(&txn, user_id, &reservation.month, worst_case).await? {
             txn.rollback().await?;
+            drop(gate);
             let status = budget::status(&self.db, user_id, now).await?;
             return Err(ApiError::BudgetExceeded(budget::refusal_message(
                 worst_case, &status,
@@ -173,26 +166,22 @@ impl ChatService {
         }
         update.exec(&txn).await?;
         txn.commit().await?;
+        drop(gate);
 
+        // Clients learn of the two messages before any delta, then the provider is called at
+        // once; the conversation's new totals follow.
         let user_view = message_view(user_message.clone());
         let assistant_view = message_view(assistant.clone());
         self.publish_message(user_id, EventKind::MessageCreated, &user_view);
         self.publish_message(user_id, EventKind::MessageCreated, &assistant_view);
-        if let Ok(updated) = self.conversation(user_id, conversation.id).await {
-            self.publish_conversation(
-                user_id,
-                EventKind::ConversationUpdated,
-                &conversation_view(updated),
-            );
-        }
-
         let reply = self.active.start(assistant.id, user_id, conversation.id);
+
         let generation = Generation {
             service: self.clone(),
             provider,
             reply,
             user_id,
-            conversation,
+            conversation: conversation.clone(),
             assistant_message_id: assistant.id,
             prompt_id: prompt.id,
             context,
@@ -201,6 +190,14 @@ impl ChatService {
         };
         // Not tied to the request: closing the browser does not stop or lose the reply.
         tokio::spawn(generation.run());
+
+        if let Ok(updated) = self.conversation(user_id, conversation.id).await {
+            self.publish_conversation(
+                user_id,
+                EventKind::ConversationUpdated,
+                &conversation_view(updated),
+            );
+        }
 
         Ok(SendResponse {
             user_message: user_view,
@@ -243,14 +240,18 @@ impl ChatService {
     }
 
     /// The turns a new message follows: every user message and every reply that finished
-    /// (complete or stopped), oldest first.
-    pub(super) async fn history(&self, conversation_id: Uuid) -> Result<Vec<ChatTurn>, ApiError> {
+    /// (complete or stopped), oldest first; and the id of the last message, whatever it is.
+    pub(super) async fn history(
+        &self,
+        conversation_id: Uuid,
+    ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ApiError> {
         let rows = messages::Entity::find()
             .filter(messages::Column::ConversationId.eq(conversation_id))
             .order_by_asc(messages::Column::Id)
             .all(&self.db)
             .await?;
-        Ok(rows
+        let last = rows.last().map(|m| m.id);
+        let turns = rows
             .into_iter()
             .filter(|m| m.role == "user" || matches!(m.status.as_str(), "complete" | "stopped"))
             .map(|m| ChatTurn {
@@ -261,7 +262,8 @@ impl ChatService {
                 },
                 content: m.content,
             })
-            .collect())
+            .collect();
+        Ok((turns, last))
     }
 
     pub async fn owned_message(
