@@ -246,15 +246,7 @@ async fn new_accounts_start_with_the_default_budget() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let person = app.register_person("new@example.com").await;
-    let budget: Value = person
-        .client
-        .get(app.url("/api/budget"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let budget: Value = person.get_json(&app, "/api/budget").await;
     assert_eq!(budget["budget_micros"], 2_000_000);
     assert_eq!(budget["spent_micros"], 0);
 }

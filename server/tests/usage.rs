@@ -157,15 +157,7 @@ async fn usage_figures_equal_the_stored_messages_even_after_a_deletion() {
 
     // Someone else sees only their own usage.
     let other = app.register_person("bob@example.com").await;
-    let theirs: Value = other
-        .client
-        .get(app.url("/api/usage"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let theirs: Value = other.get_json(&app, "/api/usage").await;
     assert_eq!(theirs["period_totals"]["cost_micros"], 0);
     assert!(theirs["top_conversations"].as_array().unwrap().is_empty());
     assert_eq!(app.get("/api/usage?days=0").await.status(), 422);
@@ -276,15 +268,7 @@ async fn only_admins_reach_the_admin_page_and_api() {
     let (app, _fake) = app().await;
     let gpt4o = model_id(&app, "gpt-4o").await;
     let person = app.register_person("bob@example.com").await;
-    let me: Value = person
-        .client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = person.get_json(&app, "/api/me").await;
     assert_eq!(me["role"], "user");
     let bob_id = me["id"].as_str().unwrap().to_owned();
 
@@ -370,15 +354,7 @@ async fn only_admins_reach_the_admin_page_and_api() {
         .find(|u| u["id"] == bob_id.as_str())
         .unwrap();
     assert_eq!(bob["monthly_budget_micros"], 2_500_000);
-    let bobs_budget: Value = person
-        .client
-        .get(app.url("/api/budget"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bobs_budget: Value = person.get_json(&app, "/api/budget").await;
     assert_eq!(bobs_budget["budget_micros"], 2_500_000);
 }
 
@@ -387,25 +363,9 @@ async fn admin_emails_make_admins() {
     let app = spawn_app_with(&[("ADMIN_EMAILS", "Boss@Example.com, other@example.com")]).await;
     app.register("first@example.com").await;
     let boss = app.register_person("boss@example.com").await;
-    let me: Value = boss
-        .client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = boss.get_json(&app, "/api/me").await;
     assert_eq!(me["role"], "admin");
     let plain = app.register_person("plain@example.com").await;
-    let me: Value = plain
-        .client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = plain.get_json(&app, "/api/me").await;
     assert_eq!(me["role"], "user");
 }

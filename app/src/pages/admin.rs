@@ -4,15 +4,13 @@
 //! `?saved=…` or `?error=CODE`; they work without any script.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     components::format,
-    layout::user_menu::UserMenu,
+    layout::page_shell::PageShell,
     page_data::{page_data, AdminPageData},
     pages::not_found::NotFoundPage,
-    session::session_user,
     wire::{AdminModelView, AdminUserView},
 };
 
@@ -54,7 +52,6 @@ pub fn dollars_input(micros: i64) -> String {
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let user = session_user();
     let Some(data) = page_data::<AdminPageData>() else {
         return view! { <NotFoundPage/> }.into_any();
     };
@@ -71,17 +68,7 @@ pub fn AdminPage() -> impl IntoView {
         .map(dollars_input)
         .unwrap_or_default();
     view! {
-        <Title text="Admin · Rustchat"/>
-        <div class="settings-shell">
-            <header class="topbar settings-topbar">
-                <a class="back-link" href="/">
-                    <span aria-hidden="true">"←"</span>
-                    <span>"Back to chats"</span>
-                </a>
-                <h1 class="topbar-title">"Admin"</h1>
-                {user.map(|user| view! { <UserMenu user/> })}
-            </header>
-            <main class="usage-page admin-page" id="admin">
+        <PageShell title="Admin" main_id="admin" main_class="usage-page admin-page">
                 <div class="usage-wrap">
                     {saved.map(|m| view! { <p class="form-status" role="status">{m}</p> })}
                     {error.map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
@@ -158,8 +145,7 @@ pub fn AdminPage() -> impl IntoView {
                         </details>
                     </section>
                 </div>
-            </main>
-        </div>
+        </PageShell>
     }
     .into_any()
 }

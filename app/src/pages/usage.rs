@@ -3,45 +3,33 @@
 //! server, each with its table of exact figures; the CSV export is a plain link. No script.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::{
     components::{
         format,
         usage::bar_chart::{Bar, BarChart, HBarChart},
     },
-    layout::user_menu::UserMenu,
+    layout::page_shell::{PageShell, Unavailable},
     page_data::{page_data, UsagePageData},
-    session::session_user,
     wire::{UsageDay, UsageReport, UsageTotals},
 };
 
 #[component]
 pub fn UsagePage() -> impl IntoView {
-    let user = session_user();
     let body = match page_data::<UsagePageData>() {
         Some(data) => view! { <UsageReportView report=data.report/> }.into_any(),
         None => view! {
-            <section class="settings-card settings-unavailable">
-                <h2>"Usage is not available"</h2>
-                <p class="muted">"We could not load your usage. Reload the page to try again."</p>
-            </section>
+            <Unavailable
+                heading="Usage is not available"
+                text="We could not load your usage. Reload the page to try again."
+            />
         }
         .into_any(),
     };
     view! {
-        <Title text="Usage · Rustchat"/>
-        <div class="settings-shell">
-            <header class="topbar settings-topbar">
-                <a class="back-link" href="/">
-                    <span aria-hidden="true">"←"</span>
-                    <span>"Back to chats"</span>
-                </a>
-                <h1 class="topbar-title">"Usage"</h1>
-                {user.map(|user| view! { <UserMenu user/> })}
-            </header>
-            <main class="usage-page" id="usage">{body}</main>
-        </div>
+        <PageShell title="Usage" main_id="usage" main_class="usage-page">
+            {body}
+        </PageShell>
     }
 }
 

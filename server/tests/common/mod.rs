@@ -264,6 +264,20 @@ impl TestApp {
     }
 }
 
+impl Person {
+    /// GETs `path` as this person and returns the JSON body.
+    pub async fn get_json(&self, app: &TestApp, path: &str) -> Value {
+        self.client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+}
+
 /// A fresh client with no cookies, for acting as a second person.
 pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder()
