@@ -47,11 +47,18 @@ pub struct SettingsPageData {
 }
 
 /// The page data of type `T` the server put in this request, when rendering on the server.
+/// The server stores it as `Arc<T>`: the request's parts are cloned whenever a component asks
+/// for them, and a conversation's data (up to 1,000 messages with their HTML) must not be
+/// copied each time.
 pub fn page_data<T: Clone + Send + Sync + 'static>() -> Option<T> {
     #[cfg(feature = "ssr")]
     {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<T>().cloned())
+        leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .extensions
+                .get::<std::sync::Arc<T>>()
+                .map(|d| T::clone(d))
+        })
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -12,7 +12,7 @@ use server::{config::Config, startup::Application, telemetry};
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; called before any thread is started.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 16 << 20);
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }

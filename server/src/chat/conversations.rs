@@ -3,8 +3,8 @@
 
 use app::wire::{ConversationView, MessageView, Page};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -337,7 +337,16 @@ impl ChatService {
         limit: u64,
     ) -> Result<Vec<messages::Model>, ApiError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
-        let mut rows = messages::Entity::find()
+        // Every column but the chunk boundaries, which a page never needs and which cost a
+        // JSON parse per row (a page renders up to 1,000 of them).
+        let mut query = messages::Entity::find().select_only();
+        for column in messages::Column::iter() {
+            if !matches!(column, messages::Column::StreamChunks) {
+                query = query.column(column);
+            }
+        }
+        let mut rows = query
+            .column_as(Expr::cust("NULL"), "stream_chunks")
             .filter(messages::Column::ConversationId.eq(conversation.id))
             .filter(messages::Column::UserId.eq(user_id))
             .order_by_desc(messages::Column::Id)

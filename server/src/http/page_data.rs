@@ -1,6 +1,8 @@
 //! Loads what a signed-in page shows before Leptos renders it, into the request's extensions
 //! (see `app::page_data`). Runs after the page guard, so the user is known.
 
+use std::sync::Arc;
+
 use app::{
     markdown::{render_message, RenderOptions},
     page_data::{AdminPageData, ChatPageData, SettingsPageData, UsagePageData},
@@ -38,22 +40,24 @@ pub async fn load_page_data(
             .strip_prefix("/c/")
             .map(|raw| Uuid::parse_str(raw).ok());
         chat_page(&state, user.id, settings, id).await.map(|data| {
-            request.extensions_mut().insert(data);
+            request.extensions_mut().insert(Arc::new(data));
         })
     } else if path == "/settings" {
         settings_page(&state, settings).await.map(|data| {
-            request.extensions_mut().insert(data);
+            request.extensions_mut().insert(Arc::new(data));
         })
     } else if path == "/usage" {
         crate::usage::report(&state.db, user.id, now(), crate::usage::DEFAULT_DAYS)
             .await
             .map(|report| {
-                request.extensions_mut().insert(UsagePageData { report });
+                request
+                    .extensions_mut()
+                    .insert(Arc::new(UsagePageData { report }));
             })
     } else if path == "/admin" && user.role == "admin" {
         // Nobody else gets data; the page then answers 404, as the admin API does.
         admin_page(&state).await.map(|data| {
-            request.extensions_mut().insert(data);
+            request.extensions_mut().insert(Arc::new(data));
         })
     } else {
         Ok(())
