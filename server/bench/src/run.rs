@@ -225,6 +225,14 @@ pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_warm = server.rss_mib();
 
+    // Idle sockets on the warmed-up server, before the load: the figure is what the sockets
+    // cost, not what the allocator kept from the load phases.
+    progress(
+        started,
+        &format!("opening {} idle sockets", plan.idle_sockets),
+    );
+    let idle = idle_sockets(&server, &users, plan.idle_sockets).await;
+
     let mut levels = Vec::new();
     for &(concurrency, replies) in &plan.levels {
         progress(
@@ -247,12 +255,6 @@ pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-
-    progress(
-        started,
-        &format!("opening {} idle sockets", plan.idle_sockets),
-    );
-    let idle = idle_sockets(&server, &users, plan.idle_sockets).await;
 
     progress(started, "counting database writes per reply");
     let sqlite = Sqlite::open(&server.db_path).await?;
