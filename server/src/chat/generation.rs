@@ -336,6 +336,40 @@ impl Generation {
         let booked = usage.unwrap_or_default();
         let _gate = self.service.writes.enter().await;
         let txn = self.service.db.begin().await?;
+        // Rows are locked in the order a send locks them (the budget period, then the
+        // conversation), so a send and a finishing reply of one person never deadlock.
+        let prompt_update = || {
+            ai_prompts::Entity::update_many()
+                .col_expr(
+                    ai_prompts::Column::Status,
+                    Expr::value(ended.status.as_str()),
+                )
+                .col_expr(
+                    ai_prompts::Column::ContextTokens,
+                    Expr::value(streamed.context_tokens),
+                )
+                .col_expr(ai_prompts::Column::Error, Expr::value(ended.error.clone()))
+                .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
+                .filter(ai_prompts::Column::Id.eq(self.prompt_id))
+        };
+        let still_reserved = prompt_update()
+            .filter(ai_prompts::Column::Status.eq("streaming"))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        // Marked interrupted meanwhile (a stop that found no live generator), which already
+        // gave the reservation back: only the actual cost is left to add.
+        let reservation = if still_reserved {
+            self.reservation.clone()
+        } else {
+            prompt_update().exec(&txn).await?;
+            budget::Reservation {
+                micros: 0,
+                ..self.reservation.clone()
+            }
+        };
+        budget::settle(&txn, self.user_id, &reservation, cost).await?;
         messages::Entity::update_many()
             .col_expr(
                 messages::Column::Content,
@@ -394,38 +428,6 @@ impl Generation {
             .insert(&txn)
             .await?;
         }
-        let prompt_update = || {
-            ai_prompts::Entity::update_many()
-                .col_expr(
-                    ai_prompts::Column::Status,
-                    Expr::value(ended.status.as_str()),
-                )
-                .col_expr(
-                    ai_prompts::Column::ContextTokens,
-                    Expr::value(streamed.context_tokens),
-                )
-                .col_expr(ai_prompts::Column::Error, Expr::value(ended.error.clone()))
-                .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
-                .filter(ai_prompts::Column::Id.eq(self.prompt_id))
-        };
-        let still_reserved = prompt_update()
-            .filter(ai_prompts::Column::Status.eq("streaming"))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        // Marked interrupted meanwhile (a stop that found no live generator), which already
-        // gave the reservation back: only the actual cost is left to add.
-        let reservation = if still_reserved {
-            self.reservation.clone()
-        } else {
-            prompt_update().exec(&txn).await?;
-            budget::Reservation {
-                micros: 0,
-                ..self.reservation.clone()
-            }
-        };
-        budget::settle(&txn, self.user_id, &reservation, cost).await?;
         txn.commit().await
     }
 }
