@@ -8,7 +8,7 @@ use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, UsageTotals
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -282,24 +282,6 @@ fn apply(model: &mut ai_model_configs::Model, changes: ModelChanges) -> Result<(
     Ok(())
 }
 
-fn active(model: ai_model_configs::Model) -> ai_model_configs::ActiveModel {
-    ai_model_configs::ActiveModel {
-        id: Set(model.id),
-        provider: Set(model.provider),
-        model: Set(model.model),
-        display_name: Set(model.display_name),
-        context_window: Set(model.context_window),
-        max_output_tokens: Set(model.max_output_tokens),
-        input_micros_per_mtok: Set(model.input_micros_per_mtok),
-        cached_input_micros_per_mtok: Set(model.cached_input_micros_per_mtok),
-        output_micros_per_mtok: Set(model.output_micros_per_mtok),
-        enabled: Set(model.enabled),
-        sort_order: Set(model.sort_order),
-        created_at: Set(model.created_at),
-        updated_at: Set(model.updated_at),
-    }
-}
-
 pub async fn update_model(
     db: &DatabaseConnection,
     providers: &Providers,
@@ -312,9 +294,8 @@ pub async fn update_model(
         .ok_or(ApiError::NotFound)?;
     apply(&mut model, changes)?;
     model.updated_at = now();
-    let mut row = active(model);
-    row.id = sea_orm::Unchanged(id);
-    row.created_at = sea_orm::NotSet;
+    // Every field written: the edited model as a whole.
+    let row = ai_model_configs::ActiveModel::from(model).reset_all();
     let saved = row.update(db).await?;
     tracing::info!(model_id = %id, model = %saved.model, "model configuration changed");
     Ok(model_view(saved, providers))
@@ -359,7 +340,8 @@ pub async fn create_model(
         updated_at: now,
     };
     apply(&mut model, new.fields)?;
-    let saved = active(model)
+    let saved = ai_model_configs::ActiveModel::from(model)
+        .reset_all()
         .insert(db)
         .await
         .map_err(|e| match e.sql_err() {

@@ -31,20 +31,15 @@ pub fn parse_days(days: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-impl UsageTotalsExt for UsageTotals {
-    fn add(&mut self, log: &usage_logs::Model) {
-        self.requests += 1;
-        self.prompt_tokens += log.prompt_tokens;
-        self.completion_tokens += log.completion_tokens;
-        self.cached_tokens += log.cached_tokens;
-        self.reasoning_tokens += log.reasoning_tokens;
-        self.total_tokens += log.total_tokens;
-        self.cost_micros += log.cost_micros;
-    }
-}
-
-trait UsageTotalsExt {
-    fn add(&mut self, log: &usage_logs::Model);
+/// Adds one usage log to running totals.
+fn add(totals: &mut UsageTotals, log: &usage_logs::Model) {
+    totals.requests += 1;
+    totals.prompt_tokens += log.prompt_tokens;
+    totals.completion_tokens += log.completion_tokens;
+    totals.cached_tokens += log.cached_tokens;
+    totals.reasoning_tokens += log.reasoning_tokens;
+    totals.total_tokens += log.total_tokens;
+    totals.cost_micros += log.cost_micros;
 }
 
 /// The first day of a `days`-long period that ends today, and the earliest instant to read.
@@ -91,21 +86,20 @@ pub async fn report(
     let mut month_totals = UsageTotals::default();
     for log in &logs {
         if log.created_at >= month_from {
-            month_totals.add(log);
+            add(&mut month_totals, log);
         }
         let Some(day) = by_day.get_mut(&log.created_at.date_naive()) else {
             continue;
         };
-        day.add(log);
-        period_totals.add(log);
-        by_model
-            .entry((log.provider.clone(), log.model.clone()))
-            .or_default()
-            .add(log);
-        by_conversation
-            .entry(log.conversation_id)
-            .or_default()
-            .add(log);
+        add(day, log);
+        add(&mut period_totals, log);
+        add(
+            by_model
+                .entry((log.provider.clone(), log.model.clone()))
+                .or_default(),
+            log,
+        );
+        add(by_conversation.entry(log.conversation_id).or_default(), log);
     }
 
     let names: HashMap<(String, String), String> = ai_model_configs::Entity::find()
@@ -191,13 +185,12 @@ pub async fn csv(
     let logs = logs_since(db, user_id, since).await?;
     let mut rows: BTreeMap<(NaiveDate, String, String), UsageTotals> = BTreeMap::new();
     for log in &logs {
-        rows.entry((
+        let key = (
             log.created_at.date_naive(),
             log.provider.clone(),
             log.model.clone(),
-        ))
-        .or_default()
-        .add(log);
+        );
+        add(rows.entry(key).or_default(), log);
     }
     let mut out = String::from(
         "date,provider,model,requests,prompt_tokens,completion_tokens,cached_tokens,\

@@ -29,18 +29,24 @@ pub fn cost(micros: i64) -> String {
     }
 }
 
-/// Micro-dollars exactly, for small amounts on chart axes: `2` → `$0.000002`, `1500` →
-/// `$0.0015`, `0` → `$0`.
-pub fn cost_exact(micros: i64) -> String {
+/// Micro-dollars as a plain decimal of dollars, exact and without trailing zeros, as typed
+/// into a form: `2500000` → `2.5`, `1` → `0.000001`, `10000000` → `10`.
+pub fn dollars_exact(micros: i64) -> String {
     let sign = if micros < 0 { "-" } else { "" };
     let abs = micros.unsigned_abs();
     let fraction = format!("{:06}", abs % 1_000_000);
     let fraction = fraction.trim_end_matches('0');
     if fraction.is_empty() {
-        format!("{sign}${}", abs / 1_000_000)
+        format!("{sign}{}", abs / 1_000_000)
     } else {
-        format!("{sign}${}.{fraction}", abs / 1_000_000)
+        format!("{sign}{}.{fraction}", abs / 1_000_000)
     }
+}
+
+/// Micro-dollars exactly, for small amounts on chart axes: `2` → `$0.000002`, `1500` →
+/// `$0.0015`, `0` → `$0`.
+pub fn cost_exact(micros: i64) -> String {
+    format!("${}", dollars_exact(micros))
 }
 
 /// A price per million tokens, e.g. `$2.50`.
@@ -80,6 +86,9 @@ mod tests {
         assert_eq!(cost_exact(1_500), "$0.0015");
         assert_eq!(cost_exact(0), "$0");
         assert_eq!(cost_exact(2_000_000), "$2");
+        assert_eq!(dollars_exact(2_500_000), "2.5");
+        assert_eq!(dollars_exact(150_000), "0.15");
+        assert_eq!(dollars_exact(-5), "-0.000005");
     }
 
     #[test]

@@ -38,18 +38,6 @@ fn saved_message(what: &str) -> Option<&'static str> {
     })
 }
 
-/// Micro-dollars as a form value in dollars, exact: `2500000` → `2.5`.
-pub fn dollars_input(micros: i64) -> String {
-    let whole = micros / 1_000_000;
-    let fraction = format!("{:06}", micros % 1_000_000);
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() {
-        whole.to_string()
-    } else {
-        format!("{whole}.{fraction}")
-    }
-}
-
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let Some(data) = page_data::<AdminPageData>() else {
@@ -65,7 +53,7 @@ pub fn AdminPage() -> impl IntoView {
     let default_budget = data
         .settings
         .default_monthly_budget_micros
-        .map(dollars_input)
+        .map(format::dollars_exact)
         .unwrap_or_default();
     view! {
         <PageShell title="Admin" main_id="admin" main_class="usage-page admin-page">
@@ -155,7 +143,7 @@ fn UserRow(user: AdminUserView) -> impl IntoView {
     let form_id = format!("budget-{}", user.id);
     let budget = user
         .monthly_budget_micros
-        .map(dollars_input)
+        .map(format::dollars_exact)
         .unwrap_or_default();
     let left = user.monthly_budget_micros.map(|cap| {
         let left = (cap - user.month.cost_micros - user.reserved_micros).max(0);
@@ -196,9 +184,9 @@ fn ModelRow(model: AdminModelView) -> impl IntoView {
             <td><input name="display_name" form=form.clone() value=model.display_name.clone() aria-label=label("Display name")/></td>
             <td class="num"><input name="context_window" form=form.clone() inputmode="numeric" value=model.context_window.to_string() aria-label=label("Context window")/></td>
             <td class="num"><input name="max_output_tokens" form=form.clone() inputmode="numeric" value=model.max_output_tokens.to_string() aria-label=label("Max output tokens")/></td>
-            <td class="num"><input name="input_price" form=form.clone() inputmode="decimal" value=dollars_input(model.input_micros_per_mtok) aria-label=label("Input price")/></td>
-            <td class="num"><input name="cached_input_price" form=form.clone() inputmode="decimal" placeholder="—" value=model.cached_input_micros_per_mtok.map(dollars_input).unwrap_or_default() aria-label=label("Cached input price")/></td>
-            <td class="num"><input name="output_price" form=form.clone() inputmode="decimal" value=dollars_input(model.output_micros_per_mtok) aria-label=label("Output price")/></td>
+            <td class="num"><input name="input_price" form=form.clone() inputmode="decimal" value=format::dollars_exact(model.input_micros_per_mtok) aria-label=label("Input price")/></td>
+            <td class="num"><input name="cached_input_price" form=form.clone() inputmode="decimal" placeholder="—" value=model.cached_input_micros_per_mtok.map(format::dollars_exact).unwrap_or_default() aria-label=label("Cached input price")/></td>
+            <td class="num"><input name="output_price" form=form.clone() inputmode="decimal" value=format::dollars_exact(model.output_micros_per_mtok) aria-label=label("Output price")/></td>
             <td>
                 <form id=form.clone() method="post" action=format!("/admin/models/{}", model.id)>
                     <button class="btn btn-ghost" type="submit">"Save"</button>
@@ -211,14 +199,6 @@ fn ModelRow(model: AdminModelView) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dollar_inputs_are_exact() {
-        assert_eq!(dollars_input(2_500_000), "2.5");
-        assert_eq!(dollars_input(150_000), "0.15");
-        assert_eq!(dollars_input(1), "0.000001");
-        assert_eq!(dollars_input(10_000_000), "10");
-    }
 
     #[test]
     fn unknown_codes_show_nothing() {

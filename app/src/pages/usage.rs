@@ -96,6 +96,52 @@ fn daily_bars(days: &[UsageDay], value: fn(&UsageTotals) -> i64) -> Vec<Bar> {
         .collect()
 }
 
+/// One named thing of a breakdown (a model, a conversation): its bar, how its name shows in
+/// the table, and its figures.
+struct BreakdownRow {
+    bar: Bar,
+    name: AnyView,
+    totals: UsageTotals,
+}
+
+/// Cost per named thing: horizontal bars beside a table of the exact figures.
+#[component]
+fn BreakdownCard(
+    id: &'static str,
+    heading: &'static str,
+    /// The table's first column.
+    column: &'static str,
+    chart_title: &'static str,
+    chart_id: &'static str,
+    table_id: &'static str,
+    rows: Vec<BreakdownRow>,
+) -> impl IntoView {
+    let (bars, cells): (Vec<Bar>, Vec<(AnyView, UsageTotals)>) = rows
+        .into_iter()
+        .map(|r| (r.bar, (r.name, r.totals)))
+        .unzip();
+    view! {
+        <section class="usage-card" aria-labelledby=id>
+            <h2 id=id>{heading}</h2>
+            <div class="usage-grid">
+                <div class="usage-charts">
+                    <HBarChart title=chart_title.into() bars format=cost test_id=chart_id/>
+                </div>
+                <div class="usage-table-wrap">
+                    <table class="usage-table" data-testid=table_id>
+                        <thead><tr><th>{column}</th><th class="num">"Replies"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
+                        <tbody>
+                            {cells.into_iter().map(|(name, totals)| view! {
+                                <tr><td>{name}</td>{totals_cells(&totals)}</tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </div>
+        </section>
+    }
+}
+
 #[component]
 fn UsageReportView(report: UsageReport) -> impl IntoView {
     let budget = report.budget.clone();
@@ -116,22 +162,37 @@ fn UsageReportView(report: UsageReport) -> impl IntoView {
     };
     let cost_bars = daily_bars(&report.days, |t| t.cost_micros);
     let token_bars = daily_bars(&report.days, |t| t.total_tokens);
-    let model_bars: Vec<Bar> = report
+    let model_rows: Vec<BreakdownRow> = report
         .models
         .iter()
-        .map(|m| Bar {
-            label: m.display_name.clone(),
-            tooltip: format!("{} ({})", m.display_name, m.provider),
-            value: m.totals.cost_micros,
+        .map(|m| BreakdownRow {
+            bar: Bar {
+                label: m.display_name.clone(),
+                tooltip: format!("{} ({})", m.display_name, m.provider),
+                value: m.totals.cost_micros,
+            },
+            name: view! {
+                {m.display_name.clone()}
+                <span class="muted usage-provider">{m.provider.clone()}</span>
+            }
+            .into_any(),
+            totals: m.totals.clone(),
         })
         .collect();
-    let conversation_bars: Vec<Bar> = report
+    let conversation_rows: Vec<BreakdownRow> = report
         .top_conversations
         .iter()
-        .map(|c| Bar {
-            label: c.title.clone(),
-            tooltip: c.title.clone(),
-            value: c.totals.cost_micros,
+        .map(|c| BreakdownRow {
+            bar: Bar {
+                label: c.title.clone(),
+                tooltip: c.title.clone(),
+                value: c.totals.cost_micros,
+            },
+            name: match c.conversation_id.filter(|_| !c.deleted) {
+                Some(id) => view! { <a href=format!("/c/{id}")>{c.title.clone()}</a> }.into_any(),
+                None => view! { <span class="muted">{c.title.clone()}</span> }.into_any(),
+            },
+            totals: c.totals.clone(),
         })
         .collect();
     let active_days: Vec<_> = report
@@ -186,50 +247,24 @@ fn UsageReportView(report: UsageReport) -> impl IntoView {
                 </div>
             </section>
 
-            <section class="usage-card" aria-labelledby="usage-models">
-                <h2 id="usage-models">"Per model"</h2>
-                <div class="usage-grid">
-                    <div class="usage-charts">
-                        <HBarChart title="Cost per model".into() bars=model_bars format=cost test_id="chart-models"/>
-                    </div>
-                    <div class="usage-table-wrap">
-                        <table class="usage-table" data-testid="table-models">
-                            <thead><tr><th>"Model"</th><th class="num">"Replies"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
-                            <tbody>
-                                {report.models.iter().map(|m| view! {
-                                    <tr>
-                                        <td>{m.display_name.clone()}<span class="muted usage-provider">{m.provider.clone()}</span></td>
-                                        {totals_cells(&m.totals)}
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                </div>
-            </section>
-
-            <section class="usage-card" aria-labelledby="usage-conversations">
-                <h2 id="usage-conversations">"Top conversations"</h2>
-                <div class="usage-grid">
-                    <div class="usage-charts">
-                        <HBarChart title="Cost per conversation".into() bars=conversation_bars format=cost test_id="chart-conversations"/>
-                    </div>
-                    <div class="usage-table-wrap">
-                        <table class="usage-table" data-testid="table-conversations">
-                            <thead><tr><th>"Conversation"</th><th class="num">"Replies"</th><th class="num">"Tokens"</th><th class="num">"Cost"</th></tr></thead>
-                            <tbody>
-                                {report.top_conversations.iter().map(|c| {
-                                    let name = match c.conversation_id.filter(|_| !c.deleted) {
-                                        Some(id) => view! { <a href=format!("/c/{id}")>{c.title.clone()}</a> }.into_any(),
-                                        None => view! { <span class="muted">{c.title.clone()}</span> }.into_any(),
-                                    };
-                                    view! { <tr><td>{name}</td>{totals_cells(&c.totals)}</tr> }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                </div>
-            </section>
+            <BreakdownCard
+                id="usage-models"
+                heading="Per model"
+                column="Model"
+                chart_title="Cost per model"
+                chart_id="chart-models"
+                table_id="table-models"
+                rows=model_rows
+            />
+            <BreakdownCard
+                id="usage-conversations"
+                heading="Top conversations"
+                column="Conversation"
+                chart_title="Cost per conversation"
+                chart_id="chart-conversations"
+                table_id="table-conversations"
+                rows=conversation_rows
+            />
         </div>
     }
 }

@@ -22,7 +22,9 @@ use super::{
     active::ActiveReply,
     budget, context,
     pricing::PriceSnapshot,
-    provider::{display_name, ChatProvider, ErrorKind, ProviderEvent, ProviderRequest, Usage},
+    provider::{
+        display_name, ChatProvider, ChatTurn, ErrorKind, ProviderEvent, ProviderRequest, Usage,
+    },
     tokenizer,
     views::{conversation_view, message_view},
     ChatService,
@@ -93,26 +95,26 @@ struct Ended {
 }
 
 impl Generation {
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let mut streamed = Streamed::default();
-        let ended = self.stream(&mut streamed).await;
+        let turns = std::mem::take(&mut self.context.turns);
+        let ended = self.stream(&mut streamed, turns).await;
         self.finish(streamed, ended).await;
     }
 
-    async fn stream(&self, streamed: &mut Streamed) -> Ended {
+    async fn stream(&self, streamed: &mut Streamed, turns: Vec<ChatTurn>) -> Ended {
         let fail = |message: String| Ended {
             status: Status::Error,
             error: Some(message),
         };
-        let context = &self.context;
-        streamed.context_tokens = context.tokens;
+        streamed.context_tokens = self.context.tokens;
         let request = ProviderRequest {
             model: self.conversation.model.clone(),
             system: self.conversation.system_prompt.clone(),
-            turns: context.turns.clone(),
+            turns,
             temperature: self.conversation.temperature,
             max_tokens: self.conversation.max_tokens.max(1) as u32,
-            context_tokens: context.tokens,
+            context_tokens: self.context.tokens,
         };
 
         let name = display_name(self.provider.id());

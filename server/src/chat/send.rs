@@ -3,8 +3,8 @@
 
 use app::wire::{EventEnvelope, EventKind, MessageView, SendResponse};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -245,22 +245,33 @@ impl ChatService {
         &self,
         conversation_id: Uuid,
     ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ApiError> {
-        let rows = messages::Entity::find()
+        // Only the columns a context needs: not each reply's stored HTML and chunk list.
+        let rows: Vec<(Uuid, String, String, String)> = messages::Entity::find()
+            .select_only()
+            .columns([
+                messages::Column::Id,
+                messages::Column::Role,
+                messages::Column::Status,
+                messages::Column::Content,
+            ])
             .filter(messages::Column::ConversationId.eq(conversation_id))
             .order_by_asc(messages::Column::Id)
+            .into_tuple()
             .all(&self.db)
             .await?;
-        let last = rows.last().map(|m| m.id);
+        let last = rows.last().map(|(id, ..)| *id);
         let turns = rows
             .into_iter()
-            .filter(|m| m.role == "user" || matches!(m.status.as_str(), "complete" | "stopped"))
-            .map(|m| ChatTurn {
-                role: if m.role == "user" {
+            .filter(|(_, role, status, _)| {
+                role == "user" || matches!(status.as_str(), "complete" | "stopped")
+            })
+            .map(|(_, role, _, content)| ChatTurn {
+                role: if role == "user" {
                     Role::User
                 } else {
                     Role::Assistant
                 },
-                content: m.content,
+                content,
             })
             .collect();
         Ok((turns, last))
