@@ -9,6 +9,7 @@ pub mod layout;
 pub mod markdown;
 pub mod page_data;
 pub mod pages;
+pub mod routes;
 pub mod session;
 pub mod wire;
 
@@ -16,8 +17,9 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, ParamSegment, StaticSegment,
 };
+use routes::segment;
 
 /// The HTML document around every page. The theme and font size come from the signed-in
 /// user's settings, so the server sends the right colours in the first byte (no flash).
@@ -57,13 +59,16 @@ pub fn App() -> impl IntoView {
         <Title text="Rustchat"/>
         <Router>
             <Routes fallback=pages::not_found::NotFoundPage>
-                <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/register") view=pages::register::RegisterPage/>
+                <Route path=(StaticSegment(segment::LOGIN),) view=pages::login::LoginPage/>
+                <Route path=(StaticSegment(segment::REGISTER),) view=pages::register::RegisterPage/>
                 <Route path=path!("/") view=pages::chat::ChatPage/>
-                <Route path=path!("/c/:conversation_id") view=pages::chat::ChatPage/>
-                <Route path=path!("/settings") view=pages::settings::SettingsPage/>
-                <Route path=path!("/usage") view=pages::usage::UsagePage/>
-                <Route path=path!("/admin") view=pages::admin::AdminPage/>
+                <Route
+                    path=(StaticSegment(segment::CONVERSATION), ParamSegment("conversation_id"))
+                    view=pages::chat::ChatPage
+                />
+                <Route path=(StaticSegment(segment::SETTINGS),) view=pages::settings::SettingsPage/>
+                <Route path=(StaticSegment(segment::USAGE),) view=pages::usage::UsagePage/>
+                <Route path=(StaticSegment(segment::ADMIN),) view=pages::admin::AdminPage/>
             </Routes>
         </Router>
     }

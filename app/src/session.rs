@@ -10,7 +10,7 @@ pub struct SessionUser {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: crate::wire::UserRole,
     pub theme: String,
     pub font_size: i32,
 }
@@ -54,7 +54,7 @@ mod tests {
             id: Uuid::nil(),
             email: "ada@example.com".into(),
             name: name.into(),
-            role: "user".into(),
+            role: crate::wire::UserRole::User,
             theme: "system".into(),
             font_size: 16,
         }

@@ -7,6 +7,7 @@ mod m20261121_000001_create_schema;
 mod m20261121_000002_seed_model_prices;
 mod m20261121_000003_budgets;
 mod m20261121_000004_message_html;
+mod m20261202_000005_drop_is_streaming;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_seed_model_prices::Migration),
             Box::new(m20261121_000003_budgets::Migration),
             Box::new(m20261121_000004_message_html::Migration),
+            Box::new(m20261202_000005_drop_is_streaming::Migration),
         ]
     }
 }

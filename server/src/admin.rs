@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, UsageTotals};
+use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, ProviderId, UsageTotals};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -22,17 +22,28 @@ use crate::{
         entities::{ai_model_configs, budget_periods, instance_settings, usage_logs, users},
         now,
     },
-    error::ApiError,
+    domain::Invalid,
 };
 
 /// The largest budget or price we accept: a million dollars, in micro-dollars.
 pub const MAX_MICROS: i64 = 1_000_000_000_000;
-pub const PROVIDERS: [&str; 4] = ["openai", "anthropic", "google", "demo"];
+/// What the admin workflows can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("not found")]
+    NotFound,
+    #[error("That model is already in the table.")]
+    ModelExists,
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
 
 pub async fn users(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
-) -> Result<Vec<AdminUserView>, ApiError> {
+) -> Result<Vec<AdminUserView>, AdminError> {
     let sum = |column: &str| Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"));
     #[derive(FromQueryResult)]
     struct MonthRow {
@@ -100,9 +111,9 @@ pub async fn users(
         .collect())
 }
 
-fn check_budget(budget: Option<i64>) -> Result<Option<i64>, ApiError> {
+fn check_budget(budget: Option<i64>) -> Result<Option<i64>, Invalid> {
     match budget {
-        Some(b) if !(0..=MAX_MICROS).contains(&b) => Err(ApiError::validation(
+        Some(b) if !(0..=MAX_MICROS).contains(&b) => Err(Invalid::new(
             "invalid_budget",
             "A budget is between $0 and $1,000,000 a month (or none, for no cap).",
         )),
@@ -116,7 +127,7 @@ pub async fn set_budget(
     db: &DatabaseConnection,
     user_id: Uuid,
     budget: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), AdminError> {
     let budget = check_budget(budget)?;
     let result = users::Entity::update_many()
         .col_expr(users::Column::MonthlyBudgetMicros, Expr::value(budget))
@@ -125,12 +136,12 @@ pub async fn set_budget(
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::NotFound);
+        return Err(AdminError::NotFound);
     }
     Ok(())
 }
 
-pub async fn settings(db: &DatabaseConnection) -> Result<InstanceSettingsView, ApiError> {
+pub async fn settings(db: &DatabaseConnection) -> Result<InstanceSettingsView, AdminError> {
     let row = instance_settings::Entity::find_by_id(1).one(db).await?;
     Ok(InstanceSettingsView {
         default_monthly_budget_micros: row.and_then(|r| r.default_monthly_budget_micros),
@@ -141,7 +152,7 @@ pub async fn settings(db: &DatabaseConnection) -> Result<InstanceSettingsView, A
 pub async fn save_settings(
     db: &DatabaseConnection,
     input: InstanceSettingsView,
-) -> Result<InstanceSettingsView, ApiError> {
+) -> Result<InstanceSettingsView, AdminError> {
     let budget = check_budget(input.default_monthly_budget_micros)?;
     instance_settings::Entity::update_many()
         .col_expr(
@@ -157,7 +168,7 @@ pub async fn save_settings(
 
 pub fn model_view(m: ai_model_configs::Model, providers: &Providers) -> AdminModelView {
     AdminModelView {
-        provider_configured: providers.is_configured(&m.provider),
+        provider_configured: providers.is_configured(m.provider.as_str()),
         id: m.id,
         provider: m.provider,
         model: m.model,
@@ -175,7 +186,7 @@ pub fn model_view(m: ai_model_configs::Model, providers: &Providers) -> AdminMod
 pub async fn models(
     db: &DatabaseConnection,
     providers: &Providers,
-) -> Result<Vec<AdminModelView>, ApiError> {
+) -> Result<Vec<AdminModelView>, AdminError> {
     Ok(ai_model_configs::Entity::find()
         .order_by_asc(ai_model_configs::Column::Provider)
         .order_by_asc(ai_model_configs::Column::SortOrder)
@@ -222,11 +233,11 @@ mod double_option {
     }
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::validation("invalid_model", message)
+fn invalid(message: impl Into<String>) -> Invalid {
+    Invalid::new("invalid_model", message)
 }
 
-fn apply(model: &mut ai_model_configs::Model, changes: ModelChanges) -> Result<(), ApiError> {
+fn apply(model: &mut ai_model_configs::Model, changes: ModelChanges) -> Result<(), Invalid> {
     if let Some(name) = changes.display_name {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
@@ -287,11 +298,11 @@ pub async fn update_model(
     providers: &Providers,
     id: Uuid,
     changes: ModelChanges,
-) -> Result<AdminModelView, ApiError> {
+) -> Result<AdminModelView, AdminError> {
     let mut model = ai_model_configs::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(AdminError::NotFound)?;
     apply(&mut model, changes)?;
     model.updated_at = now();
     // Every field written: the edited model as a whole.
@@ -305,13 +316,11 @@ pub async fn create_model(
     db: &DatabaseConnection,
     providers: &Providers,
     new: NewModel,
-) -> Result<AdminModelView, ApiError> {
-    if !PROVIDERS.contains(&new.provider.as_str()) {
-        return Err(invalid(format!(
-            "The provider is one of {}.",
-            PROVIDERS.join(", ")
-        )));
-    }
+) -> Result<AdminModelView, AdminError> {
+    let provider: ProviderId = new.provider.parse().map_err(|_| {
+        let ids: Vec<&str> = ProviderId::ALL.iter().map(|p| p.as_str()).collect();
+        invalid(format!("The provider is one of {}.", ids.join(", ")))
+    })?;
     let name = new.model.trim();
     let name_ok = !name.is_empty()
         && name.len() <= 100
@@ -319,14 +328,14 @@ pub async fn create_model(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._:/-@".contains(c));
     if !name_ok {
-        return Err(invalid(
+        return Err(AdminError::from(invalid(
             "A model id is 1 to 100 letters, digits or . _ : / - @ (as the provider names it).",
-        ));
+        )));
     }
     let now = now();
     let mut model = ai_model_configs::Model {
         id: Uuid::now_v7(),
-        provider: new.provider,
+        provider,
         model: name.to_owned(),
         display_name: name.to_owned(),
         context_window: 8_192,
@@ -345,11 +354,8 @@ pub async fn create_model(
         .insert(db)
         .await
         .map_err(|e| match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict {
-                code: "model_exists",
-                message: "That model is already in the table.".into(),
-            },
-            _ => ApiError::from(e),
+            Some(SqlErr::UniqueConstraintViolation(_)) => AdminError::ModelExists,
+            _ => AdminError::from(e),
         })?;
     Ok(model_view(saved, providers))
 }

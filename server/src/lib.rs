@@ -1,10 +1,13 @@
 #![recursion_limit = "256"]
 
-//! The Rustchat server: an axum application serving the Leptos pages, the JSON API and (soon)
-//! the WebSocket feed. Layers, top to bottom (ARCHITECTURE.md):
+//! The Rustchat server: an axum application serving the Leptos pages, the JSON API and the
+//! WebSocket feed. Layers, top to bottom (ARCHITECTURE.md); each only calls the ones below it:
 //!
-//! - [`http`]: routes and extractors (the edge: parse, authenticate, map errors);
-//! - [`auth`]: the account workflows and sessions;
+//! - the edge: [`http`] (routes, extractors, the page guard, the one error type that maps
+//!   every service error to a status) and [`ws`] (the live feed);
+//! - the services: [`chat`] (conversations, `send_message`, providers, the event bus,
+//!   accounting), [`auth`], [`settings`], [`usage`], [`admin`]; each fails with its own error
+//!   enum and never sees HTTP;
 //! - [`db`]: the connection, migrations and sea-orm entities.
 //!
 //! [`startup::Application`] wires them together; `main.rs` only reads the config and runs it.
@@ -14,7 +17,7 @@ pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod db;
-pub mod error;
+pub mod domain;
 pub mod http;
 pub mod settings;
 pub mod startup;

@@ -1,14 +1,26 @@
 //! Per-user chat settings: default model, theme, font size, streaming/markdown/highlight.
 
-use app::wire::SettingsView;
+use app::wire::{ProviderId, SettingsView};
 use sea_orm::{sea_query::OnConflict, DatabaseConnection, EntityTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
     db::{entities::chat_settings, now},
-    error::ApiError,
+    domain::Invalid,
 };
+
+/// What changing settings can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The chosen default model cannot be used.
+    #[error(transparent)]
+    Model(#[from] crate::chat::ChatError),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
 
 pub fn settings_view(row: chat_settings::Model) -> SettingsView {
     SettingsView {
@@ -25,7 +37,7 @@ pub fn settings_view(row: chat_settings::Model) -> SettingsView {
 /// What a new account starts with: the offline demo, the system theme, everything on.
 pub fn defaults() -> SettingsView {
     SettingsView {
-        default_provider: "demo".into(),
+        default_provider: ProviderId::Demo.as_str().into(),
         default_model: "demo-offline".into(),
         theme: "system".into(),
         font_size: 16,
@@ -36,7 +48,7 @@ pub fn defaults() -> SettingsView {
 }
 
 /// The user's settings; the defaults when they have none stored.
-pub async fn load(db: &DatabaseConnection, user_id: Uuid) -> Result<SettingsView, ApiError> {
+pub async fn load(db: &DatabaseConnection, user_id: Uuid) -> Result<SettingsView, SettingsError> {
     Ok(
         match chat_settings::Entity::find_by_id(user_id).one(db).await? {
             Some(row) => settings_view(row),
@@ -64,22 +76,22 @@ pub struct SettingsChanges {
     pub code_highlight: Option<bool>,
 }
 
-fn validate_theme(theme: String) -> Result<String, ApiError> {
+fn validate_theme(theme: String) -> Result<String, Invalid> {
     if THEMES.contains(&theme.as_str()) {
         Ok(theme)
     } else {
-        Err(ApiError::validation(
+        Err(Invalid::new(
             "invalid_theme",
             "The theme must be light, dark or system.",
         ))
     }
 }
 
-fn validate_font_size(size: i32) -> Result<i32, ApiError> {
+fn validate_font_size(size: i32) -> Result<i32, Invalid> {
     if FONT_SIZES.contains(&size) {
         Ok(size)
     } else {
-        Err(ApiError::validation(
+        Err(Invalid::new(
             "invalid_font_size",
             format!(
                 "The font size must be between {} and {} pixels.",
@@ -97,7 +109,7 @@ pub async fn save(
     chat: &crate::chat::ChatService,
     user_id: Uuid,
     changes: SettingsChanges,
-) -> Result<SettingsView, ApiError> {
+) -> Result<SettingsView, SettingsError> {
     use chat_settings::Column;
     let mut settings = load(db, user_id).await?;
     // Only the columns this change touches are overwritten, so two saves of different
@@ -122,7 +134,7 @@ pub async fn save(
         // theme must not fail because a provider's key was removed.
         if provider != settings.default_provider || model != settings.default_model {
             let config = chat.available_model(&provider, &model).await?;
-            settings.default_provider = config.provider;
+            settings.default_provider = config.provider.as_str().to_owned();
             settings.default_model = config.model;
             changed.extend([Column::DefaultProvider, Column::DefaultModel]);
         }
@@ -172,17 +184,17 @@ mod tests {
     fn themes_and_font_sizes_are_checked() {
         assert!(validate_theme("dark".into()).is_ok());
         assert_eq!(
-            validate_theme("blue".into()).unwrap_err().code(),
+            validate_theme("blue".into()).unwrap_err().code,
             "invalid_theme"
         );
         assert!(validate_font_size(12).is_ok());
         assert!(validate_font_size(24).is_ok());
         assert_eq!(
-            validate_font_size(11).unwrap_err().code(),
+            validate_font_size(11).unwrap_err().code,
             "invalid_font_size"
         );
         assert_eq!(
-            validate_font_size(25).unwrap_err().code(),
+            validate_font_size(25).unwrap_err().code,
             "invalid_font_size"
         );
     }

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use app::wire::{UsageByConversation, UsageByModel, UsageDay, UsageReport, UsageTotals};
+use app::wire::{
+    Micros, ProviderId, UsageByConversation, UsageByModel, UsageDay, UsageReport, UsageTotals,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -12,19 +14,28 @@ use uuid::Uuid;
 use crate::{
     chat::budget::{self, month_start},
     db::entities::{ai_model_configs, conversations, usage_logs},
-    error::ApiError,
+    domain::Invalid,
 };
+
+/// What reading usage can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
 
 pub const DEFAULT_DAYS: u32 = 30;
 pub const MAX_DAYS: u32 = 366;
 const TOP_CONVERSATIONS: usize = 10;
 
 /// `days` from a query string: 1 to 366, 30 when absent.
-pub fn parse_days(days: Option<u32>) -> Result<u32, ApiError> {
+pub fn parse_days(days: Option<u32>) -> Result<u32, Invalid> {
     match days {
         None => Ok(DEFAULT_DAYS),
         Some(d) if (1..=MAX_DAYS).contains(&d) => Ok(d),
-        Some(_) => Err(ApiError::validation(
+        Some(_) => Err(Invalid::new(
             "invalid_days",
             format!("days must be between 1 and {MAX_DAYS}."),
         )),
@@ -53,7 +64,7 @@ async fn logs_since(
     db: &DatabaseConnection,
     user_id: Uuid,
     since: DateTime<Utc>,
-) -> Result<Vec<usage_logs::Model>, ApiError> {
+) -> Result<Vec<usage_logs::Model>, UsageError> {
     Ok(usage_logs::Entity::find()
         .filter(usage_logs::Column::UserId.eq(user_id))
         .filter(usage_logs::Column::CreatedAt.gte(since))
@@ -67,7 +78,7 @@ pub async fn report(
     user_id: Uuid,
     now: DateTime<Utc>,
     days: u32,
-) -> Result<UsageReport, ApiError> {
+) -> Result<UsageReport, UsageError> {
     let (first_day, since) = period_start(now, days);
     let logs = logs_since(db, user_id, since).await?;
     let month_from = month_start(now);
@@ -80,7 +91,7 @@ pub async fn report(
             )
         })
         .collect();
-    let mut by_model: HashMap<(String, String), UsageTotals> = HashMap::new();
+    let mut by_model: HashMap<(ProviderId, String), UsageTotals> = HashMap::new();
     let mut by_conversation: HashMap<Option<Uuid>, UsageTotals> = HashMap::new();
     let mut period_totals = UsageTotals::default();
     let mut month_totals = UsageTotals::default();
@@ -95,14 +106,14 @@ pub async fn report(
         add(&mut period_totals, log);
         add(
             by_model
-                .entry((log.provider.clone(), log.model.clone()))
+                .entry((log.provider, log.model.clone()))
                 .or_default(),
             log,
         );
         add(by_conversation.entry(log.conversation_id).or_default(), log);
     }
 
-    let names: HashMap<(String, String), String> = ai_model_configs::Entity::find()
+    let names: HashMap<(ProviderId, String), String> = ai_model_configs::Entity::find()
         .all(db)
         .await?
         .into_iter()
@@ -112,7 +123,7 @@ pub async fn report(
         .into_iter()
         .map(|((provider, model), totals)| UsageByModel {
             display_name: names
-                .get(&(provider.clone(), model.clone()))
+                .get(&(provider, model.clone()))
                 .cloned()
                 .unwrap_or_else(|| model.clone()),
             provider,
@@ -179,15 +190,16 @@ pub async fn csv(
     user_id: Uuid,
     now: DateTime<Utc>,
     days: u32,
-) -> Result<String, ApiError> {
+) -> Result<String, UsageError> {
     let (first_day, _) = period_start(now, days);
     let since = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let logs = logs_since(db, user_id, since).await?;
-    let mut rows: BTreeMap<(NaiveDate, String, String), UsageTotals> = BTreeMap::new();
+    // Keyed by the provider's id string, so rows sort by name as they always have.
+    let mut rows: BTreeMap<(NaiveDate, &str, String), UsageTotals> = BTreeMap::new();
     for log in &logs {
         let key = (
             log.created_at.date_naive(),
-            log.provider.clone(),
+            log.provider.as_str(),
             log.model.clone(),
         );
         add(rows.entry(key).or_default(), log);
@@ -207,17 +219,10 @@ pub async fn csv(
             t.cached_tokens,
             t.reasoning_tokens,
             t.total_tokens,
-            exact_dollars(t.cost_micros),
+            Micros(t.cost_micros).dollars_fixed(),
         ));
     }
     Ok(out)
-}
-
-/// Micro-dollars as an exact decimal: 1234567 → `1.234567`.
-pub fn exact_dollars(micros: i64) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let abs = micros.unsigned_abs();
-    format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
 }
 
 /// Quotes a field that needs it, and defuses spreadsheet formulas (`=`, `+`, `-`, `@`).
@@ -250,10 +255,7 @@ mod tests {
     }
 
     #[test]
-    fn dollars_are_exact_and_fields_are_safe() {
-        assert_eq!(exact_dollars(1_234_567), "1.234567");
-        assert_eq!(exact_dollars(5), "0.000005");
-        assert_eq!(exact_dollars(-5), "-0.000005");
+    fn csv_fields_are_safe() {
         assert_eq!(csv_field("gpt-4o"), "gpt-4o");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::session::SessionUser;
+use crate::{routes::AppRoute, session::SessionUser};
 
 /// Avatar button with the user's name, email and log out. A `<details>` element: it opens and
 /// closes without any script.
@@ -16,9 +16,9 @@ pub fn UserMenu(user: SessionUser) -> impl IntoView {
                     <span class="muted">{user.email.clone()}</span>
                 </div>
                 <nav class="user-menu-links">
-                    <a href="/settings" role="menuitem">"Settings"</a>
-                    <a href="/usage" role="menuitem">"Usage"</a>
-                    {(user.role == "admin").then(|| view! { <a href="/admin" role="menuitem">"Admin"</a> })}
+                    <a href=AppRoute::Settings.href() role="menuitem">"Settings"</a>
+                    <a href=AppRoute::Usage.href() role="menuitem">"Usage"</a>
+                    {user.role.is_admin().then(|| view! { <a href=AppRoute::Admin.href() role="menuitem">"Admin"</a> })}
                 </nav>
                 <form method="post" action="/auth/logout">
                     <button type="submit" class="btn btn-ghost" role="menuitem">"Log out"</button>

@@ -11,7 +11,7 @@ use crate::{
     layout::page_shell::PageShell,
     page_data::{page_data, AdminPageData},
     pages::not_found::NotFoundPage,
-    wire::{AdminModelView, AdminUserView},
+    wire::{AdminModelView, AdminUserView, Micros},
 };
 
 /// The sentence for an error code the server put in `?error=`; unknown codes show nothing.
@@ -53,7 +53,7 @@ pub fn AdminPage() -> impl IntoView {
     let default_budget = data
         .settings
         .default_monthly_budget_micros
-        .map(format::dollars_exact)
+        .map(|m| Micros(m).dollars_exact())
         .unwrap_or_default();
     view! {
         <PageShell title="Admin" main_id="admin" main_class="usage-page admin-page">
@@ -143,22 +143,22 @@ fn UserRow(user: AdminUserView) -> impl IntoView {
     let form_id = format!("budget-{}", user.id);
     let budget = user
         .monthly_budget_micros
-        .map(format::dollars_exact)
+        .map(|m| Micros(m).dollars_exact())
         .unwrap_or_default();
     let left = user.monthly_budget_micros.map(|cap| {
         let left = (cap - user.month.cost_micros - user.reserved_micros).max(0);
-        format!("{} left", format::cost(left))
+        format!("{} left", Micros(left).cost())
     });
     view! {
         <tr data-email=user.email.clone()>
             <td>
                 <strong>{user.name.clone()}</strong>
-                {(user.role == "admin").then(|| view! { <span class="badge">"admin"</span> })}
+                {user.role.is_admin().then(|| view! { <span class="badge">"admin"</span> })}
                 <span class="muted admin-email">{user.email.clone()}</span>
             </td>
             <td class="num">{format::tokens(user.month.requests)}</td>
             <td class="num">{format::tokens(user.month.total_tokens)}</td>
-            <td class="num">{format::cost(user.month.cost_micros)}</td>
+            <td class="num">{Micros(user.month.cost_micros).cost()}</td>
             <td>
                 <form id=form_id.clone() class="admin-row-form" method="post" action=format!("/admin/users/{}/budget", user.id)>
                     <input name="budget" inputmode="decimal" placeholder="No limit" value=budget aria-label=format!("Monthly budget of {}", user.email)/>
@@ -179,14 +179,14 @@ fn ModelRow(model: AdminModelView) -> impl IntoView {
             <td><input type="checkbox" name="enabled" form=form.clone() checked=model.enabled aria-label=label("Enabled")/></td>
             <td>
                 <code>{model.model.clone()}</code>
-                <span class="muted usage-provider">{model.provider.clone()}{(!model.provider_configured).then_some(" · no key")}</span>
+                <span class="muted usage-provider">{model.provider.as_str()}{(!model.provider_configured).then_some(" · no key")}</span>
             </td>
             <td><input name="display_name" form=form.clone() value=model.display_name.clone() aria-label=label("Display name")/></td>
             <td class="num"><input name="context_window" form=form.clone() inputmode="numeric" value=model.context_window.to_string() aria-label=label("Context window")/></td>
             <td class="num"><input name="max_output_tokens" form=form.clone() inputmode="numeric" value=model.max_output_tokens.to_string() aria-label=label("Max output tokens")/></td>
-            <td class="num"><input name="input_price" form=form.clone() inputmode="decimal" value=format::dollars_exact(model.input_micros_per_mtok) aria-label=label("Input price")/></td>
-            <td class="num"><input name="cached_input_price" form=form.clone() inputmode="decimal" placeholder="—" value=model.cached_input_micros_per_mtok.map(format::dollars_exact).unwrap_or_default() aria-label=label("Cached input price")/></td>
-            <td class="num"><input name="output_price" form=form.clone() inputmode="decimal" value=format::dollars_exact(model.output_micros_per_mtok) aria-label=label("Output price")/></td>
+            <td class="num"><input name="input_price" form=form.clone() inputmode="decimal" value=Micros(model.input_micros_per_mtok).dollars_exact() aria-label=label("Input price")/></td>
+            <td class="num"><input name="cached_input_price" form=form.clone() inputmode="decimal" placeholder="—" value=model.cached_input_micros_per_mtok.map(|m| Micros(m).dollars_exact()).unwrap_or_default() aria-label=label("Cached input price")/></td>
+            <td class="num"><input name="output_price" form=form.clone() inputmode="decimal" value=Micros(model.output_micros_per_mtok).dollars_exact() aria-label=label("Output price")/></td>
             <td>
                 <form id=form.clone() method="post" action=format!("/admin/models/{}", model.id)>
                     <button class="btn btn-ghost" type="submit">"Save"</button>

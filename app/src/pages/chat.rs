@@ -30,7 +30,7 @@ pub fn ChatPage() -> impl IntoView {
     let split = data
         .messages
         .iter()
-        .position(|m| m.message.status == "streaming")
+        .position(|m| m.message.status.is_streaming())
         .unwrap_or(data.messages.len());
     let mut live = data.messages;
     let history = live.drain(..split).collect::<Vec<_>>();

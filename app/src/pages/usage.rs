@@ -11,7 +11,7 @@ use crate::{
     },
     layout::page_shell::{PageShell, Unavailable},
     page_data::{page_data, UsagePageData},
-    wire::{UsageDay, UsageReport, UsageTotals},
+    wire::{Micros, UsageDay, UsageReport, UsageTotals},
 };
 
 #[component]
@@ -34,7 +34,7 @@ pub fn UsagePage() -> impl IntoView {
 }
 
 fn cost(micros: i64) -> String {
-    format::cost(micros)
+    Micros(micros).cost()
 }
 
 fn tokens(n: i64) -> String {
@@ -173,7 +173,7 @@ fn UsageReportView(report: UsageReport) -> impl IntoView {
             },
             name: view! {
                 {m.display_name.clone()}
-                <span class="muted usage-provider">{m.provider.clone()}</span>
+                <span class="muted usage-provider">{m.provider.as_str()}</span>
             }
             .into_any(),
             totals: m.totals.clone(),
@@ -226,7 +226,7 @@ fn UsageReportView(report: UsageReport) -> impl IntoView {
                     <div class="usage-charts">
                         <figure>
                             <figcaption>"Cost"</figcaption>
-                            <BarChart title="Cost per day".into() bars=cost_bars format=format::cost_exact test_id="chart-daily-cost"/>
+                            <BarChart title="Cost per day".into() bars=cost_bars format=|m| Micros(m).cost_exact() test_id="chart-daily-cost"/>
                         </figure>
                         <figure>
                             <figcaption>"Tokens"</figcaption>

@@ -1,16 +1,15 @@
 //! Domain types that can only hold valid input: an [`Email`] is normalised and well formed, a
 //! [`NewPassword`] is long enough and not one of the passwords every attacker tries first.
 
-use crate::error::ApiError;
+use crate::domain::Invalid;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim().to_lowercase();
-        let invalid =
-            || ApiError::validation("invalid_email", "That does not look like an email address.");
+        let invalid = || Invalid::new("invalid_email", "That does not look like an email address.");
         if email.len() > 254 || email.chars().any(char::is_whitespace) {
             return Err(invalid());
         }
@@ -62,9 +61,9 @@ impl NewPassword {
     /// Argon2 hashes whatever it is given; a cap keeps one request from costing a second of CPU.
     pub const MAX_BYTES: usize = 1024;
 
-    pub fn parse(raw: String, email: &Email) -> Result<Self, ApiError> {
+    pub fn parse(raw: String, email: &Email) -> Result<Self, Invalid> {
         let weak = |why: &str| {
-            ApiError::validation(
+            Invalid::new(
                 "weak_password",
                 format!("Choose a stronger password: {why}."),
             )
@@ -96,10 +95,10 @@ impl NewPassword {
 }
 
 /// A display name: trimmed, at most 100 characters; the email's local part when empty.
-pub fn display_name(raw: Option<&str>, email: &Email) -> Result<String, ApiError> {
+pub fn display_name(raw: Option<&str>, email: &Email) -> Result<String, Invalid> {
     let name = raw.map(str::trim).unwrap_or_default();
     if name.chars().count() > 100 {
-        return Err(ApiError::validation(
+        return Err(Invalid::new(
             "invalid_name",
             "Your name can be at most 100 characters.",
         ));
@@ -144,7 +143,7 @@ mod tests {
         let email = Email::parse("ada@example.com").unwrap();
         for weak in ["short", "password123", "aaaaaaaaaa", "ada@example.com"] {
             let err = NewPassword::parse(weak.into(), &email).err().expect(weak);
-            assert_eq!(err.code(), "weak_password");
+            assert_eq!(err.code, "weak_password");
         }
         assert!(NewPassword::parse("correct horse battery".into(), &email).is_ok());
     }

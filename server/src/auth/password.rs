@@ -6,7 +6,7 @@ use argon2::{
     Argon2,
 };
 
-use crate::error::ApiError;
+use super::AuthError;
 
 /// Verified against when the email is unknown, so a miss costs as much time as a wrong
 /// password and the response time does not reveal who has an account. A well-formed hash with
@@ -24,38 +24,38 @@ fn hashing_slots() -> &'static tokio::sync::Semaphore {
     })
 }
 
-async fn slot() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+async fn slot() -> Result<tokio::sync::SemaphorePermit<'static>, AuthError> {
     hashing_slots()
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(format!("hashing slots: {e}")))
+        .map_err(|e| AuthError::Internal(format!("hashing slots: {e}")))
 }
 
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, AuthError> {
     let _slot = slot().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
-            .map_err(|e| ApiError::Internal(format!("argon2 hash: {e}")))
+            .map_err(|e| AuthError::Internal(format!("argon2 hash: {e}")))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+    .map_err(|e| AuthError::Internal(format!("hashing task: {e}")))?
 }
 
 /// True when `password` matches the stored PHC string.
-pub async fn verify(password: String, stored: String) -> Result<bool, ApiError> {
+pub async fn verify(password: String, stored: String) -> Result<bool, AuthError> {
     let _slot = slot().await?;
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&stored)
-            .map_err(|e| ApiError::Internal(format!("stored hash unreadable: {e}")))?;
+            .map_err(|e| AuthError::Internal(format!("stored hash unreadable: {e}")))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))?
+    .map_err(|e| AuthError::Internal(format!("hashing task: {e}")))?
 }
 
 #[cfg(test)]

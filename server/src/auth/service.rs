@@ -1,5 +1,6 @@
 //! The register and log-in workflows.
 
+use app::wire::UserRole;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
@@ -11,10 +12,8 @@ use super::{
     password,
     token::TokenKeys,
 };
-use crate::{
-    db::entities::{chat_settings, instance_settings, users},
-    error::ApiError,
-};
+use super::{token::TokenError, AuthError};
+use crate::db::entities::{chat_settings, instance_settings, users};
 
 pub struct RegisterInput {
     pub email: String,
@@ -30,22 +29,18 @@ pub struct AuthService {
     admin_emails: Vec<String>,
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "Email or password is incorrect.")
-}
-
 impl AuthService {
     pub async fn new(
         db: DatabaseConnection,
         keys: TokenKeys,
         admin_emails: Vec<String>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, AuthError> {
         if !admin_emails.is_empty() {
             // An email added to ADMIN_EMAILS makes an existing account an admin at the next start.
             users::Entity::update_many()
-                .col_expr(users::Column::Role, Expr::value("admin"))
+                .col_expr(users::Column::Role, Expr::value(UserRole::Admin))
                 .filter(users::Column::Email.is_in(admin_emails.clone()))
-                .filter(users::Column::Role.ne("admin"))
+                .filter(users::Column::Role.ne(UserRole::Admin))
                 .exec(&db)
                 .await?;
         }
@@ -62,12 +57,15 @@ impl AuthService {
 
     /// Creates the account and its default chat settings in one transaction, and returns the
     /// user with a fresh session token. The first account becomes an admin.
-    pub async fn register(&self, input: RegisterInput) -> Result<(users::Model, String), ApiError> {
+    pub async fn register(
+        &self,
+        input: RegisterInput,
+    ) -> Result<(users::Model, String), AuthError> {
         let email = Email::parse(&input.email)?;
         let name = display_name(input.name.as_deref(), &email)?;
         let new_password = NewPassword::parse(input.password, &email)?;
         if self.find_by_email(&email).await?.is_some() {
-            return Err(email_taken());
+            return Err(AuthError::EmailTaken);
         }
         let password_hash = password::hash(new_password.into_inner()).await?;
         let now = chrono::Utc::now();
@@ -84,9 +82,9 @@ impl AuthService {
             name: Set(name),
             password_hash: Set(password_hash),
             role: Set(if self.admin_emails.iter().any(|e| e == email.as_str()) {
-                "admin".into()
+                UserRole::Admin
             } else {
-                "user".into()
+                UserRole::User
             }),
             monthly_budget_micros: Set(default_budget),
             created_at: Set(now),
@@ -95,8 +93,8 @@ impl AuthService {
         .insert(&txn)
         .await
         .map_err(|e| match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => email_taken(),
-            _ => ApiError::from(e),
+            Some(SqlErr::UniqueConstraintViolation(_)) => AuthError::EmailTaken,
+            _ => AuthError::from(e),
         })?;
         let defaults = crate::settings::defaults();
         chat_settings::ActiveModel {
@@ -114,7 +112,7 @@ impl AuthService {
         .await?;
         if users::Entity::find().count(&txn).await? == 1 {
             let mut admin: users::ActiveModel = user.clone().into();
-            admin.role = Set("admin".into());
+            admin.role = Set(UserRole::Admin);
             user = admin.update(&txn).await?;
         }
         txn.commit().await?;
@@ -127,9 +125,9 @@ impl AuthService {
         &self,
         email: &str,
         password: String,
-    ) -> Result<(users::Model, String), ApiError> {
+    ) -> Result<(users::Model, String), AuthError> {
         if password.len() > NewPassword::MAX_BYTES {
-            return Err(invalid_credentials());
+            return Err(AuthError::InvalidCredentials);
         }
         let user = match Email::parse(email) {
             Ok(email) => self.find_by_email(&email).await?,
@@ -145,25 +143,28 @@ impl AuthService {
                 let token = self.keys.issue(user.id);
                 Ok((user, token))
             }
-            _ => Err(invalid_credentials()),
+            _ => Err(AuthError::InvalidCredentials),
         }
     }
 
-    pub async fn user(&self, id: Uuid) -> Result<Option<users::Model>, ApiError> {
+    pub async fn user(&self, id: Uuid) -> Result<Option<users::Model>, AuthError> {
         Ok(users::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    async fn find_by_email(&self, email: &Email) -> Result<Option<users::Model>, ApiError> {
+    /// The user a session token proves: an error that says why when it is forged, expired, or
+    /// its user no longer exists.
+    pub async fn user_for_token(&self, token: &str) -> Result<users::Model, AuthError> {
+        let id = self.keys.verify(token).map_err(|e| match e {
+            TokenError::Expired => AuthError::SessionExpired,
+            TokenError::Invalid => AuthError::InvalidToken,
+        })?;
+        self.user(id).await?.ok_or(AuthError::AccountGone)
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<users::Model>, AuthError> {
         Ok(users::Entity::find()
             .filter(users::Column::Email.eq(email.as_str()))
             .one(&self.db)
             .await?)
-    }
-}
-
-fn email_taken() -> ApiError {
-    ApiError::Conflict {
-        code: "email_taken",
-        message: "An account with this email already exists.".into(),
     }
 }

@@ -9,7 +9,7 @@
 //! same transaction that books the usage; start-up recovery releases what interrupted
 //! replies had reserved.
 
-use app::wire::BudgetView;
+use app::wire::{BudgetView, Micros};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sea_orm::{
     sea_query::{Expr, Func, OnConflict, Query, QueryStatementBuilder},
@@ -160,7 +160,7 @@ pub async fn status(
 
 /// The sentence a refused send shows.
 pub fn refusal_message(worst_case: i64, status: &BudgetView) -> String {
-    use app::components::format::cost;
+    let cost = |micros: i64| Micros(micros).cost();
     match status.budget_micros {
         Some(budget) => format!(
             "This message could cost up to {} and only {} of your {} monthly budget is left \

@@ -10,7 +10,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::wire::{EventEnvelope, EventKind};
+use app::wire::Event as WireEvent;
 use redis::{aio::ConnectionManager, streams::StreamReadOptions, AsyncCommands};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
@@ -36,7 +36,7 @@ struct Wire {
     node: Uuid,
     owner: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    event: Option<EventEnvelope>,
+    event: Option<WireEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stop: Option<Uuid>,
 }
@@ -92,19 +92,19 @@ impl EventBus {
         self.redis.is_some()
     }
 
-    pub fn publish(&self, owner: Uuid, envelope: EventEnvelope) {
+    pub fn publish(&self, owner: Uuid, event: WireEvent) {
         if let Some(redis) = &self.redis {
             let wire = Wire {
                 node: redis.node,
                 owner,
-                event: Some(envelope.clone()),
+                event: Some(event.clone()),
                 stop: None,
             };
             if redis.outbox.try_send(wire).is_err() {
                 tracing::error!("Redis outbox full: an event did not reach the other processes");
             }
         }
-        self.hub.publish(owner, envelope);
+        self.hub.publish(owner, event);
     }
 
     /// Asks whichever process generates `message_id` to stop it.
@@ -147,18 +147,21 @@ async fn write_loop(mut conn: ConnectionManager, mut rx: mpsc::Receiver<Wire>) {
     while rx.recv_many(&mut batch, 256).await > 0 {
         let mut pipe = redis::pipe();
         for wire in batch.drain(..) {
-            if let Some(event) = &wire.event {
-                if let (EventKind::MessageStreaming, Some(id)) = (event.kind, event.message_id) {
-                    let delta = event
-                        .data
-                        .get("delta")
-                        .and_then(|d| d.as_str())
-                        .unwrap_or_default();
-                    pipe.rpush(deltas_key(id), delta).ignore();
-                    pipe.expire(deltas_key(id), DELTAS_TTL_SECONDS).ignore();
-                }
+            if let Some(WireEvent::MessageStreaming {
+                message_id, data, ..
+            }) = &wire.event
+            {
+                pipe.rpush(deltas_key(*message_id), &data.delta).ignore();
+                pipe.expire(deltas_key(*message_id), DELTAS_TTL_SECONDS)
+                    .ignore();
             }
-            let payload = serde_json::to_string(&wire).unwrap_or_default();
+            let payload = match serde_json::to_string(&wire) {
+                Ok(payload) => payload,
+                Err(e) => {
+                    tracing::error!(error = %e, "an event could not be serialised for Redis");
+                    continue;
+                }
+            };
             pipe.cmd("XADD")
                 .arg(EVENTS_STREAM)
                 .arg("MAXLEN")

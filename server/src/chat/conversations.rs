@@ -1,7 +1,7 @@
 //! Conversations: create, list, read, change, delete — always scoped to their owner, so a
 //! conversation of someone else is simply not found.
 
-use app::wire::{ConversationView, MessageView, Page};
+use app::wire::{ConversationView, Event, MessageStatus, MessageView, Page};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Iterable, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -11,14 +11,14 @@ use uuid::Uuid;
 
 use super::{
     views::{conversation_view, message_view},
-    ChatService,
+    ChatError, ChatService,
 };
 use crate::{
     db::{
         entities::{ai_model_configs, chat_settings, conversations, messages},
         now,
     },
-    error::ApiError,
+    domain::Invalid,
 };
 
 pub const DEFAULT_TITLE: &str = "New chat";
@@ -47,10 +47,10 @@ pub struct ConversationChanges {
     pub system_prompt: Option<String>,
 }
 
-fn validate_title(title: &str) -> Result<String, ApiError> {
+fn validate_title(title: &str) -> Result<String, Invalid> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiError::validation(
+        return Err(Invalid::new(
             "invalid_title",
             "A title needs 1 to 200 characters.",
         ));
@@ -58,9 +58,9 @@ fn validate_title(title: &str) -> Result<String, ApiError> {
     Ok(title.to_owned())
 }
 
-fn validate_temperature(t: f64) -> Result<f64, ApiError> {
+fn validate_temperature(t: f64) -> Result<f64, Invalid> {
     if !(0.0..=2.0).contains(&t) || t.is_nan() {
-        return Err(ApiError::validation(
+        return Err(Invalid::new(
             "invalid_temperature",
             "Temperature must be between 0 and 2.",
         ));
@@ -68,9 +68,9 @@ fn validate_temperature(t: f64) -> Result<f64, ApiError> {
     Ok(t)
 }
 
-fn validate_max_tokens(value: i32, model: &ai_model_configs::Model) -> Result<i32, ApiError> {
+fn validate_max_tokens(value: i32, model: &ai_model_configs::Model) -> Result<i32, Invalid> {
     if value < 1 || value > model.max_output_tokens {
-        return Err(ApiError::validation(
+        return Err(Invalid::new(
             "invalid_max_tokens",
             format!(
                 "max_tokens must be between 1 and {} for {}.",
@@ -81,9 +81,9 @@ fn validate_max_tokens(value: i32, model: &ai_model_configs::Model) -> Result<i3
     Ok(value)
 }
 
-fn validate_system_prompt(prompt: Option<String>) -> Result<Option<String>, ApiError> {
+fn validate_system_prompt(prompt: Option<String>) -> Result<Option<String>, Invalid> {
     match prompt {
-        Some(p) if p.chars().count() > MAX_SYSTEM_PROMPT_CHARS => Err(ApiError::validation(
+        Some(p) if p.chars().count() > MAX_SYSTEM_PROMPT_CHARS => Err(Invalid::new(
             "invalid_system_prompt",
             "The system prompt can be at most 20,000 characters.",
         )),
@@ -102,12 +102,12 @@ impl ChatService {
         &self,
         user_id: Uuid,
         input: NewConversation,
-    ) -> Result<ConversationView, ApiError> {
+    ) -> Result<ConversationView, ChatError> {
         let (provider, model) = match (input.provider, input.model) {
             (Some(p), Some(m)) => (p, m),
             (None, None) => self.default_model_for(user_id).await?,
             _ => {
-                return Err(ApiError::validation(
+                return Err(ChatError::invalid(
                     "model_unavailable",
                     "Give both provider and model, or neither for your default.",
                 ))
@@ -143,12 +143,12 @@ impl ChatService {
         .insert(&self.db)
         .await?;
         let view = conversation_view(conversation);
-        self.publish_conversation(user_id, app::wire::EventKind::ConversationCreated, &view);
+        self.publish(user_id, Event::conversation_created(view.clone()));
         Ok(view)
     }
 
     /// The user's default model when it is still available, else the first available one.
-    async fn default_model_for(&self, user_id: Uuid) -> Result<(String, String), ApiError> {
+    async fn default_model_for(&self, user_id: Uuid) -> Result<(String, String), ChatError> {
         if let Some(settings) = chat_settings::Entity::find_by_id(user_id)
             .one(&self.db)
             .await?
@@ -166,8 +166,8 @@ impl ChatService {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| ApiError::validation("model_unavailable", "No model is available."))?;
-        Ok((first.provider, first.model))
+            .ok_or_else(|| ChatError::invalid("model_unavailable", "No model is available."))?;
+        Ok((first.provider.as_str().to_owned(), first.model))
     }
 
     /// Newest first. The cursor is the `updated_at` (microseconds) and id of the last item.
@@ -176,7 +176,7 @@ impl ChatService {
         user_id: Uuid,
         cursor: Option<&str>,
         limit: u64,
-    ) -> Result<Page<ConversationView>, ApiError> {
+    ) -> Result<Page<ConversationView>, ChatError> {
         let limit = limit.clamp(1, 200);
         let mut query = conversations::Entity::find()
             .filter(conversations::Column::UserId.eq(user_id))
@@ -213,12 +213,12 @@ impl ChatService {
         &self,
         user_id: Uuid,
         id: Uuid,
-    ) -> Result<conversations::Model, ApiError> {
+    ) -> Result<conversations::Model, ChatError> {
         conversations::Entity::find_by_id(id)
             .filter(conversations::Column::UserId.eq(user_id))
             .one(&self.db)
             .await?
-            .ok_or(ApiError::NotFound)
+            .ok_or(ChatError::NotFound)
     }
 
     pub async fn update_conversation(
@@ -226,11 +226,13 @@ impl ChatService {
         user_id: Uuid,
         id: Uuid,
         changes: ConversationChanges,
-    ) -> Result<ConversationView, ApiError> {
+    ) -> Result<ConversationView, ChatError> {
         let current = self.conversation(user_id, id).await?;
-        let provider = changes.provider.unwrap_or_else(|| current.provider.clone());
+        let provider = changes
+            .provider
+            .unwrap_or_else(|| current.provider.as_str().to_owned());
         let model_id = changes.model.unwrap_or_else(|| current.model.clone());
-        let model_changed = provider != current.provider || model_id != current.model;
+        let model_changed = provider != current.provider.as_str() || model_id != current.model;
         let model = if model_changed {
             Some(self.available_model(&provider, &model_id).await?)
         } else {
@@ -253,7 +255,10 @@ impl ChatService {
         if let Some(max_tokens) = changes.max_tokens {
             let model = match &model {
                 Some(m) => m.clone(),
-                None => self.model_config(&current.provider, &current.model).await?,
+                None => {
+                    self.model_config(current.provider.as_str(), &current.model)
+                        .await?
+                }
             };
             active.max_tokens = Set(validate_max_tokens(max_tokens, &model)?);
         }
@@ -263,19 +268,19 @@ impl ChatService {
         active.updated_at = Set(now());
         let updated = active.update(&self.db).await?;
         let view = conversation_view(updated);
-        self.publish_conversation(user_id, app::wire::EventKind::ConversationUpdated, &view);
+        self.publish(user_id, Event::conversation_updated(view.clone()));
         Ok(view)
     }
 
     /// Deletes the conversation and its messages; usage logs stay. Replies still streaming in
     /// it are stopped first.
-    pub async fn delete_conversation(&self, user_id: Uuid, id: Uuid) -> Result<(), ApiError> {
+    pub async fn delete_conversation(&self, user_id: Uuid, id: Uuid) -> Result<(), ChatError> {
         let conversation = self.conversation(user_id, id).await?;
         let streaming: Vec<Uuid> = messages::Entity::find()
             .select_only()
             .column(messages::Column::Id)
             .filter(messages::Column::ConversationId.eq(conversation.id))
-            .filter(messages::Column::Status.eq("streaming"))
+            .filter(messages::Column::Status.eq(MessageStatus::Streaming))
             .into_tuple()
             .all(&self.db)
             .await?;
@@ -300,7 +305,7 @@ impl ChatService {
         conversation_id: Uuid,
         cursor: Option<&str>,
         limit: u64,
-    ) -> Result<Page<MessageView>, ApiError> {
+    ) -> Result<Page<MessageView>, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
         let limit = limit.clamp(1, 1_000);
         let mut query = messages::Entity::find()
@@ -309,8 +314,7 @@ impl ChatService {
             .order_by_asc(messages::Column::Id)
             .limit(limit + 1);
         if let Some(cursor) = cursor {
-            let after = Uuid::parse_str(cursor)
-                .map_err(|_| ApiError::BadRequest("The cursor is not valid.".into()))?;
+            let after = Uuid::parse_str(cursor).map_err(|_| ChatError::BadCursor)?;
             query = query.filter(messages::Column::Id.gt(after));
         }
         let mut rows = query.all(&self.db).await?;
@@ -335,7 +339,7 @@ impl ChatService {
         user_id: Uuid,
         conversation_id: Uuid,
         limit: u64,
-    ) -> Result<Vec<messages::Model>, ApiError> {
+    ) -> Result<Vec<messages::Model>, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
         // Every column but the chunk boundaries, which a page never needs and which cost a
         // JSON parse per row (a page renders up to 1,000 of them).
@@ -360,8 +364,8 @@ impl ChatService {
 
 fn parse_conversation_cursor(
     cursor: &str,
-) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), ApiError> {
-    let bad = || ApiError::BadRequest("The cursor is not valid.".into());
+) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), ChatError> {
+    let bad = || ChatError::BadCursor;
     let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
     let at = micros
         .parse::<i64>()

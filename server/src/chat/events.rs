@@ -8,13 +8,13 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use app::wire::{EventEnvelope, EventKind};
+use app::wire::Event as WireEvent;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
 /// An event with its JSON text, serialised once however many sockets it goes to.
 pub struct PublishedEvent {
-    pub envelope: EventEnvelope,
+    pub event: WireEvent,
     pub json: String,
 }
 
@@ -35,18 +35,23 @@ struct Channels {
 
 impl EventHub {
     /// Delivers an event of `owner`'s data to whoever listens. Never blocks.
-    pub fn publish(&self, owner: Uuid, envelope: EventEnvelope) {
-        let to_user = matches!(
-            envelope.kind,
-            EventKind::ConversationCreated | EventKind::ConversationUpdated
-        );
+    pub fn publish(&self, owner: Uuid, event: WireEvent) {
+        let to_user = event.is_for_owner();
         let key = if to_user {
             owner
         } else {
-            envelope.conversation_id
+            event.conversation_id()
         };
-        let json = serde_json::to_string(&envelope).unwrap_or_default();
-        let event = Arc::new(PublishedEvent { envelope, json });
+        let json = match serde_json::to_string(&event) {
+            Ok(json) => json,
+            // Our own types always serialise; if one ever did not, say so instead of sending
+            // `null` to every listener.
+            Err(e) => {
+                tracing::error!(error = %e, kind = event.type_name(), "an event could not be serialised");
+                return;
+            }
+        };
+        let event = Arc::new(PublishedEvent { event, json });
         let mut channels = self.channels.lock().expect("event hub lock");
         let map = if to_user {
             &mut channels.users
@@ -85,14 +90,28 @@ fn subscribe(
 mod tests {
     use super::*;
 
-    fn event(kind: EventKind, conversation_id: Uuid) -> EventEnvelope {
-        EventEnvelope {
-            kind,
-            conversation_id,
-            message_id: None,
-            seq: None,
-            data: serde_json::Value::Null,
-        }
+    fn delta(conversation_id: Uuid) -> WireEvent {
+        WireEvent::delta(conversation_id, Uuid::now_v7(), 1, "Hi".into())
+    }
+
+    fn renamed(conversation_id: Uuid) -> WireEvent {
+        let now = chrono::Utc::now();
+        WireEvent::conversation_updated(app::wire::ConversationView {
+            id: conversation_id,
+            title: "Renamed".into(),
+            provider: app::wire::ProviderId::Demo,
+            model: "demo-offline".into(),
+            temperature: 0.7,
+            max_tokens: 100,
+            system_prompt: None,
+            message_count: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            total_tokens: 0,
+            cost_micros: 0,
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     #[test]
@@ -102,16 +121,16 @@ mod tests {
         let mut by_conversation = hub.subscribe_conversation(conversation);
         let mut by_owner = hub.subscribe_user(owner);
         let mut by_other = hub.subscribe_user(other);
-        hub.publish(owner, event(EventKind::MessageCreated, conversation));
-        hub.publish(owner, event(EventKind::ConversationUpdated, conversation));
-        let created = by_conversation.try_recv().unwrap();
-        assert_eq!(created.envelope.kind, EventKind::MessageCreated);
-        assert!(created.json.contains(r#""type":"message.created""#));
+        hub.publish(owner, delta(conversation));
+        hub.publish(owner, renamed(conversation));
+        let streamed = by_conversation.try_recv().unwrap();
+        assert!(matches!(streamed.event, WireEvent::MessageStreaming { .. }));
+        assert!(streamed.json.contains(r#""type":"message.streaming""#));
         assert!(by_conversation.try_recv().is_err());
-        assert_eq!(
-            by_owner.try_recv().unwrap().envelope.kind,
-            EventKind::ConversationUpdated
-        );
+        assert!(matches!(
+            by_owner.try_recv().unwrap().event,
+            WireEvent::ConversationUpdated { .. }
+        ));
         assert!(by_other.try_recv().is_err());
     }
 
@@ -120,10 +139,7 @@ mod tests {
         let hub = EventHub::default();
         let conversation = Uuid::now_v7();
         drop(hub.subscribe_conversation(conversation));
-        hub.publish(
-            Uuid::now_v7(),
-            event(EventKind::MessageCreated, conversation),
-        );
+        hub.publish(Uuid::now_v7(), delta(conversation));
         assert!(hub.channels.lock().unwrap().conversations.is_empty());
     }
 }

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use app::{
     markdown::{render_message, RenderOptions},
-    wire::{EventEnvelope, EventKind, StreamDelta},
+    wire::{Event, MessageStatus},
 };
 use futures::StreamExt;
 use sea_orm::{
@@ -26,7 +26,7 @@ use super::{
         display_name, ChatProvider, ChatTurn, ErrorKind, ProviderEvent, ProviderRequest, Usage,
     },
     tokenizer,
-    views::{conversation_view, message_view},
+    views::message_view,
     ChatService,
 };
 use crate::db::{
@@ -66,12 +66,13 @@ enum Status {
     Error,
 }
 
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Complete => "complete",
-            Status::Stopped => "stopped",
-            Status::Error => "error",
+/// The three ways a generation ends, as the message's stored status.
+impl From<Status> for MessageStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Complete => MessageStatus::Complete,
+            Status::Stopped => MessageStatus::Stopped,
+            Status::Error => MessageStatus::Error,
         }
     }
 }
@@ -190,15 +191,9 @@ impl Generation {
         let seq = self.reply.push(&delta);
         streamed.content.push_str(&delta);
         streamed.chunk_lengths.push(delta.len());
-        self.service.bus.publish(
+        self.service.publish(
             self.user_id,
-            EventEnvelope {
-                kind: EventKind::MessageStreaming,
-                conversation_id: self.conversation.id,
-                message_id: Some(self.assistant_message_id),
-                seq: Some(seq),
-                data: serde_json::to_value(StreamDelta { delta }).unwrap_or_default(),
-            },
+            Event::delta(self.conversation.id, self.assistant_message_id, seq, delta),
         );
     }
 
@@ -298,7 +293,7 @@ impl Generation {
         self.service.active.finish(self.assistant_message_id);
         tracing::info!(
             message_id = %self.assistant_message_id,
-            status = ended.status.as_str(),
+            status = %MessageStatus::from(ended.status),
             deltas = streamed.chunk_lengths.len(),
             cost_micros = cost,
             "reply finished"
@@ -307,23 +302,12 @@ impl Generation {
             .one(&self.service.db)
             .await;
         if let Ok(Some(message)) = stored {
-            self.service.publish_message(
-                self.user_id,
-                EventKind::MessageUpdated,
-                &message_view(message),
-            );
+            self.service
+                .publish(self.user_id, Event::message_updated(message_view(message)));
         }
-        if let Ok(conversation) = self
-            .service
-            .conversation(self.user_id, self.conversation.id)
-            .await
-        {
-            self.service.publish_conversation(
-                self.user_id,
-                EventKind::ConversationUpdated,
-                &conversation_view(conversation),
-            );
-        }
+        self.service
+            .publish_conversation_state(self.user_id, self.conversation.id)
+            .await;
     }
 
     async fn write_final(
@@ -344,7 +328,7 @@ impl Generation {
             ai_prompts::Entity::update_many()
                 .col_expr(
                     ai_prompts::Column::Status,
-                    Expr::value(ended.status.as_str()),
+                    Expr::value(MessageStatus::from(ended.status)),
                 )
                 .col_expr(
                     ai_prompts::Column::ContextTokens,
@@ -355,7 +339,7 @@ impl Generation {
                 .filter(ai_prompts::Column::Id.eq(self.prompt_id))
         };
         let still_reserved = prompt_update()
-            .filter(ai_prompts::Column::Status.eq("streaming"))
+            .filter(ai_prompts::Column::Status.eq(MessageStatus::Streaming))
             .exec(&txn)
             .await?
             .rows_affected
@@ -381,8 +365,10 @@ impl Generation {
                 messages::Column::StreamChunks,
                 Expr::value(serde_json::json!(streamed.chunk_lengths)),
             )
-            .col_expr(messages::Column::Status, Expr::value(ended.status.as_str()))
-            .col_expr(messages::Column::IsStreaming, Expr::value(false))
+            .col_expr(
+                messages::Column::Status,
+                Expr::value(MessageStatus::from(ended.status)),
+            )
             .col_expr(
                 messages::Column::PromptTokens,
                 Expr::value(booked.prompt_tokens),
@@ -417,7 +403,7 @@ impl Generation {
                 user_id: Set(self.user_id),
                 conversation_id: Set(Some(self.conversation.id)),
                 message_id: Set(Some(self.assistant_message_id)),
-                provider: Set(self.conversation.provider.clone()),
+                provider: Set(self.conversation.provider),
                 model: Set(self.conversation.model.clone()),
                 prompt_tokens: Set(usage.prompt_tokens),
                 completion_tokens: Set(usage.completion_tokens),

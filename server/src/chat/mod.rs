@@ -1,24 +1,28 @@
 //! The chat engine: conversations, the `send_message` workflow, the providers, the event hub
-//! and the accounting. HTTP handlers call [`ChatService`]; it never sees HTTP.
+//! and the accounting. HTTP handlers and the WebSocket call [`ChatService`]; it never sees
+//! HTTP, and fails with its own [`ChatError`].
 
 pub mod active;
 pub mod budget;
 pub mod bus;
 pub mod context;
 pub mod conversations;
+mod error;
 pub mod events;
 pub mod generation;
 pub mod models;
+mod page;
 pub mod pricing;
 pub mod provider;
 pub mod recovery;
+pub mod replay;
 pub mod send;
 pub mod tokenizer;
 pub mod views;
 
 use std::{sync::Arc, time::Duration};
 
-use app::wire::{ConversationView, EventEnvelope, EventKind};
+use app::wire::Event;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -27,6 +31,7 @@ use self::{
     bus::{EventBus, RedisUnavailable},
     provider::Providers,
 };
+pub use error::ChatError;
 
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
@@ -100,16 +105,8 @@ impl ChatService {
         })
     }
 
-    fn publish_conversation(&self, owner: Uuid, kind: EventKind, view: &ConversationView) {
-        self.bus.publish(
-            owner,
-            EventEnvelope {
-                kind,
-                conversation_id: view.id,
-                message_id: None,
-                seq: None,
-                data: serde_json::to_value(view).unwrap_or_default(),
-            },
-        );
+    /// Publishes an event of `owner`'s data to every process's listeners.
+    pub(crate) fn publish(&self, owner: Uuid, event: Event) {
+        self.bus.publish(owner, event);
     }
 }

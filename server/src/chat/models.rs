@@ -4,11 +4,11 @@
 use app::wire::ModelView;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{provider::display_name, views::model_view, ChatService};
-use crate::{db::entities::ai_model_configs, error::ApiError};
+use super::{provider::display_name, views::model_view, ChatError, ChatService};
+use crate::db::entities::ai_model_configs;
 
 impl ChatService {
-    pub async fn available_models(&self) -> Result<Vec<ai_model_configs::Model>, ApiError> {
+    pub async fn available_models(&self) -> Result<Vec<ai_model_configs::Model>, ChatError> {
         let rows = ai_model_configs::Entity::find()
             .filter(ai_model_configs::Column::Enabled.eq(true))
             .order_by_asc(ai_model_configs::Column::SortOrder)
@@ -17,11 +17,11 @@ impl ChatService {
             .await?;
         Ok(rows
             .into_iter()
-            .filter(|m| self.providers.is_configured(&m.provider))
+            .filter(|m| self.providers.is_configured(m.provider.as_str()))
             .collect())
     }
 
-    pub async fn model_views(&self) -> Result<Vec<ModelView>, ApiError> {
+    pub async fn model_views(&self) -> Result<Vec<ModelView>, ChatError> {
         Ok(self
             .available_models()
             .await?
@@ -35,14 +35,14 @@ impl ChatService {
         &self,
         provider: &str,
         model: &str,
-    ) -> Result<ai_model_configs::Model, ApiError> {
+    ) -> Result<ai_model_configs::Model, ChatError> {
         ai_model_configs::Entity::find()
             .filter(ai_model_configs::Column::Provider.eq(provider))
             .filter(ai_model_configs::Column::Model.eq(model))
             .one(&self.db)
             .await?
             .ok_or_else(|| {
-                ApiError::validation(
+                ChatError::invalid(
                     "model_unavailable",
                     format!("The model {model} is not known to this server."),
                 )
@@ -54,10 +54,10 @@ impl ChatService {
         &self,
         provider: &str,
         model: &str,
-    ) -> Result<ai_model_configs::Model, ApiError> {
+    ) -> Result<ai_model_configs::Model, ChatError> {
         let config = self.model_config(provider, model).await?;
         if !config.enabled {
-            return Err(ApiError::validation(
+            return Err(ChatError::invalid(
                 "model_unavailable",
                 format!(
                     "{} is disabled on this server. Pick another model.",
@@ -66,7 +66,7 @@ impl ChatService {
             ));
         }
         if !self.providers.is_configured(provider) {
-            return Err(ApiError::validation(
+            return Err(ChatError::invalid(
                 "model_unavailable",
                 format!(
                     "{} is not configured on this server (no API key). Pick another model.",

@@ -4,6 +4,7 @@
 //! price; all per million tokens, rounded once at the end, half up.
 
 use super::provider::Usage;
+use crate::db::entities::ai_model_configs;
 
 /// Prices in micro-dollars per million tokens, as copied onto a message when it was created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -14,6 +15,15 @@ pub struct PriceSnapshot {
 }
 
 impl PriceSnapshot {
+    /// The model's prices now, to copy onto a new reply.
+    pub fn of(model: &ai_model_configs::Model) -> Self {
+        Self {
+            input: model.input_micros_per_mtok,
+            cached_input: model.cached_input_micros_per_mtok,
+            output: model.output_micros_per_mtok,
+        }
+    }
+
     pub fn cost_micros(&self, usage: &Usage) -> i64 {
         let uncached =
             (usage.prompt_tokens - usage.cached_tokens - usage.cache_write_tokens).max(0) as i128;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use app::wire::MessageStatus;
 use sea_orm::{
     sea_query::{Expr, Query},
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, TransactionTrait,
@@ -23,7 +24,7 @@ pub async fn mark_interrupted(
     db: &DatabaseConnection,
     quiet_for: Option<Duration>,
 ) -> Result<u64, DbErr> {
-    let mut stale = messages::Column::Status.eq("streaming");
+    let mut stale = messages::Column::Status.eq(MessageStatus::Streaming);
     if let Some(quiet) = quiet_for {
         let cutoff = now() - chrono::Duration::from_std(quiet).unwrap_or_default();
         stale = stale.and(messages::Column::UpdatedAt.lt(cutoff));
@@ -37,7 +38,7 @@ pub async fn mark_message_interrupted(
     message_id: uuid::Uuid,
 ) -> Result<u64, DbErr> {
     let one = messages::Column::Status
-        .eq("streaming")
+        .eq(MessageStatus::Streaming)
         .and(messages::Column::Id.eq(message_id));
     interrupt(db, one).await
 }
@@ -50,7 +51,7 @@ async fn interrupt(
     // Each stale request ends in its own write-only transaction that checks it is still
     // streaming, and gives back what it reserved from the budget (it booked no usage).
     let prompts = ai_prompts::Entity::find()
-        .filter(ai_prompts::Column::Status.eq("streaming"))
+        .filter(ai_prompts::Column::Status.eq(MessageStatus::Streaming))
         .filter(
             ai_prompts::Column::ResponseMessageId.in_subquery(
                 Query::select()
@@ -65,11 +66,14 @@ async fn interrupt(
     for prompt in prompts {
         let txn = db.begin().await?;
         let ended = ai_prompts::Entity::update_many()
-            .col_expr(ai_prompts::Column::Status, Expr::value("interrupted"))
+            .col_expr(
+                ai_prompts::Column::Status,
+                Expr::value(MessageStatus::Interrupted),
+            )
             .col_expr(ai_prompts::Column::Error, Expr::value(INTERRUPTED_ERROR))
             .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
             .filter(ai_prompts::Column::Id.eq(prompt.id))
-            .filter(ai_prompts::Column::Status.eq("streaming"))
+            .filter(ai_prompts::Column::Status.eq(MessageStatus::Streaming))
             .exec(&txn)
             .await?;
         if ended.rows_affected == 1 {
@@ -85,8 +89,10 @@ async fn interrupt(
     }
     let txn = db.begin().await?;
     let result = messages::Entity::update_many()
-        .col_expr(messages::Column::Status, Expr::value("interrupted"))
-        .col_expr(messages::Column::IsStreaming, Expr::value(false))
+        .col_expr(
+            messages::Column::Status,
+            Expr::value(MessageStatus::Interrupted),
+        )
         .col_expr(messages::Column::Error, Expr::value(INTERRUPTED_ERROR))
         .col_expr(messages::Column::UpdatedAt, Expr::value(now))
         .filter(stale)

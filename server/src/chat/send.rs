@@ -1,7 +1,11 @@
-//! `send_message`, the heart of the product (seed 004): save the prompt and an `ai_prompts`
-//! row, start the reply in its own task, and answer at once with both messages. Also stop.
+//! `send_message`, the heart of the product (seed 004), in three steps: prepare (check the
+//! model, build the context, price the worst case), store (reserve the budget, save the
+//! prompt, the streaming reply and an `ai_prompts` row in one transaction), start (publish,
+//! spawn the reply's task, answer at once with both messages). Also stop.
 
-use app::wire::{EventEnvelope, EventKind, MessageView, SendResponse};
+use std::sync::Arc;
+
+use app::wire::{Event, MessageStatus, MessageView, Role, SendResponse};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -13,16 +17,13 @@ use super::{
     conversations::DEFAULT_TITLE,
     generation::Generation,
     pricing::PriceSnapshot,
-    provider::{ChatTurn, Role},
+    provider::{ChatProvider, ChatTurn, Role as ProviderRole},
     views::{conversation_view, message_view},
-    ChatService,
+    ChatError, ChatService,
 };
-use crate::{
-    db::{
-        entities::{ai_prompts, conversations, messages},
-        now,
-    },
-    error::ApiError,
+use crate::db::{
+    entities::{ai_model_configs, ai_prompts, conversations, messages},
+    now,
 };
 
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
@@ -41,45 +42,67 @@ fn title_from(content: &str) -> String {
     }
 }
 
+/// A send that passed every check: the conversation, its model and provider, the context
+/// the reply will get and the most it can cost. Nothing is stored yet.
+struct PreparedSend {
+    conversation: conversations::Model,
+    model: ai_model_configs::Model,
+    provider: Arc<dyn ChatProvider>,
+    prices: PriceSnapshot,
+    context: context::Context,
+    /// The message the new one follows (the conversation's last).
+    previous: Option<Uuid>,
+    worst_case: i64,
+}
+
+/// What [`ChatService::store_send`] wrote, in one transaction.
+struct StoredSend {
+    user_message: messages::Model,
+    assistant: messages::Model,
+    prompt_id: Uuid,
+    reservation: budget::Reservation,
+}
+
 impl ChatService {
+    /// Stores the person's message and a streaming reply, reserves the reply's worst case from
+    /// the budget, and starts generating it in its own task. Answers at once; the reply
+    /// streams on the feed.
     pub async fn send_message(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
         content: String,
-    ) -> Result<SendResponse, ApiError> {
-        if content.trim().is_empty() {
-            return Err(ApiError::validation(
-                "invalid_content",
-                "Write a message first.",
-            ));
-        }
-        if content.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(ApiError::validation(
-                "invalid_content",
-                "A message can be at most 100,000 characters.",
-            ));
-        }
+    ) -> Result<SendResponse, ChatError> {
+        check_content(&content)?;
+        let prepared = self
+            .prepare_send(user_id, conversation_id, &content)
+            .await?;
+        let stored = self.store_send(user_id, &prepared, &content).await?;
+        Ok(self.start_reply(user_id, prepared, stored).await)
+    }
+
+    /// Everything a send needs before it writes: the model must be usable, and the context
+    /// is built first, so a message that can never fit is refused and its token count prices
+    /// the worst case the budget must cover.
+    async fn prepare_send(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        content: &str,
+    ) -> Result<PreparedSend, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
         let model = self
-            .available_model(&conversation.provider, &conversation.model)
+            .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
         let provider = self
             .providers
-            .get(&model.provider)
-            .ok_or_else(|| ApiError::Internal("configured provider missing".into()))?;
-
-        let prices = PriceSnapshot {
-            input: model.input_micros_per_mtok,
-            cached_input: model.cached_input_micros_per_mtok,
-            output: model.output_micros_per_mtok,
-        };
-        // The context is built before anything is stored: a message that can never fit is
-        // refused, and its token count prices the worst case the budget must cover.
+            .get(model.provider.as_str())
+            .ok_or_else(|| ChatError::Internal("configured provider missing".into()))?;
+        let prices = PriceSnapshot::of(&model);
         let (mut history, previous) = self.history(conversation.id).await?;
         history.push(ChatTurn {
-            role: Role::User,
-            content: content.clone(),
+            role: ProviderRole::User,
+            content: content.to_owned(),
         });
         let system = conversation.system_prompt.clone();
         let (window, max_tokens) = (
@@ -90,41 +113,66 @@ impl ChatService {
             context::build(system.as_deref(), history, window, max_tokens)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("building the context: {e}")))?
-        .map_err(|too_long| ApiError::validation("message_too_long", too_long.to_string()))?;
+        .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
+        .map_err(|too_long| ChatError::invalid("message_too_long", too_long.to_string()))?;
         let worst_case = budget::worst_case_micros(&prices, context.tokens, max_tokens);
+        Ok(PreparedSend {
+            conversation,
+            model,
+            provider,
+            prices,
+            context,
+            previous,
+            worst_case,
+        })
+    }
 
+    /// One write transaction: the budget reservation (refused when it does not fit, with
+    /// nothing stored), the person's message, the streaming reply, its `ai_prompts` row, and
+    /// the conversation's count and first title.
+    async fn store_send(
+        &self,
+        user_id: Uuid,
+        prepared: &PreparedSend,
+        content: &str,
+    ) -> Result<StoredSend, ChatError> {
+        let PreparedSend {
+            conversation,
+            model,
+            prices,
+            ..
+        } = prepared;
         let gate = self.writes.enter().await;
         let now = now();
         // Only writes inside: SQLite lets a writer wait for the lock, not a reader upgrade.
         let txn = self.db.begin().await?;
         let reservation = budget::Reservation {
             month: budget::month_of(now),
-            micros: worst_case,
+            micros: prepared.worst_case,
         };
-        if !budget::reserve(&txn, user_id, &reservation.month, worst_case).await? {
+        if !budget::reserve(&txn, user_id, &reservation.month, reservation.micros).await? {
             txn.rollback().await?;
             drop(gate);
             let status = budget::status(&self.db, user_id, now).await?;
-            return Err(ApiError::BudgetExceeded(budget::refusal_message(
-                worst_case, &status,
+            return Err(ChatError::BudgetExceeded(budget::refusal_message(
+                reservation.micros,
+                &status,
             )));
         }
-        let user_message = new_message(&conversation, previous, "user", "complete", &content, now)
+        let user_message = new_message(conversation, prepared.previous, Role::User, content, now)
             .insert(&txn)
             .await?;
 
         let mut assistant = new_message(
-            &conversation,
+            conversation,
             Some(user_message.id),
-            "assistant",
-            "streaming",
+            Role::Assistant,
             "",
             now,
         );
-        assistant.is_streaming = Set(true);
+        assistant.status = Set(MessageStatus::Streaming);
         assistant.stream_chunks = Set(Some(serde_json::json!([])));
-        assistant.provider = Set(Some(model.provider.clone()));
+        assistant.provider = Set(Some(model.provider));
         assistant.model = Set(Some(model.model.clone()));
         assistant.input_micros_per_mtok = Set(Some(prices.input));
         assistant.cached_input_micros_per_mtok = Set(prices.cached_input);
@@ -137,10 +185,10 @@ impl ChatService {
             conversation_id: Set(conversation.id),
             message_id: Set(user_message.id),
             response_message_id: Set(Some(assistant.id)),
-            provider: Set(model.provider.clone()),
+            provider: Set(model.provider),
             model: Set(model.model.clone()),
-            status: Set("streaming".into()),
-            context_tokens: Set(context.tokens),
+            status: Set(MessageStatus::Streaming),
+            context_tokens: Set(prepared.context.tokens),
             error: Set(None),
             created_at: Set(now),
             completed_at: Set(None),
@@ -161,55 +209,72 @@ impl ChatService {
         if conversation.message_count == 0 && conversation.title == DEFAULT_TITLE {
             update = update.col_expr(
                 conversations::Column::Title,
-                Expr::value(title_from(&content)),
+                Expr::value(title_from(content)),
             );
         }
         update.exec(&txn).await?;
         txn.commit().await?;
         drop(gate);
+        Ok(StoredSend {
+            user_message,
+            assistant,
+            prompt_id: prompt.id,
+            reservation,
+        })
+    }
 
-        // Clients learn of the two messages before any delta, then the provider is called at
-        // once; the conversation's new totals follow.
-        let user_view = message_view(user_message.clone());
-        let assistant_view = message_view(assistant.clone());
-        self.publish_message(user_id, EventKind::MessageCreated, &user_view);
-        self.publish_message(user_id, EventKind::MessageCreated, &assistant_view);
-        let reply = self.active.start(assistant.id, user_id, conversation.id);
-
+    /// Tells clients of the two messages before any delta, starts the reply's task (not tied
+    /// to the request: closing the browser does not stop or lose the reply), then publishes
+    /// the conversation's new count and title.
+    async fn start_reply(
+        &self,
+        user_id: Uuid,
+        prepared: PreparedSend,
+        stored: StoredSend,
+    ) -> SendResponse {
+        let user_view = message_view(stored.user_message);
+        let assistant_view = message_view(stored.assistant);
+        self.publish(user_id, Event::message_created(user_view.clone()));
+        self.publish(user_id, Event::message_created(assistant_view.clone()));
+        let conversation_id = prepared.conversation.id;
         let generation = Generation {
             service: self.clone(),
-            provider,
-            reply,
+            provider: prepared.provider,
+            reply: self
+                .active
+                .start(assistant_view.id, user_id, conversation_id),
             user_id,
-            conversation: conversation.clone(),
-            assistant_message_id: assistant.id,
-            prompt_id: prompt.id,
-            context,
-            prices,
-            reservation,
+            conversation: prepared.conversation,
+            assistant_message_id: assistant_view.id,
+            prompt_id: stored.prompt_id,
+            context: prepared.context,
+            prices: prepared.prices,
+            reservation: stored.reservation,
         };
-        // Not tied to the request: closing the browser does not stop or lose the reply.
         tokio::spawn(generation.run());
-
-        if let Ok(updated) = self.conversation(user_id, conversation.id).await {
-            self.publish_conversation(
-                user_id,
-                EventKind::ConversationUpdated,
-                &conversation_view(updated),
-            );
-        }
-
-        Ok(SendResponse {
+        self.publish_conversation_state(user_id, conversation_id)
+            .await;
+        SendResponse {
             user_message: user_view,
             assistant_message: assistant_view,
-        })
+        }
+    }
+
+    /// Publishes the conversation as stored now (totals, count, title) to its owner's tabs.
+    pub(super) async fn publish_conversation_state(&self, user_id: Uuid, conversation_id: Uuid) {
+        if let Ok(conversation) = self.conversation(user_id, conversation_id).await {
+            self.publish(
+                user_id,
+                Event::conversation_updated(conversation_view(conversation)),
+            );
+        }
     }
 
     /// Stops a reply that is still streaming and returns it as stored: partial text, status
     /// `stopped`, usage recorded. A reply that has already ended is returned as it is.
-    pub async fn stop(&self, user_id: Uuid, message_id: Uuid) -> Result<MessageView, ApiError> {
+    pub async fn stop(&self, user_id: Uuid, message_id: Uuid) -> Result<MessageView, ChatError> {
         let message = self.owned_message(user_id, message_id).await?;
-        if message.status != "streaming" {
+        if !message.status.is_streaming() {
             return Ok(message_view(message));
         }
         match self.active.get(message_id) {
@@ -225,7 +290,7 @@ impl ChatService {
                 let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
                 while tokio::time::Instant::now() < deadline {
                     let message = self.owned_message(user_id, message_id).await?;
-                    if message.status != "streaming" {
+                    if !message.status.is_streaming() {
                         return Ok(message_view(message));
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -244,9 +309,9 @@ impl ChatService {
     pub(super) async fn history(
         &self,
         conversation_id: Uuid,
-    ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ApiError> {
+    ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ChatError> {
         // Only the columns a context needs: not each reply's stored HTML and chunk list.
-        let rows: Vec<(Uuid, String, String, String)> = messages::Entity::find()
+        let rows: Vec<(Uuid, Role, MessageStatus, String)> = messages::Entity::find()
             .select_only()
             .columns([
                 messages::Column::Id,
@@ -262,14 +327,11 @@ impl ChatService {
         let last = rows.last().map(|(id, ..)| *id);
         let turns = rows
             .into_iter()
-            .filter(|(_, role, status, _)| {
-                role == "user" || matches!(status.as_str(), "complete" | "stopped")
-            })
+            .filter(|(_, role, status, _)| *role == Role::User || status.is_usable_context())
             .map(|(_, role, _, content)| ChatTurn {
-                role: if role == "user" {
-                    Role::User
-                } else {
-                    Role::Assistant
+                role: match role {
+                    Role::User => ProviderRole::User,
+                    Role::Assistant => ProviderRole::Assistant,
                 },
                 content,
             })
@@ -281,33 +343,36 @@ impl ChatService {
         &self,
         user_id: Uuid,
         message_id: Uuid,
-    ) -> Result<messages::Model, ApiError> {
+    ) -> Result<messages::Model, ChatError> {
         messages::Entity::find_by_id(message_id)
             .filter(messages::Column::UserId.eq(user_id))
             .one(&self.db)
             .await?
-            .ok_or(ApiError::NotFound)
-    }
-
-    pub(super) fn publish_message(&self, owner: Uuid, kind: EventKind, view: &MessageView) {
-        self.bus.publish(
-            owner,
-            EventEnvelope {
-                kind,
-                conversation_id: view.conversation_id,
-                message_id: Some(view.id),
-                seq: None,
-                data: serde_json::to_value(view).unwrap_or_default(),
-            },
-        );
+            .ok_or(ChatError::NotFound)
     }
 }
 
+fn check_content(content: &str) -> Result<(), ChatError> {
+    if content.trim().is_empty() {
+        return Err(ChatError::invalid(
+            "invalid_content",
+            "Write a message first.",
+        ));
+    }
+    if content.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ChatError::invalid(
+            "invalid_content",
+            "A message can be at most 100,000 characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// A finished message of `role` (a reply is made `Streaming` by its caller).
 fn new_message(
     conversation: &conversations::Model,
     parent_id: Option<Uuid>,
-    role: &str,
-    status: &str,
+    role: Role,
     content: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> messages::ActiveModel {
@@ -316,10 +381,9 @@ fn new_message(
         conversation_id: Set(conversation.id),
         user_id: Set(conversation.user_id),
         parent_id: Set(parent_id),
-        role: Set(role.into()),
+        role: Set(role),
         content: Set(content.to_owned()),
-        status: Set(status.into()),
-        is_streaming: Set(false),
+        status: Set(MessageStatus::Complete),
         stream_chunks: Set(None),
         prompt_tokens: Set(0),
         completion_tokens: Set(0),

@@ -2,7 +2,7 @@
 //! page's plain HTML forms (amounts typed in dollars; the answer is a redirect back to
 //! `/admin` with `?saved=…` or `?error=CODE`). Anyone but an admin gets 404 from all of them.
 
-use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView};
+use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, Micros};
 use axum::{
     extract::{rejection::FormRejection, Path, State},
     response::{IntoResponse, Redirect, Response},
@@ -14,9 +14,9 @@ use uuid::Uuid;
 use super::api_json::ApiJson;
 use crate::{
     admin::{self, ModelChanges, NewModel},
-    auth::session::AdminUser,
     db::now,
-    error::ApiError,
+    http::error::ApiError,
+    http::session::AdminUser,
     state::AppState,
 };
 
@@ -94,32 +94,12 @@ pub async fn update_model(
 
 /// Dollars as typed into a form (`5`, `5.25`, `$0.000001`) to micro-dollars; empty is `None`.
 pub fn parse_dollars(raw: &str) -> Result<Option<i64>, ApiError> {
-    let text = raw.trim().trim_start_matches('$').replace([',', '_'], "");
-    if text.is_empty() {
+    if raw.trim().is_empty() {
         return Ok(None);
     }
-    let bad = || {
-        ApiError::validation(
-            "invalid_amount",
-            "Amounts are dollars with at most six decimals, like 5 or 2.50.",
-        )
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    if whole.is_empty() && fraction.is_empty()
-        || !whole.chars().all(|c| c.is_ascii_digit())
-        || !fraction.chars().all(|c| c.is_ascii_digit())
-        || fraction.len() > 6
-        || whole.len() > 7
-    {
-        return Err(bad());
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| bad())?;
-    Ok(Some(whole * 1_000_000 + fraction))
+    Micros::parse_dollars(raw)
+        .map(|m| Some(m.get()))
+        .map_err(|e| ApiError::validation("invalid_amount", e.to_string()))
 }
 
 fn parse_count(raw: Option<&str>, what: &str) -> Result<Option<i32>, ApiError> {

@@ -5,15 +5,12 @@ use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::api_json::ApiJson;
+use super::{
+    api_json::ApiJson,
+    session::{cleared_session_cookie, session_cookie, AuthUser},
+};
 use crate::{
-    auth::{
-        service::RegisterInput,
-        session::{cleared_session_cookie, session_cookie, AuthUser},
-    },
-    db::entities::users,
-    error::ApiError,
-    state::AppState,
+    auth::service::RegisterInput, db::entities::users, http::error::ApiError, state::AppState,
 };
 
 #[derive(Deserialize)]

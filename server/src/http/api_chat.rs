@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::api_json::ApiJson;
 use crate::{
-    auth::session::AuthUser,
     chat::{
         conversations::{ConversationChanges, NewConversation},
         views::conversation_view,
     },
-    error::ApiError,
+    http::error::ApiError,
+    http::session::AuthUser,
     state::AppState,
 };
 
@@ -159,7 +159,7 @@ pub async fn message_html(
 ) -> Result<Json<RenderedMessage>, ApiError> {
     let message = state.chat.owned_message(user.id, id(&raw)?).await?;
     let settings = crate::settings::load(&state.db, user.id).await?;
-    let item = super::page_data::message_item(&state, message, &settings);
+    let item = state.chat.message_item(message, &settings);
     Ok(Json(RenderedMessage {
         html: item.html.unwrap_or_default(),
     }))

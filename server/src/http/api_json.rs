@@ -1,6 +1,6 @@
 use axum::extract::FromRequest;
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 /// `Json<T>` whose rejections (bad syntax, wrong content type, missing fields) answer in the
 /// API's error shape.

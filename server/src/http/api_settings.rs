@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::api_json::ApiJson;
 use crate::{
-    auth::session::AuthUser,
-    error::ApiError,
+    http::error::ApiError,
+    http::session::AuthUser,
     settings::{self, SettingsChanges},
     state::AppState,
 };
@@ -96,14 +96,16 @@ pub async fn save_form(
         Err(_) => return Redirect::to("/login").into_response(),
     };
     let saved = match form.into_changes() {
-        Ok(changes) => settings::save(&state.db, &state.chat, user.id, changes).await,
+        Ok(changes) => settings::save(&state.db, &state.chat, user.id, changes)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match saved {
         Ok(_) => Redirect::to("/settings?saved=1").into_response(),
         Err(error) => {
             let code = match error {
-                ApiError::Database(_) | ApiError::Internal(_) => {
+                error @ (ApiError::Database(_) | ApiError::Internal(_)) => {
                     tracing::error!(%error, "settings form failed");
                     "server_error"
                 }

@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    auth::session::AuthUser, chat::budget, db::now, error::ApiError, state::AppState, usage,
+    chat::budget, db::now, http::error::ApiError, http::session::AuthUser, state::AppState, usage,
 };
 
 #[derive(Debug, Deserialize)]

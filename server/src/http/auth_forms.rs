@@ -10,12 +10,14 @@ use axum::{
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use crate::{
-    auth::{
-        service::RegisterInput,
-        session::{cleared_session_cookie, session_cookie},
-    },
+use app::routes::AppRoute;
+
+use super::{
     error::ApiError,
+    session::{cleared_session_cookie, session_cookie},
+};
+use crate::{
+    auth::{service::RegisterInput, AuthError},
     state::AppState,
 };
 
@@ -33,18 +35,22 @@ pub struct LoginForm {
 }
 
 fn signed_in(state: &AppState, jar: CookieJar, token: String) -> Response {
-    (jar.add(session_cookie(token, state)), Redirect::to("/")).into_response()
+    (
+        jar.add(session_cookie(token, state)),
+        Redirect::to(&AppRoute::Home.href()),
+    )
+        .into_response()
 }
 
-fn back_to(page: &str, error: ApiError) -> Response {
-    let code = match error {
-        ApiError::Database(_) | ApiError::Internal(_) => {
+fn back_to(page: AppRoute, error: AuthError) -> Response {
+    let code = match ApiError::from(error) {
+        error @ (ApiError::Database(_) | ApiError::Internal(_)) => {
             tracing::error!(%error, "auth form failed");
             "server_error"
         }
         other => other.code(),
     };
-    Redirect::to(&format!("{page}?error={code}")).into_response()
+    Redirect::to(&format!("{}?error={code}", page.href())).into_response()
 }
 
 pub async fn register(
@@ -59,7 +65,7 @@ pub async fn register(
     };
     match state.auth.register(input).await {
         Ok((_, token)) => signed_in(&state, jar, token),
-        Err(e) => back_to("/register", e),
+        Err(e) => back_to(AppRoute::Register, e),
     }
 }
 
@@ -70,14 +76,14 @@ pub async fn login(
 ) -> Response {
     match state.auth.login(&form.email, form.password).await {
         Ok((_, token)) => signed_in(&state, jar, token),
-        Err(e) => back_to("/login", e),
+        Err(e) => back_to(AppRoute::Login, e),
     }
 }
 
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
     (
         jar.add(cleared_session_cookie(&state)),
-        Redirect::to("/login"),
+        Redirect::to(&AppRoute::Login.href()),
     )
         .into_response()
 }

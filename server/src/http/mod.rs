@@ -1,5 +1,6 @@
-//! The HTTP edge: every route of the server, in one place. Handlers parse, authenticate,
-//! call a service, and map its errors to status codes; the work happens in the services.
+//! The HTTP edge: every route of the server, in one place. Handlers parse, authenticate
+//! ([`session`]: extractors, the cookie, the page guard), call a service, and map its errors
+//! to status codes ([`error`]); the work happens in the services.
 
 mod api_admin;
 mod api_auth;
@@ -8,8 +9,10 @@ mod api_json;
 mod api_settings;
 mod api_usage;
 mod auth_forms;
+pub mod error;
 pub mod page_data;
 mod request_log;
+pub mod session;
 
 use axum::{
     middleware,
@@ -18,7 +21,9 @@ use axum::{
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::{auth::session::page_session, error::ApiError, state::AppState};
+use crate::state::AppState;
+use error::ApiError;
+use session::page_session;
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()

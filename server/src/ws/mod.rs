@@ -3,7 +3,6 @@
 //! upgrade must come from our own origin, since a browser attaches cookies to any site's
 //! WebSocket.
 
-mod replay;
 mod session;
 
 use std::time::Duration;
@@ -16,8 +15,10 @@ use axum::{
 use serde::Deserialize;
 
 use crate::{
-    auth::session::{credential, user_for_token, CredentialSource},
-    error::ApiError,
+    http::{
+        error::ApiError,
+        session::{credential, user_for_token, CredentialSource},
+    },
     state::AppState,
 };
 

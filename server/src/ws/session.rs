@@ -8,10 +8,9 @@
 
 use std::collections::HashMap;
 
-use app::wire::{ClientMessage, ControlMessage, EventKind};
+use app::wire::{ClientMessage, ControlMessage, Event as WireEvent};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, StreamExt};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use tokio::{
     sync::{broadcast::error::RecvError, mpsc},
     task::JoinHandle,
@@ -19,8 +18,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use super::replay::replay;
-use crate::{chat::events::Event, db::entities::messages, state::AppState};
+use crate::{chat::events::Event, state::AppState};
 
 /// Close codes of ours (4000–4999 are for applications).
 const CLOSE_IDLE: u16 = 4408;
@@ -30,8 +28,19 @@ const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 type Outbox = mpsc::Sender<Message>;
 
+/// A frame of ours as JSON text. Our types always serialise; the fallback is a valid
+/// frame that says something went wrong, never `null`.
+fn frame(value: &impl serde::Serialize) -> Message {
+    let text = serde_json::to_string(value).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a frame could not be serialised");
+        r#"{"type":"error","code":"internal","message":"Something went wrong on our side."}"#
+            .to_owned()
+    });
+    Message::Text(text.into())
+}
+
 fn control(message: &ControlMessage) -> Message {
-    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+    frame(message)
 }
 
 fn error(code: &str, message: &str, conversation_id: Option<Uuid>) -> Message {
@@ -144,7 +153,7 @@ async fn handle_client_message(
     let message: ClientMessage = match serde_json::from_value(value) {
         Ok(message) => message,
         Err(e) => {
-            let (code, text) = if matches!(kind.as_str(), "subscribe" | "unsubscribe" | "ping") {
+            let (code, text) = if ClientMessage::TYPES.contains(&kind.as_str()) {
                 (
                     "invalid_message",
                     format!("The {kind} message is malformed: {e}."),
@@ -234,34 +243,19 @@ async fn forward_conversation(
         return;
     }
 
-    // The replies the client asked about, and every reply streaming now (from its start when
-    // the client did not name it).
-    let mut wanted: HashMap<Uuid, u64> = after;
-    let streaming: Vec<Uuid> = messages::Entity::find()
-        .select_only()
-        .column(messages::Column::Id)
-        .filter(messages::Column::ConversationId.eq(conversation_id))
-        .filter(messages::Column::Status.eq("streaming"))
-        .into_tuple()
-        .all(&state.db)
-        .await
-        .unwrap_or_default();
-    for id in streaming {
-        wanted.entry(id).or_insert(0);
-    }
-    let mut delivered: HashMap<Uuid, u64> = HashMap::new();
-    for (message_id, seq) in wanted {
-        let Ok(message) = state.chat.owned_message(user_id, message_id).await else {
-            continue;
-        };
-        if message.conversation_id != conversation_id {
-            continue;
+    // The replies the client asked about, and every reply streaming now.
+    let replays = match state.chat.catch_up(user_id, conversation_id, after).await {
+        Ok(replays) => replays,
+        Err(e) => {
+            tracing::warn!(error = %e, %conversation_id, "replaying a subscription");
+            Vec::new()
         }
-        let replayed = replay(&state, &message, seq).await;
-        delivered.insert(message_id, replayed.last_seq.max(seq));
+    };
+    let mut delivered: HashMap<Uuid, u64> = HashMap::new();
+    for (message_id, replayed) in replays {
+        delivered.insert(message_id, replayed.last_seq);
         for event in replayed.events {
-            let text = serde_json::to_string(&event).unwrap_or_default();
-            if outbox.send(Message::Text(text.into())).await.is_err() {
+            if outbox.send(frame(&event)).await.is_err() {
                 return;
             }
         }
@@ -270,11 +264,11 @@ async fn forward_conversation(
     loop {
         match live.recv().await {
             Ok(event) => {
-                let envelope = &event.envelope;
-                if let (EventKind::MessageStreaming, Some(id), Some(seq)) =
-                    (envelope.kind, envelope.message_id, envelope.seq)
+                if let WireEvent::MessageStreaming {
+                    message_id, seq, ..
+                } = event.event
                 {
-                    let last = delivered.entry(id).or_insert(0);
+                    let last = delivered.entry(message_id).or_insert(0);
                     if seq <= *last {
                         continue;
                     }

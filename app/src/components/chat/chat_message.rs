@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 
-use crate::{components::format, wire::MessageItem};
+use crate::{
+    components::format,
+    wire::{MessageItem, MessageStatus, Micros, ProviderId, Role},
+};
 
 /// One message. A finished message shows the HTML the server rendered (the same after a
 /// reload as when it streamed in); a streaming one shows its text as it grows.
@@ -9,22 +12,26 @@ pub fn ChatMessage(
     item: RwSignal<MessageItem>,
     #[prop(optional)] hide_streaming_text: bool,
 ) -> impl IntoView {
-    let role = item.with_untracked(|i| i.message.role.clone());
-    let status = move || item.with(|i| i.message.status.clone());
-    let is_assistant = role == "assistant";
+    let role = item.with_untracked(|i| i.message.role);
+    let status = move || item.with(|i| i.message.status);
+    let is_assistant = role == Role::Assistant;
     let body = move || {
-        item.with(|i| match (&i.html, i.message.status.as_str()) {
+        item.with(|i| match (&i.html, i.message.status) {
             (Some(html), _) => {
                 view! { <div class="message-body" inner_html=html.clone()></div> }.into_any()
             }
-            (None, "streaming") if i.message.content.is_empty() || hide_streaming_text => view! {
-                <div class="message-body">
-                    <p class="typing" aria-label="Generating">
-                        <span></span><span></span><span></span>
-                    </p>
-                </div>
+            (None, MessageStatus::Streaming)
+                if i.message.content.is_empty() || hide_streaming_text =>
+            {
+                view! {
+                    <div class="message-body">
+                        <p class="typing" aria-label="Generating">
+                            <span></span><span></span><span></span>
+                        </p>
+                    </div>
+                }
+                .into_any()
             }
-            .into_any(),
             (None, _) => view! {
                 <div class="message-body"><p class="plain">{i.message.content.clone()}</p></div>
             }
@@ -32,17 +39,17 @@ pub fn ChatMessage(
         })
     };
     let badge = move || {
-        item.with(|i| match i.message.status.as_str() {
-            "streaming" => Some(view! { <span class="badge badge-live">"Generating…"</span> }.into_any()),
-            "stopped" => Some(view! { <span class="badge">"Stopped"</span> }.into_any()),
-            "interrupted" => Some(
+        item.with(|i| match i.message.status {
+            MessageStatus::Streaming => Some(view! { <span class="badge badge-live">"Generating…"</span> }.into_any()),
+            MessageStatus::Stopped => Some(view! { <span class="badge">"Stopped"</span> }.into_any()),
+            MessageStatus::Interrupted => Some(
                 view! { <span class="badge badge-warn" title="The server restarted while this reply was generated.">"Interrupted"</span> }
                     .into_any(),
             ),
-            "error" => Some(
+            MessageStatus::Error => Some(
                 view! { <span class="badge badge-error">"Error"</span> }.into_any(),
             ),
-            _ => None,
+            MessageStatus::Complete => None,
         })
     };
     let error = move || {
@@ -50,23 +57,31 @@ pub fn ChatMessage(
             i.message
                 .error
                 .clone()
-                .filter(|_| i.message.status == "error" || i.message.status == "interrupted")
+                .filter(|_| {
+                    matches!(
+                        i.message.status,
+                        MessageStatus::Error | MessageStatus::Interrupted
+                    )
+                })
                 .map(|e| view! { <p class="message-error" role="alert">{e}</p> })
         })
     };
     let meta = move || {
         item.with(|i| {
             let m = &i.message;
-            (is_assistant && m.status != "streaming").then(|| {
+            (is_assistant && !m.status.is_streaming()).then(|| {
                 let model = m.model.clone().unwrap_or_default();
-                let model = if m.provider.as_deref() == Some("demo") { "Offline demo".to_owned() } else { model };
+                let model = match m.provider {
+                    Some(ProviderId::Demo) => ProviderId::Demo.display_name().to_owned(),
+                    _ => model,
+                };
                 view! {
                     <div class="message-meta">
                         <span class="meta-model">{model}</span>
                         <span title=format!("{} prompt + {} completion tokens", format::tokens(m.prompt_tokens), format::tokens(m.completion_tokens))>
                             {format!("{} tokens", format::tokens(m.total_tokens))}
                         </span>
-                        <span class="meta-cost">{format::cost(m.cost_micros)}</span>
+                        <span class="meta-cost">{Micros(m.cost_micros).cost()}</span>
                     </div>
                 }
             })

@@ -1,9 +1,6 @@
 use leptos::prelude::*;
 
-use crate::{
-    components::format,
-    wire::{BudgetView, ConversationView},
-};
+use crate::wire::{BudgetView, ConversationView, Micros};
 
 /// What the conversation has cost so far, exactly, from the stored messages.
 #[component]
@@ -12,7 +9,7 @@ pub fn CostEstimate(conversation: RwSignal<Option<ConversationView>>) -> impl In
     view! {
         <div class="cost-estimate" aria-label="Cost of this conversation">
             <span class="stat-label">"Cost"</span>
-            <span class="stat-value" data-testid="total-cost">{move || format::cost(micros())}</span>
+            <span class="stat-value" data-testid="total-cost">{move || Micros(micros()).cost()}</span>
         </div>
     }
 }
@@ -21,7 +18,7 @@ pub fn CostEstimate(conversation: RwSignal<Option<ConversationView>>) -> impl In
 /// streaming hold their worst case until they finish).
 #[component]
 pub fn BudgetMeter(budget: RwSignal<BudgetView>) -> impl IntoView {
-    let spent = move || budget.with(|b| format::cost(b.spent_micros));
+    let spent = move || budget.with(|b| Micros(b.spent_micros).cost());
     let left = move || {
         budget.with(|b| {
             b.budget_micros.map(|cap| {
@@ -29,7 +26,7 @@ pub fn BudgetMeter(budget: RwSignal<BudgetView>) -> impl IntoView {
                 let low = remaining * 10 < cap;
                 view! {
                     <span class=if low { "budget-left budget-low" } else { "budget-left" } data-testid="budget-left">
-                        {format!("{} left of {}", format::cost(remaining), format::cost(cap))}
+                        {format!("{} left of {}", Micros(remaining).cost(), Micros(cap).cost())}
                     </span>
                 }
             })

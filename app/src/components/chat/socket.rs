@@ -1,26 +1,22 @@
 //! The live feed in the browser: one WebSocket per page, reopened with backoff after a drop,
 //! resubscribing with the last `seq` held per streaming reply so nothing is lost or repeated.
 
-use std::collections::HashMap;
-
 use futures::{channel::mpsc, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::prelude::*;
-use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Connection {
-    Connecting,
-    Live,
-    Offline,
-}
+use super::state::Connection;
+use crate::wire::ClientMessage;
 
 /// Where to send frames while a socket is open.
 #[derive(Clone, Copy)]
 pub struct Outbox(pub StoredValue<Option<mpsc::UnboundedSender<String>>, LocalStorage>);
 
 impl Outbox {
-    pub fn send(&self, frame: String) {
+    pub fn send(&self, message: &ClientMessage) {
+        let Ok(frame) = serde_json::to_string(message) else {
+            return;
+        };
         self.0.with_value(|tx| {
             if let Some(tx) = tx {
                 let _ = tx.unbounded_send(frame);
@@ -29,9 +25,8 @@ impl Outbox {
     }
 }
 
-pub fn subscribe_frame(conversation_id: Uuid, after: HashMap<Uuid, u64>) -> String {
-    serde_json::json!({"type": "subscribe", "conversation_id": conversation_id, "after": after})
-        .to_string()
+fn frame(message: &ClientMessage) -> Option<String> {
+    serde_json::to_string(message).ok()
 }
 
 fn url() -> String {
@@ -46,12 +41,12 @@ fn url() -> String {
     format!("{}://{host}/ws", if secure { "wss" } else { "ws" })
 }
 
-/// Runs for the life of the page. `on_open` returns the frames to send first (the
+/// Runs for the life of the page. `on_open` returns the messages to send first (the
 /// subscription with `after`); `on_frame` gets every text frame.
 pub async fn run(
     connection: RwSignal<Connection>,
     outbox: Outbox,
-    on_open: impl Fn() -> Vec<String>,
+    on_open: impl Fn() -> Vec<ClientMessage>,
     on_frame: impl Fn(String),
 ) {
     let mut backoff_ms = 500;
@@ -61,9 +56,9 @@ pub async fn run(
             let (mut write, mut read) = socket.split();
             let (tx, mut rx) = mpsc::unbounded::<String>();
             outbox.0.set_value(Some(tx.clone()));
-            let _ = tx.unbounded_send(r#"{"type":"ping"}"#.to_owned());
-            for frame in on_open() {
-                let _ = tx.unbounded_send(frame);
+            let opening = std::iter::once(ClientMessage::Ping).chain(on_open());
+            for text in opening.filter_map(|m| frame(&m)) {
+                let _ = tx.unbounded_send(text);
             }
             let writer = async move {
                 while let Some(frame) = rx.next().await {

@@ -1,12 +1,14 @@
 use leptos::prelude::*;
 
-use crate::{components::format, wire::ModelView};
+use crate::wire::{Micros, ModelView, ProviderId};
+
+use crate::components::format;
 
 /// The models of the chosen provider, with context window and prices.
 #[component]
 pub fn ModelSelector(
     models: StoredValue<Vec<ModelView>>,
-    provider: Signal<String>,
+    provider: Signal<ProviderId>,
     model: Signal<String>,
     on_change: Callback<String>,
 ) -> impl IntoView {
@@ -32,8 +34,8 @@ pub fn ModelSelector(
                                 "{} · {} · {} in / {} out per 1M",
                                 m.display_name,
                                 format::context_window(m.context_window),
-                                format::price_per_mtok(m.input_micros_per_mtok),
-                                format::price_per_mtok(m.output_micros_per_mtok),
+                                Micros(m.input_micros_per_mtok).price(),
+                                Micros(m.output_micros_per_mtok).price(),
                             );
                             view! { <option value=m.model.clone() selected=selected>{label}</option> }
                         })

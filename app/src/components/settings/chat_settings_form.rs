@@ -6,7 +6,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::{page_data::SettingsPageData, wire::ModelView};
+use crate::{
+    page_data::SettingsPageData,
+    wire::{ModelView, ProviderId},
+};
 
 /// The font sizes the page offers, in pixels.
 pub const FONT_SIZE_CHOICES: [i32; 6] = [14, 15, 16, 17, 18, 20];
@@ -30,27 +33,16 @@ pub fn settings_error_message(code: &str) -> Option<&'static str> {
     })
 }
 
-/// The name people know a provider by, for the model list's groups.
-fn provider_label(id: &str) -> String {
-    match id {
-        "openai" => "OpenAI".into(),
-        "anthropic" => "Anthropic".into(),
-        "google" => "Google Gemini".into(),
-        "demo" => "Offline demo".into(),
-        other => other.into(),
-    }
-}
-
 /// The models grouped by provider, in the order the server listed them.
-fn group_by_provider(models: &[ModelView]) -> Vec<(String, Vec<&ModelView>)> {
-    let mut groups: Vec<(String, Vec<&ModelView>)> = Vec::new();
+fn group_by_provider(models: &[ModelView]) -> Vec<(ProviderId, Vec<&ModelView>)> {
+    let mut groups: Vec<(ProviderId, Vec<&ModelView>)> = Vec::new();
     for model in models {
         match groups
             .iter_mut()
             .find(|(provider, _)| *provider == model.provider)
         {
             Some((_, members)) => members.push(model),
-            None => groups.push((model.provider.clone(), vec![model])),
+            None => groups.push((model.provider, vec![model])),
         }
     }
     groups
@@ -69,10 +61,9 @@ pub fn ChatSettingsForm(data: SettingsPageData) -> impl IntoView {
     let settings = data.settings;
 
     let current_model = format!("{}/{}", settings.default_provider, settings.default_model);
-    let current_listed = data
-        .models
-        .iter()
-        .any(|m| m.provider == settings.default_provider && m.model == settings.default_model);
+    let current_listed = data.models.iter().any(|m| {
+        m.provider.as_str() == settings.default_provider && m.model == settings.default_model
+    });
     let model_groups = group_by_provider(&data.models)
         .into_iter()
         .map(|(provider, models)| {
@@ -88,7 +79,7 @@ pub fn ChatSettingsForm(data: SettingsPageData) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            view! { <optgroup label=provider_label(&provider)>{options}</optgroup> }
+            view! { <optgroup label=provider.display_name()>{options}</optgroup> }
         })
         .collect_view();
     // A default that is no longer offered (its provider lost its key, say) stays selected, so
@@ -241,7 +232,7 @@ mod tests {
 
     fn model(provider: &str, model: &str) -> ModelView {
         ModelView {
-            provider: provider.into(),
+            provider: provider.parse().unwrap(),
             model: model.into(),
             display_name: model.into(),
             context_window: 1,

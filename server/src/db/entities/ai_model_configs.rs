@@ -1,3 +1,4 @@
+use app::wire::ProviderId;
 use sea_orm::entity::prelude::*;
 
 /// A model as offered to users, with its list prices in micro-dollars per million tokens.
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub display_name: String,
     pub context_window: i32,

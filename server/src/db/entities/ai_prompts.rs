@@ -1,3 +1,4 @@
+use app::wire::{MessageStatus, ProviderId};
 use sea_orm::entity::prelude::*;
 
 /// One request to a provider: the user message that asked, the reply that answered.
@@ -10,9 +11,9 @@ pub struct Model {
     pub conversation_id: Uuid,
     pub message_id: Uuid,
     pub response_message_id: Option<Uuid>,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub context_tokens: i64,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,

@@ -1,3 +1,4 @@
+use app::wire::ProviderId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub title: String,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub temperature: f64,
     pub max_tokens: i32,

@@ -1,3 +1,4 @@
+use app::wire::{MessageStatus, ProviderId, Role};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,11 +9,10 @@ pub struct Model {
     pub conversation_id: Uuid,
     pub user_id: Uuid,
     pub parent_id: Option<Uuid>,
-    pub role: String,
+    pub role: Role,
     #[sea_orm(column_type = "Text")]
     pub content: String,
-    pub status: String,
-    pub is_streaming: bool,
+    pub status: MessageStatus,
     /// The byte length of each delta persisted so far, in order (a JSON array of numbers).
     pub stream_chunks: Option<Json>,
     pub prompt_tokens: i64,
@@ -24,7 +24,7 @@ pub struct Model {
     pub input_micros_per_mtok: Option<i64>,
     pub cached_input_micros_per_mtok: Option<i64>,
     pub output_micros_per_mtok: Option<i64>,
-    pub provider: Option<String>,
+    pub provider: Option<ProviderId>,
     pub model: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,

@@ -1,3 +1,4 @@
+use app::wire::ProviderId;
 use sea_orm::entity::prelude::*;
 
 /// What one reply cost. Deliberately without foreign keys to conversations and messages:
@@ -10,7 +11,7 @@ pub struct Model {
     pub user_id: Uuid,
     pub conversation_id: Option<Uuid>,
     pub message_id: Option<Uuid>,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

@@ -1,3 +1,4 @@
+use app::wire::UserRole;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: UserRole,
     /// Cap on spending per calendar month (UTC), in micro-dollars; `None` = no cap.
     pub monthly_budget_micros: Option<i64>,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,6 @@
 //! The one error type of the HTTP edge. Every variant maps to a status and a stable
-//! `{"error": {"code", "message"}}` body; internal causes are logged, never shown.
+//! `{"error": {"code", "message"}}` body; internal causes are logged, never shown. The
+//! services' own errors become it here, in one place, so no service knows about statuses.
 
 use axum::{
     http::StatusCode,
@@ -7,6 +8,11 @@ use axum::{
     Json,
 };
 use serde_json::json;
+
+use crate::{
+    admin::AdminError, auth::AuthError, chat::ChatError, domain::Invalid, settings::SettingsError,
+    usage::UsageError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -98,5 +104,81 @@ impl IntoResponse for ApiError {
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         Self::BadRequest(format!("Invalid JSON body: {}", rejection.body_text()))
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Validation {
+            code: invalid.code,
+            message: invalid.message,
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let message = error.to_string();
+        match error {
+            AuthError::Invalid(invalid) => invalid.into(),
+            AuthError::InvalidCredentials => Self::unauthorized("invalid_credentials", message),
+            AuthError::EmailTaken => Self::Conflict {
+                code: "email_taken",
+                message,
+            },
+            AuthError::NotLoggedIn => Self::unauthorized("unauthorized", message),
+            AuthError::SessionExpired | AuthError::AccountGone => {
+                Self::unauthorized("session_expired", message)
+            }
+            AuthError::InvalidToken => Self::unauthorized("invalid_token", message),
+            AuthError::Database(e) => Self::Database(e),
+            AuthError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(error: ChatError) -> Self {
+        match error {
+            ChatError::Invalid(invalid) => invalid.into(),
+            ChatError::NotFound => Self::NotFound,
+            ChatError::BudgetExceeded(message) => Self::BudgetExceeded(message),
+            ChatError::BadCursor => Self::BadRequest(error.to_string()),
+            ChatError::Database(e) => Self::Database(e),
+            ChatError::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::Invalid(invalid) => invalid.into(),
+            AdminError::NotFound => Self::NotFound,
+            AdminError::ModelExists => Self::Conflict {
+                code: "model_exists",
+                message: error.to_string(),
+            },
+            AdminError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(error: SettingsError) -> Self {
+        match error {
+            SettingsError::Invalid(invalid) => invalid.into(),
+            SettingsError::Model(e) => e.into(),
+            SettingsError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+impl From<UsageError> for ApiError {
+    fn from(error: UsageError) -> Self {
+        match error {
+            UsageError::Invalid(invalid) => invalid.into(),
+            UsageError::Database(e) => Self::Database(e),
+        }
     }
 }

@@ -1,16 +1,22 @@
 //! The JSON shapes shared by the server's API and the browser's islands (ARCHITECTURE.md,
 //! "Public JSON API"). Ids are UUIDs, times RFC 3339, money integer micro-dollars.
 
+mod events;
+mod values;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub use events::{ClientMessage, ControlMessage, Event, ServerMessage, StreamDelta};
+pub use values::{InvalidDollars, MessageStatus, Micros, ProviderId, Role, UnknownValue, UserRole};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: UserRole,
     pub created_at: DateTime<Utc>,
 }
 
@@ -26,11 +32,10 @@ pub struct AuthResponse {
 pub struct MessageView {
     pub id: Uuid,
     pub conversation_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub content: String,
-    /// `streaming | complete | stopped | error | interrupted`
-    pub status: String,
-    pub provider: Option<String>,
+    pub status: MessageStatus,
+    pub provider: Option<ProviderId>,
     pub model: Option<String>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
@@ -47,7 +52,7 @@ pub struct MessageView {
 pub struct ConversationView {
     pub id: Uuid,
     pub title: String,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub temperature: f64,
     pub max_tokens: i32,
@@ -63,7 +68,7 @@ pub struct ConversationView {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelView {
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub display_name: String,
     pub context_window: i32,
@@ -85,72 +90,6 @@ pub struct Page<T> {
 pub struct SendResponse {
     pub user_message: MessageView,
     pub assistant_message: MessageView,
-}
-
-/// One event of the live feed (ARCHITECTURE.md, "WebSocket feed").
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EventEnvelope {
-    #[serde(rename = "type")]
-    pub kind: EventKind,
-    pub conversation_id: Uuid,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub message_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub seq: Option<u64>,
-    pub data: serde_json::Value,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EventKind {
-    #[serde(rename = "conversation.created")]
-    ConversationCreated,
-    #[serde(rename = "conversation.updated")]
-    ConversationUpdated,
-    #[serde(rename = "message.created")]
-    MessageCreated,
-    #[serde(rename = "message.streaming")]
-    MessageStreaming,
-    #[serde(rename = "message.updated")]
-    MessageUpdated,
-}
-
-/// `data` of a `message.streaming` event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StreamDelta {
-    pub delta: String,
-}
-
-/// What a WebSocket client sends (ARCHITECTURE.md, "WebSocket feed").
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ClientMessage {
-    /// Start receiving a conversation's `message.*` events. `after` holds, per message, the
-    /// last `seq` the client has: the server replays what follows, then continues live.
-    Subscribe {
-        conversation_id: Uuid,
-        #[serde(default)]
-        after: std::collections::HashMap<Uuid, u64>,
-    },
-    Unsubscribe {
-        conversation_id: Uuid,
-    },
-    Ping,
-}
-
-/// The server's own control messages, besides the events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ControlMessage {
-    Subscribed {
-        conversation_id: Uuid,
-    },
-    Error {
-        code: String,
-        message: String,
-        #[serde(skip_serializing_if = "Option::is_none", default)]
-        conversation_id: Option<Uuid>,
-    },
-    Pong,
 }
 
 /// A user's chat settings (`GET /api/settings`, the settings page).
@@ -219,7 +158,7 @@ pub struct UsageDay {
 /// Usage of one model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UsageByModel {
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub display_name: String,
     #[serde(flatten)]
@@ -260,7 +199,7 @@ pub struct AdminUserView {
     pub id: Uuid,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: UserRole,
     pub created_at: DateTime<Utc>,
     pub monthly_budget_micros: Option<i64>,
     /// Reserved by replies still streaming.
@@ -272,7 +211,7 @@ pub struct AdminUserView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdminModelView {
     pub id: Uuid,
-    pub provider: String,
+    pub provider: ProviderId,
     pub model: String,
     pub display_name: String,
     pub context_window: i32,

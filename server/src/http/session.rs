@@ -1,8 +1,9 @@
 //! From a request to a user: the `Authorization: Bearer` header (API clients) or the
-//! HttpOnly session cookie (the browser), the [`AuthUser`] extractor for API routes, and the
-//! page guard that gives server-rendered pages their [`SessionUser`].
+//! HttpOnly session cookie (the browser), the [`AuthUser`] extractor for API routes, the
+//! session cookie itself, and the page guard that gives server-rendered pages their
+//! [`SessionUser`]. The auth service says who a token belongs to; this is the HTTP side of it.
 
-use app::session::SessionUser;
+use app::{routes::AppRoute, session::SessionUser};
 use axum::{
     extract::{FromRequestParts, Request, State},
     http::{header, request::Parts, HeaderMap},
@@ -11,8 +12,8 @@ use axum::{
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
-use super::token::TokenError;
-use crate::{db::entities::users, error::ApiError, state::AppState};
+use super::error::ApiError;
+use crate::{auth::AuthError, db::entities::users, state::AppState};
 
 pub const SESSION_COOKIE: &str = "rustchat_session";
 
@@ -65,22 +66,9 @@ pub fn credential(headers: &HeaderMap) -> Option<(String, CredentialSource)> {
     })
 }
 
-/// Resolves a token to its user: 401 with a reason when it is forged, expired, or its user
-/// no longer exists.
+/// Resolves a token to its user, as the edge's error.
 pub async fn user_for_token(state: &AppState, token: &str) -> Result<users::Model, ApiError> {
-    let id = state.auth.keys().verify(token).map_err(|e| match e {
-        TokenError::Expired => {
-            ApiError::unauthorized("session_expired", "Your session has expired. Log in again.")
-        }
-        TokenError::Invalid => {
-            ApiError::unauthorized("invalid_token", "Your session is not valid. Log in again.")
-        }
-    })?;
-    state
-        .auth
-        .user(id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("session_expired", "Your account no longer exists."))
+    Ok(state.auth.user_for_token(token).await?)
 }
 
 /// A logged-in user, for API routes. Rejects with 401 and our JSON error shape.
@@ -90,8 +78,7 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (token, _) = credential(&parts.headers)
-            .ok_or_else(|| ApiError::unauthorized("unauthorized", "Log in to continue."))?;
+        let (token, _) = credential(&parts.headers).ok_or(AuthError::NotLoggedIn)?;
         user_for_token(state, &token).await.map(AuthUser)
     }
 }
@@ -106,18 +93,10 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match AuthUser::from_request_parts(parts, state).await {
-            Ok(AuthUser(user)) if user.role == "admin" => Ok(AdminUser(user)),
+            Ok(AuthUser(user)) if user.role.is_admin() => Ok(AdminUser(user)),
             _ => Err(ApiError::NotFound),
         }
     }
-}
-
-fn is_protected_page(path: &str) -> bool {
-    matches!(path, "/" | "/settings" | "/usage" | "/admin") || path.starts_with("/c/")
-}
-
-fn is_auth_page(path: &str) -> bool {
-    matches!(path, "/login" | "/register")
 }
 
 /// Runs before every server-rendered page: finds the signed-in user (cookie only), puts a
@@ -128,7 +107,7 @@ pub async fn page_session(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
+    let route = AppRoute::parse(request.uri().path());
     let jar = CookieJar::from_headers(request.headers());
     let token = jar
         .get(SESSION_COOKIE)
@@ -136,25 +115,25 @@ pub async fn page_session(
         .filter(|v| !v.is_empty());
     let mut expired = false;
     let user = match token {
-        Some(token) => match user_for_token(&state, &token).await {
+        Some(token) => match state.auth.user_for_token(&token).await {
             Ok(user) => Some(user),
-            Err(ApiError::Unauthorized { .. }) => {
+            Err(e) if e.is_session_problem() => {
                 expired = true;
                 None
             }
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         },
         None => None,
     };
     match user {
         Some(user) => {
-            if is_auth_page(&path) {
-                return Redirect::to("/").into_response();
+            if route.is_some_and(AppRoute::is_for_visitors) {
+                return Redirect::to(&AppRoute::Home.href()).into_response();
             }
             // Read once per page: the page-data layer takes them from the request too.
             let settings = match crate::settings::load(&state.db, user.id).await {
                 Ok(settings) => settings,
-                Err(e) => return e.into_response(),
+                Err(e) => return ApiError::from(e).into_response(),
             };
             request.extensions_mut().insert(SessionUser {
                 id: user.id,
@@ -167,18 +146,19 @@ pub async fn page_session(
             request.extensions_mut().insert(settings);
             next.run(request).await
         }
-        None if is_protected_page(&path) => {
+        None if route.is_some_and(AppRoute::needs_login) => {
+            let login = AppRoute::Login.href();
             let target = if expired {
-                "/login?error=session_expired"
+                format!("{login}?error=session_expired")
             } else {
-                "/login"
+                login
             };
             let jar = if expired {
                 jar.add(cleared_session_cookie(&state))
             } else {
                 jar
             };
-            (jar, Redirect::to(target)).into_response()
+            (jar, Redirect::to(&target)).into_response()
         }
         None => next.run(request).await,
     }

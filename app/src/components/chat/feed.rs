@@ -1,0 +1,141 @@
+//! The island's side of the live feed: opens the socket, subscribes to the conversation with
+//! the `seq` held per streaming reply, and applies each frame, decoded into the same
+//! [`ServerMessage`] the server encodes.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::{
+    actions::{fetch_html, refresh_budget},
+    api::announce_conversation,
+    socket,
+    state::Chat,
+};
+use crate::wire::{ClientMessage, ControlMessage, Event, ServerMessage};
+
+/// Runs the socket for the life of the page.
+pub fn start(chat: Chat) {
+    leptos::task::spawn_local(socket::run(
+        chat.connection,
+        chat.outbox,
+        move || {
+            chat.conversation
+                .get_untracked()
+                .map(|c| vec![subscribe(c.id, chat)])
+                .unwrap_or_default()
+        },
+        move |frame| {
+            if let Ok(message) = serde_json::from_str::<ServerMessage>(&frame) {
+                apply(chat, message);
+            }
+        },
+    ));
+    chat.scroll_to_bottom();
+}
+
+/// The subscription to `conversation_id`, resuming every streaming reply held.
+pub fn subscribe(conversation_id: Uuid, chat: Chat) -> ClientMessage {
+    ClientMessage::Subscribe {
+        conversation_id,
+        after: chat.streaming_seqs(),
+    }
+}
+
+pub fn resubscribe(chat: Chat) {
+    if let Some(c) = chat.conversation.get_untracked() {
+        chat.outbox.send(&subscribe(c.id, chat));
+    }
+}
+
+fn apply(chat: Chat, message: ServerMessage) {
+    let follow = chat.near_bottom();
+    match message {
+        ServerMessage::Event(event) => apply_event(chat, event),
+        ServerMessage::Control(ControlMessage::Error { code, .. }) if code == "resync" => {
+            resubscribe(chat)
+        }
+        ServerMessage::Control(_) => {}
+    }
+    if follow {
+        request_scroll(chat);
+    }
+}
+
+fn apply_event(chat: Chat, event: Event) {
+    let current = chat
+        .conversation
+        .with_untracked(|c| c.as_ref().map(|c| c.id));
+    match event {
+        Event::MessageCreated { data: message, .. }
+        | Event::MessageUpdated { data: message, .. } => {
+            if Some(message.conversation_id) != current {
+                return;
+            }
+            // Finished messages the server rendered as plain HTML are not the island's: a
+            // late event about one must not add it a second time.
+            if chat.find(message.id).is_none() && rendered_in_history(message.id) {
+                return;
+            }
+            // A user message shows as plain text, the same as the server renders it; only a
+            // finished reply needs the server's rendering.
+            let finished =
+                !message.status.is_streaming() && message.role == crate::wire::Role::Assistant;
+            let id = message.id;
+            let item = chat.upsert(message);
+            if finished {
+                item.update(|i| i.html = None);
+                leptos::task::spawn_local(fetch_html(item, id));
+                leptos::task::spawn_local(refresh_budget(chat));
+            }
+        }
+        Event::MessageStreaming {
+            message_id,
+            seq,
+            data,
+            ..
+        } => {
+            let Some(item) = chat.find(message_id) else {
+                return;
+            };
+            let have = item.with_untracked(|i| i.seq);
+            if seq == have + 1 {
+                item.update(|i| {
+                    i.message.content.push_str(&data.delta);
+                    i.seq = seq;
+                });
+            } else if seq > have + 1 {
+                resubscribe(chat);
+            }
+        }
+        Event::ConversationCreated {
+            data: conversation, ..
+        }
+        | Event::ConversationUpdated {
+            data: conversation, ..
+        } => {
+            if Some(conversation.id) == current {
+                chat.conversation.set(Some(conversation.clone()));
+            }
+            announce_conversation(&conversation);
+        }
+    }
+}
+
+fn rendered_in_history(id: Uuid) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector(&format!("[data-message-id=\"{id}\"]"))
+                .ok()
+                .flatten()
+        })
+        .is_some()
+}
+
+/// Scrolls to the newest message once the frame's change is on the page.
+pub fn request_scroll(chat: Chat) {
+    leptos::task::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        chat.scroll_to_bottom();
+    });
+}

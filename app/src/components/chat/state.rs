@@ -1,0 +1,196 @@
+//! What the chat island holds: the conversation, its messages (each its own signal, so a
+//! delta re-renders one message), the chosen model, the composer's text and notices, and the
+//! feed's connection state. Everything is `Copy`, so every handler takes the whole [`Chat`].
+
+use leptos::{html, prelude::*};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::wire::{
+    BudgetView, ConversationView, MessageItem, MessageView, ModelView, ProviderId, SettingsView,
+};
+
+/// The island's props, from the server's page data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatWindowData {
+    pub conversation: Option<ConversationView>,
+    /// The messages that can still change (from the first one streaming on); the finished
+    /// ones before them come as the island's children.
+    pub messages: Vec<MessageItem>,
+    /// Whether there are finished messages in the children.
+    pub has_history: bool,
+    pub models: Vec<ModelView>,
+    pub settings: SettingsView,
+    pub budget: BudgetView,
+}
+
+pub type Items = RwSignal<Vec<(Uuid, RwSignal<MessageItem>)>>;
+
+/// The live feed's state, as the connection dot shows it. On the server a page always starts
+/// `Connecting`; the socket in the browser moves it on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    Offline,
+}
+
+impl Connection {
+    pub fn css(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Live => "live",
+            Self::Offline => "offline",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connecting => "Connecting to the live feed…",
+            Self::Live => "Live",
+            Self::Offline => "Offline — reconnecting",
+        }
+    }
+}
+
+/// Everything the island's handlers share; all `Copy`.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    pub conversation: RwSignal<Option<ConversationView>>,
+    pub items: Items,
+    pub provider: RwSignal<ProviderId>,
+    pub model: RwSignal<String>,
+    pub models: StoredValue<Vec<ModelView>>,
+    pub text: RwSignal<String>,
+    pub notice: RwSignal<Option<String>>,
+    pub sending: RwSignal<bool>,
+    /// This month's spending; refreshed after each send and each finished reply.
+    pub budget: RwSignal<BudgetView>,
+    pub connection: RwSignal<Connection>,
+    pub scroller: NodeRef<html::Div>,
+    #[cfg(feature = "hydrate")]
+    pub outbox: super::socket::Outbox,
+}
+
+impl Chat {
+    pub fn new(data: &ChatWindowData) -> Self {
+        let (provider, model) = initial_model(data);
+        Chat {
+            conversation: RwSignal::new(data.conversation.clone()),
+            items: RwSignal::new(
+                data.messages
+                    .iter()
+                    .map(|item| (item.message.id, RwSignal::new(item.clone())))
+                    .collect(),
+            ),
+            provider: RwSignal::new(provider),
+            model: RwSignal::new(model),
+            models: StoredValue::new(data.models.clone()),
+            text: RwSignal::new(String::new()),
+            notice: RwSignal::new(None),
+            sending: RwSignal::new(false),
+            budget: RwSignal::new(data.budget.clone()),
+            connection: RwSignal::new(Connection::Connecting),
+            scroller: NodeRef::new(),
+            #[cfg(feature = "hydrate")]
+            outbox: super::socket::Outbox(StoredValue::new_local(None)),
+        }
+    }
+
+    /// Whether any reply is streaming (the composer then offers Stop).
+    pub fn is_streaming(&self) -> bool {
+        self.items.with(|items| {
+            items
+                .iter()
+                .any(|(_, i)| i.with(|i| i.message.status.is_streaming()))
+        })
+    }
+
+    /// The first model of `provider`, to switch to when the provider changes.
+    pub fn first_model_of(&self, provider: ProviderId) -> String {
+        self.models
+            .with_value(|all| {
+                all.iter()
+                    .find(|m| m.provider == provider)
+                    .map(|m| m.model.clone())
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn find(&self, id: Uuid) -> Option<RwSignal<MessageItem>> {
+        self.items
+            .with_untracked(|items| items.iter().find(|(i, _)| *i == id).map(|(_, s)| *s))
+    }
+
+    /// Adds a message or updates the one with its id. A streaming reply keeps the longer
+    /// text it already has: events about it may be older than the deltas shown.
+    pub fn upsert(&self, message: MessageView) -> RwSignal<MessageItem> {
+        match self.find(message.id) {
+            Some(item) => {
+                item.update(|i| {
+                    let keep_text = message.status.is_streaming()
+                        && i.message.content.len() > message.content.len();
+                    let content = if keep_text {
+                        i.message.content.clone()
+                    } else {
+                        message.content.clone()
+                    };
+                    i.message = MessageView { content, ..message };
+                });
+                item
+            }
+            None => {
+                let item = RwSignal::new(MessageItem {
+                    message: message.clone(),
+                    html: None,
+                    seq: 0,
+                });
+                self.items.update(|items| items.push((message.id, item)));
+                item
+            }
+        }
+    }
+
+    /// The last `seq` held per streaming reply: the `after` of a (re)subscription.
+    pub fn streaming_seqs(&self) -> std::collections::HashMap<Uuid, u64> {
+        self.items.with_untracked(|items| {
+            items
+                .iter()
+                .filter_map(|(id, item)| {
+                    item.with_untracked(|i| i.message.status.is_streaming().then_some((*id, i.seq)))
+                })
+                .collect()
+        })
+    }
+
+    pub fn near_bottom(&self) -> bool {
+        self.scroller
+            .get_untracked()
+            .map(|el| el.scroll_height() - el.scroll_top() - el.client_height() < 160)
+            .unwrap_or(false)
+    }
+
+    pub fn scroll_to_bottom(&self) {
+        if let Some(el) = self.scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    }
+}
+
+/// The conversation's model, else the user's default if it is offered, else the first one.
+fn initial_model(data: &ChatWindowData) -> (ProviderId, String) {
+    if let Some(c) = &data.conversation {
+        return (c.provider, c.model.clone());
+    }
+    let default = data
+        .models
+        .iter()
+        .find(|m| {
+            m.provider.as_str() == data.settings.default_provider
+                && m.model == data.settings.default_model
+        })
+        .or_else(|| data.models.first());
+    default
+        .map(|m| (m.provider, m.model.clone()))
+        .unwrap_or((ProviderId::Demo, String::new()))
+}

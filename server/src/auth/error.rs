@@ -1,0 +1,44 @@
+//! What registering, logging in and checking a session can fail with.
+
+use sea_orm::DbErr;
+
+use crate::domain::Invalid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The same for an unknown email and a wrong password.
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    /// No session was presented.
+    #[error("Log in to continue.")]
+    NotLoggedIn,
+    #[error("Your session has expired. Log in again.")]
+    SessionExpired,
+    #[error("Your session is not valid. Log in again.")]
+    InvalidToken,
+    /// A valid token of an account that was deleted since.
+    #[error("Your account no longer exists.")]
+    AccountGone,
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AuthError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid(Invalid::new(code, message))
+    }
+
+    /// The presented credential does not (or no longer) prove who someone is.
+    pub fn is_session_problem(&self) -> bool {
+        matches!(
+            self,
+            Self::NotLoggedIn | Self::SessionExpired | Self::InvalidToken | Self::AccountGone
+        )
+    }
+}

@@ -1,0 +1,162 @@
+//! What a resuming client missed of one reply, from the best source there is: this process's
+//! memory while it generates the reply, Redis while another process does, and the stored chunks
+//! once it has finished. The WebSocket asks for it on every subscribe with `after`; the chat
+//! page asks for a streaming reply's text so far.
+
+use std::{collections::HashMap, sync::Arc};
+
+use app::wire::{Event, MessageStatus};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::{views::message_view, ChatError, ChatService};
+use crate::db::entities::messages;
+
+pub struct Replay {
+    pub events: Vec<Event>,
+    /// The seq of the last delta replayed: live deltas up to it are duplicates.
+    pub last_seq: u64,
+}
+
+fn delta_event(message: &messages::Model, seq: u64, delta: &str) -> Event {
+    Event::delta(message.conversation_id, message.id, seq, delta.to_owned())
+}
+
+/// The deltas of a stored reply, cut back out of its content by the recorded chunk lengths.
+pub fn stored_deltas(message: &messages::Model) -> Vec<&str> {
+    let lengths: Vec<usize> = message
+        .stream_chunks
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let mut deltas = Vec::with_capacity(lengths.len());
+    let mut at = 0;
+    for length in lengths {
+        match message.content.get(at..at + length) {
+            Some(delta) => deltas.push(delta),
+            None => break,
+        }
+        at += length;
+    }
+    deltas
+}
+
+impl ChatService {
+    /// For one subscription to `conversation_id`: per reply, the events the client misses
+    /// after the `seq` it holds (`after`), with every reply streaming now included from its
+    /// start when the client did not name it. Replies that are not the user's or not in the
+    /// conversation are skipped.
+    pub async fn catch_up(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        after: HashMap<Uuid, u64>,
+    ) -> Result<Vec<(Uuid, Replay)>, ChatError> {
+        let mut wanted = after;
+        let streaming: Vec<Uuid> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Id)
+            .filter(messages::Column::ConversationId.eq(conversation_id))
+            .filter(messages::Column::UserId.eq(user_id))
+            .filter(messages::Column::Status.eq(MessageStatus::Streaming))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for id in streaming {
+            wanted.entry(id).or_insert(0);
+        }
+        let mut replays = Vec::with_capacity(wanted.len());
+        for (message_id, seq) in wanted {
+            let Ok(message) = self.owned_message(user_id, message_id).await else {
+                continue;
+            };
+            if message.conversation_id != conversation_id {
+                continue;
+            }
+            let mut replay = self.replay(&message, seq).await;
+            replay.last_seq = replay.last_seq.max(seq);
+            replays.push((message_id, replay));
+        }
+        Ok(replays)
+    }
+
+    /// The events of one reply after `after`.
+    pub async fn replay(&self, message: &messages::Model, after: u64) -> Replay {
+        let start = after as usize;
+        let numbered = |deltas: Vec<String>| -> Vec<Event> {
+            deltas
+                .iter()
+                .enumerate()
+                .map(|(i, d)| delta_event(message, after + 1 + i as u64, d))
+                .collect()
+        };
+        if let Some(active) = self.active.get(message.id) {
+            let (deltas, last_seq) = active.deltas_after(after);
+            let deltas = deltas.iter().map(|d: &Arc<str>| d.to_string()).collect();
+            return Replay {
+                events: numbered(deltas),
+                last_seq,
+            };
+        }
+        if message.status.is_streaming() {
+            if let Some(deltas) = self.bus.shared_deltas_after(message.id, after).await {
+                let last_seq = after + deltas.len() as u64;
+                return Replay {
+                    events: numbered(deltas),
+                    last_seq,
+                };
+            }
+        }
+        let stored = stored_deltas(message);
+        let last_seq = stored.len() as u64;
+        let mut events: Vec<Event> = stored
+            .iter()
+            .enumerate()
+            .skip(start)
+            .map(|(i, d)| delta_event(message, i as u64 + 1, d))
+            .collect();
+        if !message.status.is_streaming() {
+            // The client may have missed the end too.
+            events.push(Event::message_updated(message_view(message.clone())));
+        }
+        Replay { events, last_seq }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn stored_chunks_give_back_the_deltas_even_across_multibyte_characters() {
+        let now = chrono::Utc::now();
+        let message = messages::Model {
+            id: Uuid::nil(),
+            conversation_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            parent_id: None,
+            role: app::wire::Role::Assistant,
+            content: "Grüß dich 👋!".into(),
+            status: MessageStatus::Complete,
+            stream_chunks: Some(serde_json::json!([4, 3, 5, 5])),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            total_tokens: 0,
+            cached_tokens: 0,
+            reasoning_tokens: 0,
+            cost_micros: 0,
+            input_micros_per_mtok: None,
+            cached_input_micros_per_mtok: None,
+            output_micros_per_mtok: None,
+            provider: None,
+            model: None,
+            error: None,
+            content_html: None,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(stored_deltas(&message), vec!["Grü", "ß ", "dich ", "👋!"]);
+        assert_eq!(stored_deltas(&message).concat(), message.content);
+    }
+}
