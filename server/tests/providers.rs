@@ -306,7 +306,7 @@ async fn server_errors_give_up_after_the_bounded_retries_with_a_clear_error() {
 }
 
 #[tokio::test]
-async fn openai_rate_limits_are_retried_by_the_client_before_the_stream() {
+async fn openai_rate_limits_are_retried_before_the_stream() {
     let limited = json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}});
     let (fake, base) = FakeUpstream::start(vec![
         Script::status(429, limited),
@@ -516,4 +516,211 @@ async fn text_flushed_while_streaming_is_a_prefix_of_the_reply() {
             "flushed {partial:?} is not a prefix"
         );
     }
+}
+
+/// One provider's failure and reply, to count the requests a send makes against a fake.
+struct RetryCase {
+    provider: &'static str,
+    model: &'static str,
+    /// The key's and the base address's variables, and the path the base address ends with.
+    key_var: &'static str,
+    base_var: &'static str,
+    base_path: &'static str,
+    failure: Script,
+    reply: Script,
+    /// What the error says once every attempt failed.
+    error: &'static str,
+}
+
+impl RetryCase {
+    /// Sends one message against a fake answering with `scripts` (the last one repeats):
+    /// the stored reply and how many requests the fake saw.
+    async fn requests_for(&self, scripts: Vec<Script>) -> (Value, usize) {
+        let (fake, base) = FakeUpstream::start(scripts).await;
+        let app = app_with(&[
+            (self.key_var, "k"),
+            (self.base_var, &format!("{base}{}", self.base_path)),
+        ])
+        .await;
+        let (_, reply, _) = ask(&app, self.provider, self.model, "hi").await;
+        (reply, fake.request_count())
+    }
+
+    /// `PROVIDER_MAX_RETRIES` is 2 (`FAST`): two failures then the reply take exactly three
+    /// requests, and failures without end exactly three too. Nested retries (the client's
+    /// own inside ours) would make more.
+    async fn assert_one_try_plus_max_retries(&self) {
+        let scripts = vec![
+            self.failure.clone(),
+            self.failure.clone(),
+            self.reply.clone(),
+        ];
+        let (reply, requests) = self.requests_for(scripts).await;
+        assert_eq!(reply["status"], "complete", "{}", reply["error"]);
+        assert_eq!(requests, 3, "two failures then the reply");
+
+        let (reply, requests) = self.requests_for(vec![self.failure.clone()]).await;
+        assert_eq!(reply["status"], "error");
+        let error = reply["error"].as_str().unwrap();
+        assert!(error.contains(self.error), "{error}");
+        assert!(error.contains("(gave up after 3 attempts)"), "{error}");
+        assert_eq!(requests, 3, "one try and PROVIDER_MAX_RETRIES=2 retries");
+    }
+}
+
+#[tokio::test]
+async fn openai_makes_one_try_plus_max_retries_requests_never_more() {
+    RetryCase {
+        provider: "openai",
+        model: "gpt-4o-mini",
+        key_var: "OPENAI_API_KEY",
+        base_var: "OPENAI_BASE_URL",
+        base_path: "/v1",
+        failure: Script::status(
+            429,
+            json!({"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}),
+        ),
+        reply: Script::sse(openai_reply(&["fine"], None)),
+        error: "OpenAI is rate limiting requests (429)",
+    }
+    .assert_one_try_plus_max_retries()
+    .await;
+}
+
+#[tokio::test]
+async fn anthropic_makes_one_try_plus_max_retries_requests_never_more() {
+    RetryCase {
+        provider: "anthropic",
+        model: "claude-haiku-4-5",
+        key_var: "ANTHROPIC_API_KEY",
+        base_var: "ANTHROPIC_BASE_URL",
+        base_path: "",
+        failure: Script::status(
+            429,
+            json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}}),
+        ),
+        reply: Script::sse(anthropic_reply(&["fine"], json!({"input_tokens": 3}), 1)),
+        error: "Anthropic is rate limiting requests (429)",
+    }
+    .assert_one_try_plus_max_retries()
+    .await;
+}
+
+#[tokio::test]
+async fn gemini_makes_one_try_plus_max_retries_requests_never_more() {
+    RetryCase {
+        provider: "google",
+        model: "gemini-2.5-flash",
+        key_var: "GEMINI_API_KEY",
+        base_var: "GEMINI_BASE_URL",
+        base_path: "",
+        failure: Script::status(
+            503,
+            json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}),
+        ),
+        reply: Script::sse(gemini_reply(
+            &["fine"],
+            json!({"promptTokenCount": 3, "candidatesTokenCount": 1}),
+        )),
+        error: "Gemini had a server error (503)",
+    }
+    .assert_one_try_plus_max_retries()
+    .await;
+}
+
+#[tokio::test]
+async fn an_error_event_before_the_first_token_is_retried() {
+    let mut failed = anthropic_reply(&[], json!({"input_tokens": 5}), 0)[..3].to_vec();
+    failed.push("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n".into());
+    let reply = anthropic_reply(&["Second", " time"], json!({"input_tokens": 5}), 2);
+    let (fake, base) = FakeUpstream::start(vec![Script::sse(failed), Script::sse(reply)]).await;
+    let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
+    assert_eq!(reply["status"], "complete", "{}", reply["error"]);
+    assert_eq!(reply["content"], "Second time");
+    assert_eq!(fake.request_count(), 2);
+}
+
+/// A fake provider that answers its first request with a 429 whose `Retry-After` asks for one
+/// second, and every later one with `frames`. Returns when each request arrived.
+async fn rate_limited_for_a_second_then(
+    frames: Vec<String>,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+    String,
+) {
+    use axum::{
+        http::{header, StatusCode},
+        response::IntoResponse,
+    };
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = arrivals.clone();
+    let router = axum::Router::new().fallback(move || {
+        let seen = seen.clone();
+        let body = frames.concat();
+        async move {
+            let mut seen = seen.lock().unwrap();
+            seen.push(std::time::Instant::now());
+            if seen.len() == 1 {
+                let limited = json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Slow down"}});
+                let headers = [
+                    (header::RETRY_AFTER, "1"),
+                    (header::CONTENT_TYPE, "application/json"),
+                ];
+                (StatusCode::TOO_MANY_REQUESTS, headers, limited.to_string()).into_response()
+            } else {
+                ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (arrivals, address)
+}
+
+/// The computed delay is 10-20 ms (`FAST`); the server asked for a second.
+fn assert_waited_for_retry_after(arrivals: &std::sync::Mutex<Vec<std::time::Instant>>) {
+    let arrivals = arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 2, "one 429, then the reply");
+    let waited = arrivals[1] - arrivals[0];
+    assert!(
+        waited >= Duration::from_millis(900),
+        "retried after {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn openai_waits_as_long_as_retry_after_asks() {
+    let (arrivals, base) = rate_limited_for_a_second_then(openai_reply(&["Patience"], None)).await;
+    let app = openai_app(&base).await;
+    let (_, reply, _) = ask(&app, "openai", "gpt-4o-mini", "hi").await;
+    assert_eq!(reply["content"], "Patience", "{}", reply["error"]);
+    assert_waited_for_retry_after(&arrivals);
+}
+
+#[tokio::test]
+async fn anthropic_waits_as_long_as_retry_after_asks() {
+    let frames = anthropic_reply(&["Patience"], json!({"input_tokens": 3}), 1);
+    let (arrivals, base) = rate_limited_for_a_second_then(frames).await;
+    let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
+    assert_eq!(reply["content"], "Patience", "{}", reply["error"]);
+    assert_waited_for_retry_after(&arrivals);
+}
+
+#[tokio::test]
+async fn an_openai_account_out_of_quota_is_not_retried() {
+    let no_quota = json!({"error": {"message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota"}});
+    let (fake, base) = FakeUpstream::start(vec![Script::status(429, no_quota)]).await;
+    let app = openai_app(&base).await;
+    let (_, reply, _) = ask(&app, "openai", "gpt-4o-mini", "hi").await;
+    assert_eq!(reply["status"], "error");
+    let error = reply["error"].as_str().unwrap();
+    assert!(error.contains("no quota left"), "{error}");
+    assert!(
+        error.contains("You exceeded your current quota."),
+        "{error}"
+    );
+    assert_eq!(fake.request_count(), 1);
 }

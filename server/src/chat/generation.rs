@@ -3,7 +3,7 @@
 //! token), and at the end write the message, its usage and cost, the conversation's totals, a
 //! usage log and the prompt's outcome in one transaction.
 
-use std::{sync::Arc, time::Duration};
+use std::{ops::ControlFlow, sync::Arc, time::Duration};
 
 use app::{
     markdown::{render_message, RenderOptions},
@@ -23,7 +23,8 @@ use super::{
     budget, context,
     pricing::PriceSnapshot,
     provider::{
-        display_name, ChatProvider, ChatTurn, ErrorKind, ProviderEvent, ProviderRequest, Usage,
+        display_name, retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent,
+        ProviderRequest, Usage,
     },
     tokenizer,
     views::message_view,
@@ -122,7 +123,8 @@ impl Generation {
         let network = &self.service.providers.network;
         let flush_interval = self.service.settings.flush_interval;
         let cancel = self.reply.cancel.clone();
-        let mut attempt = 0;
+        // The one layer that retries (why this one: `provider::retry`).
+        let mut attempts = Attempts::new(network);
         'attempts: loop {
             let opened = tokio::select! {
                 _ = cancel.cancelled() => return Ended { status: Status::Stopped, error: None },
@@ -130,7 +132,10 @@ impl Generation {
             };
             let mut stream = match opened {
                 Ok(stream) => stream,
-                Err(e) => return fail(e.message),
+                Err(e) => match self.wait_to_retry(&mut attempts, e).await {
+                    ControlFlow::Continue(()) => continue 'attempts,
+                    ControlFlow::Break(ended) => return ended,
+                },
             };
             let mut finished = false;
             let mut idle_deadline = Instant::now() + network.idle_timeout;
@@ -164,24 +169,39 @@ impl Generation {
                             Some(Ok(ProviderEvent::Delta(delta))) => self.publish_delta(streamed, delta),
                             Some(Ok(ProviderEvent::Usage(usage))) => streamed.reported_usage = Some(usage),
                             Some(Ok(ProviderEvent::Finished)) => finished = true,
-                            Some(Err(e)) => {
-                                let retryable = matches!(
-                                    e.kind,
-                                    ErrorKind::RateLimited | ErrorKind::Upstream | ErrorKind::Connect | ErrorKind::Timeout
-                                );
-                                // Retrying is only safe before the first token: after it, the
-                                // person has already seen part of a reply.
-                                if retryable && streamed.chunk_lengths.is_empty() && attempt < network.max_retries {
-                                    attempt += 1;
-                                    tokio::time::sleep(network.retry_base_delay * 2u32.saturating_pow(attempt - 1)).await;
-                                    continue 'attempts;
+                            // Retrying is only safe before the first token: after it, the
+                            // person has already seen part of a reply.
+                            Some(Err(e)) if streamed.chunk_lengths.is_empty() => {
+                                match self.wait_to_retry(&mut attempts, e).await {
+                                    ControlFlow::Continue(()) => continue 'attempts,
+                                    ControlFlow::Break(ended) => return ended,
                                 }
-                                return fail(e.message);
                             }
+                            Some(Err(e)) => return fail(e.message),
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// After an attempt failed before the first token: waits, then goes on to the next
+    /// attempt, or ends the reply — given up by the retry policy, or stopped while waiting.
+    async fn wait_to_retry(
+        &self,
+        attempts: &mut Attempts,
+        failure: ProviderError,
+    ) -> ControlFlow<Ended> {
+        let Some(delay) = attempts.next_delay(&failure) else {
+            return ControlFlow::Break(Ended {
+                status: Status::Error,
+                error: Some(attempts.give_up(failure).message),
+            });
+        };
+        tracing::warn!(provider = self.provider.id(), ?delay, error = %failure.message, "retrying the provider request");
+        tokio::select! {
+            _ = self.reply.cancel.cancelled() => ControlFlow::Break(Ended { status: Status::Stopped, error: None }),
+            _ = tokio::time::sleep(delay) => ControlFlow::Continue(()),
         }
     }
 

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    http::{parse_json, send_with_retries, sse_events, Endpoint},
+    http::{parse_json, send, sse_events, Endpoint},
     ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
     ProviderStream, Role, Usage,
 };
@@ -65,15 +65,14 @@ impl ChatProvider for Anthropic {
         Box::pin(async move {
             let body = request_body(&request);
             let url = format!("{}/v1/messages", self.endpoint.base_url);
-            let response = send_with_retries(self.id(), &self.endpoint.settings, || {
-                self.endpoint
-                    .client
-                    .post(&url)
-                    .header("x-api-key", self.endpoint.api_key.expose())
-                    .header("anthropic-version", API_VERSION)
-                    .json(&body)
-            })
-            .await?;
+            let upstream = self
+                .endpoint
+                .client
+                .post(&url)
+                .header("x-api-key", self.endpoint.api_key.expose())
+                .header("anthropic-version", API_VERSION)
+                .json(&body);
+            let response = send(self.id(), &self.endpoint.settings, upstream).await?;
             let mut usage = Usage::default();
             let stream = sse_events(NAME, response).flat_map(move |event| {
                 let events = match event {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    http::{parse_json, send_with_retries, sse_events, Endpoint},
+    http::{parse_json, send, sse_events, Endpoint},
     ChatProvider, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest, ProviderStream,
     Role, Usage,
 };
@@ -71,14 +71,13 @@ impl ChatProvider for Gemini {
                 "{}/v1beta/models/{}:streamGenerateContent?alt=sse",
                 self.endpoint.base_url, request.model
             );
-            let response = send_with_retries(self.id(), &self.endpoint.settings, || {
-                self.endpoint
-                    .client
-                    .post(&url)
-                    .header("x-goog-api-key", self.endpoint.api_key.expose())
-                    .json(&body)
-            })
-            .await?;
+            let upstream = self
+                .endpoint
+                .client
+                .post(&url)
+                .header("x-goog-api-key", self.endpoint.api_key.expose())
+                .json(&body);
+            let response = send(self.id(), &self.endpoint.settings, upstream).await?;
             let stream = sse_events(NAME, response).flat_map(|event| {
                 let events = match event {
                     Ok(event) => map_chunk(&event.data),

@@ -1,12 +1,12 @@
-//! Opening a streaming request to a provider over HTTP, with bounded retries before the first
-//! byte, and reading its Server-Sent Events with the `eventsource-stream` parser.
+//! Opening a streaming request to a provider over HTTP, once, and reading its Server-Sent
+//! Events with the `eventsource-stream` parser.
 
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
-use super::{display_name, ErrorKind, NetworkSettings, ProviderError};
+use super::{display_name, retry::retry_after, ErrorKind, NetworkSettings, ProviderError};
 
 /// A provider reached over plain HTTP with a key (Anthropic, Gemini).
 pub struct Endpoint {
@@ -42,68 +42,26 @@ pub fn client(settings: &NetworkSettings) -> reqwest::Client {
         .expect("a reqwest client with a rustls provider installed at start")
 }
 
-/// Sends the request built by `build`, retrying 429s, 5xx and connection failures with
-/// exponential backoff (or the server's `Retry-After`, capped). Returns the response once its
-/// status is a success.
-pub async fn send_with_retries(
+/// Sends the request once and returns the response if its status is a success. A refusal
+/// carries the server's `Retry-After`; retrying is the orchestrator's (see [`super::retry`]).
+pub async fn send(
     provider: &str,
     settings: &NetworkSettings,
-    build: impl Fn() -> RequestBuilder,
+    request: RequestBuilder,
 ) -> Result<Response, ProviderError> {
     let name = display_name(provider);
-    let mut attempt = 0;
-    loop {
-        let outcome = tokio::time::timeout(settings.first_byte_timeout, build().send()).await;
-        let (error, retry_after) = match outcome {
-            Err(_) => (
-                ProviderError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "{name} did not answer within {} s.",
-                        settings.first_byte_timeout.as_secs_f32()
-                    ),
-                ),
-                None,
+    match tokio::time::timeout(settings.first_byte_timeout, request.send()).await {
+        Err(_) => Err(ProviderError::new(
+            ErrorKind::Timeout,
+            format!(
+                "{name} did not answer within {} s.",
+                settings.first_byte_timeout.as_secs_f32()
             ),
-            Ok(Err(e)) => (connection_error(name, &e), None),
-            Ok(Ok(response)) if response.status().is_success() => return Ok(response),
-            Ok(Ok(response)) => {
-                let retry_after = retry_after(&response);
-                (status_error(name, response).await, retry_after)
-            }
-        };
-        let retryable = matches!(
-            error.kind,
-            ErrorKind::RateLimited | ErrorKind::Upstream | ErrorKind::Connect | ErrorKind::Timeout
-        );
-        if !retryable || attempt >= settings.max_retries {
-            return Err(if attempt > 0 {
-                ProviderError::new(
-                    error.kind,
-                    format!("{} (gave up after {} attempts)", error.message, attempt + 1),
-                )
-            } else {
-                error
-            });
-        }
-        let backoff = settings.retry_base_delay * 2u32.saturating_pow(attempt);
-        let delay = retry_after.unwrap_or(backoff).min(Duration::from_secs(20));
-        tracing::warn!(provider, attempt, ?delay, error = %error.message, "retrying provider request");
-        tokio::time::sleep(delay).await;
-        attempt += 1;
+        )),
+        Ok(Err(e)) => Err(connection_error(name, &e)),
+        Ok(Ok(response)) if response.status().is_success() => Ok(response),
+        Ok(Ok(response)) => Err(status_error(name, response).await),
     }
-}
-
-fn retry_after(response: &Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 pub fn connection_error(name: &str, error: &reqwest::Error) -> ProviderError {
@@ -131,35 +89,63 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 /// Turns a non-success response into an error that says what the person can do about it.
 pub async fn status_error(name: &str, response: Response) -> ProviderError {
     let status = response.status();
+    let retry_after = retry_after(response.headers());
     let body = response.text().await.unwrap_or_default();
-    let detail = upstream_message(&body);
+    refusal(name, status, &body, retry_after)
+}
+
+/// A provider's refusal, from its status and JSON error body. The status decides the
+/// [`ErrorKind`], and with it whether another attempt may succeed.
+fn refusal(
+    name: &str,
+    status: StatusCode,
+    body: &str,
+    retry_after: Option<Duration>,
+) -> ProviderError {
+    let detail = upstream_message(body);
     let with_detail = |sentence: String| match &detail {
         Some(detail) => format!("{sentence} {name} said: {detail}"),
         None => sentence,
     };
-    match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::new(
+    let (kind, sentence) = match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => (
             ErrorKind::Auth,
-            with_detail(format!(
+            format!(
                 "{name} refused the API key ({}). Check the key in the server's configuration.",
                 status.as_u16()
-            )),
+            ),
         ),
-        StatusCode::TOO_MANY_REQUESTS => ProviderError::new(
-            ErrorKind::RateLimited,
-            with_detail(format!(
-                "{name} is rate limiting requests (429). Try again in a minute."
-            )),
-        ),
-        s if s.is_server_error() || s.as_u16() == 529 => ProviderError::new(
-            ErrorKind::Upstream,
-            with_detail(format!("{name} had a server error ({}).", s.as_u16())),
-        ),
-        s => ProviderError::new(
+        // OpenAI's "no credit left" is a 429 too, but waiting does not end it.
+        StatusCode::TOO_MANY_REQUESTS if is_out_of_quota(body) => (
             ErrorKind::Rejected,
-            with_detail(format!("{name} rejected the request ({}).", s.as_u16())),
+            format!("{name} refused the request: the account has no quota left (429)."),
         ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            ErrorKind::RateLimited,
+            format!("{name} is rate limiting requests (429). Try again in a minute."),
+        ),
+        s if s.is_server_error() || s.as_u16() == 529 => (
+            ErrorKind::Upstream,
+            format!("{name} had a server error ({}).", s.as_u16()),
+        ),
+        s => (
+            ErrorKind::Rejected,
+            format!("{name} rejected the request ({}).", s.as_u16()),
+        ),
+    };
+    ProviderError {
+        retry_after,
+        ..ProviderError::new(kind, with_detail(sentence))
     }
+}
+
+fn is_out_of_quota(body: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return false;
+    };
+    ["/error/code", "/error/type"]
+        .iter()
+        .any(|field| value.pointer(field).and_then(|v| v.as_str()) == Some("insufficient_quota"))
 }
 
 /// `error.message` from the JSON error bodies of OpenAI, Anthropic and Gemini alike.

@@ -1,13 +1,15 @@
 //! AI providers behind one trait. A provider opens a stream of [`ProviderEvent`]s for a
-//! request; retries of a failed *opening* (429, 5xx, refused connections) happen inside
-//! `open`, so they can only ever happen before the first token. Everything after that —
-//! idle timeouts, cut connections, stop — is the orchestrator's job (`chat::generation`).
+//! request with one upstream request; its errors say whether another attempt may succeed and
+//! how long the provider asked us to wait. Whether to retry — only before the first token, by
+//! the one policy in [`retry`] — and everything after the opening (idle timeouts, cut
+//! connections, stop) is the orchestrator's job (`chat::generation`).
 
 pub mod anthropic;
 pub mod demo;
 pub mod gemini;
 pub mod http;
 pub mod openai;
+pub mod retry;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -91,6 +93,8 @@ pub enum ErrorKind {
 pub struct ProviderError {
     pub kind: ErrorKind,
     pub message: String,
+    /// How long the provider asked us to wait before another attempt (`Retry-After`).
+    pub retry_after: Option<Duration>,
 }
 
 impl ProviderError {
@@ -98,6 +102,7 @@ impl ProviderError {
         Self {
             kind,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
@@ -107,7 +112,8 @@ pub type ProviderStream = BoxStream<'static, Result<ProviderEvent, ProviderError
 pub trait ChatProvider: Send + Sync {
     /// The id used in the database and the API: `openai`, `anthropic`, `google`, `demo`.
     fn id(&self) -> &'static str;
-    /// Sends the request and returns the reply's stream once the provider has accepted it.
+    /// Sends the request, once, and returns the reply's stream once the provider has
+    /// accepted it. Never retries: the orchestrator does, by [`retry::Attempts`].
     fn open(
         &self,
         request: ProviderRequest,
@@ -122,8 +128,10 @@ pub struct NetworkSettings {
     pub first_byte_timeout: Duration,
     /// Between two events of a stream.
     pub idle_timeout: Duration,
-    /// Extra attempts after a 429, a 5xx or a refused connection, before the first token.
+    /// Extra attempts after the first, for a 429, a 5xx, a refused connection or a timeout
+    /// before the first token; the same for every provider.
     pub max_retries: u32,
+    /// The wait before the first retry; it doubles for each next one, with jitter.
     pub retry_base_delay: Duration,
 }
 

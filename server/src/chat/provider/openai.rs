@@ -1,12 +1,16 @@
 //! OpenAI chat completions through `async-openai`, streaming with
 //! `stream_options.include_usage`. `OPENAI_BASE_URL` points it at any OpenAI-compatible server
-//! (Ollama, vLLM, llama.cpp, OpenRouter). async-openai retries 429, 5xx and refused
-//! connections itself (3 times, exponential backoff, honouring `Retry-After`) before it returns
-//! the stream, so those retries are all before the first token.
+//! (Ollama, vLLM, llama.cpp, OpenRouter). async-openai's client would retry 429s, 5xx and
+//! refused connections itself; it gets a [`Transport`] without that layer instead, so that
+//! retries are the orchestrator's alone (see [`super::retry`]) and count alike for every
+//! provider.
+
+use std::task::{Context, Poll};
 
 use async_openai::{
     config::OpenAIConfig,
     error::OpenAIError,
+    middleware::HttpRequestFactory,
     types::chat::{
         ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
         ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
@@ -18,8 +22,9 @@ use async_openai::{
 use futures::{future::BoxFuture, StreamExt};
 
 use super::{
-    http::connection_error, ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent,
-    ProviderRequest, ProviderStream, Role, Usage,
+    http::{connection_error, status_error},
+    ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
+    ProviderStream, Role, Usage,
 };
 use crate::config::Secret;
 
@@ -52,7 +57,10 @@ impl OpenAi {
         if let Some(base_url) = &base_url {
             config = config.with_api_base(base_url.trim_end_matches('/'));
         }
-        let client = Client::with_config(config).with_http_client(super::http::client(&settings));
+        let http_client = super::http::client(&settings);
+        let client = Client::build(http_client.clone(), config).with_http_service(Transport {
+            client: http_client,
+        });
         Self {
             client,
             compatible_server: base_url.is_some(),
@@ -183,44 +191,44 @@ fn map_chunk(
     events
 }
 
+/// async-openai's HTTP transport without its retry layer, and which reads refusals itself:
+/// async-openai's error reader drops the headers, and `Retry-After` with them.
+#[derive(Clone)]
+struct Transport {
+    client: reqwest::Client,
+}
+
+impl tower::Service<HttpRequestFactory> for Transport {
+    type Response = reqwest::Response;
+    type Error = OpenAIError;
+    type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), OpenAIError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: HttpRequestFactory) -> Self::Future {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let response = client.execute(request.build().await?).await?;
+            if response.status().is_success() {
+                return Ok(response);
+            }
+            let refusal = status_error(NAME, response).await;
+            Err(OpenAIError::Boxed(Box::new(refusal)))
+        })
+    }
+}
+
 fn map_error(error: OpenAIError) -> ProviderError {
     match error {
-        OpenAIError::ApiError(response) => {
-            let status = response.status_code;
-            let detail = response
-                .api_error
-                .message
-                .chars()
-                .take(300)
-                .collect::<String>();
-            let (kind, sentence) = match status.as_u16() {
-                401 | 403 => (
-                    ErrorKind::Auth,
-                    format!(
-                        "{NAME} refused the API key ({}). Check OPENAI_API_KEY.",
-                        status.as_u16()
-                    ),
-                ),
-                429 => (
-                    ErrorKind::RateLimited,
-                    format!("{NAME} is rate limiting requests (429). Try again in a minute."),
-                ),
-                s if s >= 500 => (
-                    ErrorKind::Upstream,
-                    format!("{NAME} had a server error ({s})."),
-                ),
-                s => (
-                    ErrorKind::Rejected,
-                    format!("{NAME} rejected the request ({s})."),
-                ),
-            };
-            let message = if detail.trim().is_empty() {
-                sentence
-            } else {
-                format!("{sentence} {NAME} said: {}", detail.trim())
-            };
-            ProviderError::new(kind, message)
-        }
+        OpenAIError::Boxed(error) => match error.downcast::<ProviderError>() {
+            Ok(refusal) => *refusal,
+            Err(other) => ProviderError::new(
+                ErrorKind::Rejected,
+                format!("{NAME} request failed: {other}"),
+            ),
+        },
         OpenAIError::Reqwest(e) => connection_error(NAME, &e),
         OpenAIError::StreamError(e) => ProviderError::new(
             ErrorKind::Cut,
