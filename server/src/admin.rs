@@ -168,7 +168,7 @@ pub async fn save_settings(
 
 pub fn model_view(m: ai_model_configs::Model, providers: &Providers) -> AdminModelView {
     AdminModelView {
-        provider_configured: providers.is_configured(m.provider.as_str()),
+        provider_configured: providers.is_configured(m.provider),
         id: m.id,
         provider: m.provider,
         model: m.model,

@@ -23,7 +23,7 @@ use super::{
     budget, context,
     pricing::PriceSnapshot,
     provider::{
-        display_name, retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent,
+        retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent,
         ProviderRequest, Usage,
     },
     tokenizer,
@@ -119,7 +119,7 @@ impl Generation {
             context_tokens: self.context.tokens,
         };
 
-        let name = display_name(self.provider.id());
+        let name = self.provider.id().in_sentence();
         let network = &self.service.providers.network;
         let flush_interval = self.service.settings.flush_interval;
         let cancel = self.reply.cancel.clone();
@@ -198,7 +198,7 @@ impl Generation {
                 error: Some(attempts.give_up(failure).message),
             });
         };
-        tracing::warn!(provider = self.provider.id(), ?delay, error = %failure.message, "retrying the provider request");
+        tracing::warn!(provider = %self.provider.id(), ?delay, error = %failure.message, "retrying the provider request");
         tokio::select! {
             _ = self.reply.cancel.cancelled() => ControlFlow::Break(Ended { status: Status::Stopped, error: None }),
             _ = tokio::time::sleep(delay) => ControlFlow::Continue(()),

@@ -4,7 +4,7 @@
 use app::wire::ModelView;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{provider::display_name, views::model_view, ChatError, ChatService};
+use super::{views::model_view, ChatError, ChatService};
 use crate::db::entities::ai_model_configs;
 
 impl ChatService {
@@ -17,7 +17,7 @@ impl ChatService {
             .await?;
         Ok(rows
             .into_iter()
-            .filter(|m| self.providers.is_configured(m.provider.as_str()))
+            .filter(|m| self.providers.is_configured(m.provider))
             .collect())
     }
 
@@ -65,12 +65,12 @@ impl ChatService {
                 ),
             ));
         }
-        if !self.providers.is_configured(provider) {
+        if !self.providers.is_configured(config.provider) {
             return Err(ChatError::invalid(
                 "model_unavailable",
                 format!(
                     "{} is not configured on this server (no API key). Pick another model.",
-                    display_name(provider)
+                    config.provider.in_sentence()
                 ),
             ));
         }

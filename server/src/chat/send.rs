@@ -17,7 +17,7 @@ use super::{
     conversations::DEFAULT_TITLE,
     generation::Generation,
     pricing::PriceSnapshot,
-    provider::{ChatProvider, ChatTurn, Role as ProviderRole},
+    provider::{ChatProvider, ChatTurn},
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
@@ -96,12 +96,12 @@ impl ChatService {
             .await?;
         let provider = self
             .providers
-            .get(model.provider.as_str())
+            .get(model.provider)
             .ok_or_else(|| ChatError::Internal("configured provider missing".into()))?;
         let prices = PriceSnapshot::of(&model);
         let (mut history, previous) = self.history(conversation.id).await?;
         history.push(ChatTurn {
-            role: ProviderRole::User,
+            role: Role::User,
             content: content.to_owned(),
         });
         let system = conversation.system_prompt.clone();
@@ -328,13 +328,7 @@ impl ChatService {
         let turns = rows
             .into_iter()
             .filter(|(_, role, status, _)| *role == Role::User || status.is_usable_context())
-            .map(|(_, role, _, content)| ChatTurn {
-                role: match role {
-                    Role::User => ProviderRole::User,
-                    Role::Assistant => ProviderRole::Assistant,
-                },
-                content,
-            })
+            .map(|(_, role, _, content)| ChatTurn { role, content })
             .collect();
         Ok((turns, last))
     }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
+    ProviderId,
     http::{parse_json, send, sse_events, Endpoint},
     ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
     ProviderStream, Role, Usage,
@@ -54,8 +55,8 @@ pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
 }
 
 impl ChatProvider for Anthropic {
-    fn id(&self) -> &'static str {
-        "anthropic"
+    fn id(&self) -> ProviderId {
+        ProviderId::Anthropic
     }
 
     fn open(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures::{future::BoxFuture, StreamExt};
 
 use super::{
+    ProviderId,
     ChatProvider, ProviderError, ProviderEvent, ProviderRequest, ProviderStream, Role, Usage,
 };
 use crate::chat::tokenizer;
@@ -17,8 +18,8 @@ pub struct Demo {
 }
 
 impl ChatProvider for Demo {
-    fn id(&self) -> &'static str {
-        "demo"
+    fn id(&self) -> ProviderId {
+        ProviderId::Demo
     }
 
     fn open(

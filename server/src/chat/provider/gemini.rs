@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
+    ProviderId,
     http::{parse_json, send, sse_events, Endpoint},
     ChatProvider, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest, ProviderStream,
     Role, Usage,
@@ -57,8 +58,8 @@ pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
 }
 
 impl ChatProvider for Gemini {
-    fn id(&self) -> &'static str {
-        "google"
+    fn id(&self) -> ProviderId {
+        ProviderId::Google
     }
 
     fn open(

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use reqwest::{RequestBuilder, Response, StatusCode};
 
-use super::{display_name, retry::retry_after, ErrorKind, NetworkSettings, ProviderError};
+use super::{retry::retry_after, ErrorKind, NetworkSettings, ProviderError, ProviderId};
 
 /// A provider reached over plain HTTP with a key (Anthropic, Gemini).
 pub struct Endpoint {
@@ -45,11 +45,11 @@ pub fn client(settings: &NetworkSettings) -> reqwest::Client {
 /// Sends the request once and returns the response if its status is a success. A refusal
 /// carries the server's `Retry-After`; retrying is the orchestrator's (see [`super::retry`]).
 pub async fn send(
-    provider: &str,
+    provider: ProviderId,
     settings: &NetworkSettings,
     request: RequestBuilder,
 ) -> Result<Response, ProviderError> {
-    let name = display_name(provider);
+    let name = provider.in_sentence();
     match tokio::time::timeout(settings.first_byte_timeout, request.send()).await {
         Err(_) => Err(ProviderError::new(
             ErrorKind::Timeout,

@@ -13,13 +13,8 @@ pub mod retry;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+pub use app::wire::{ProviderId, Role};
 use futures::{future::BoxFuture, stream::BoxStream};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Assistant,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatTurn {
@@ -110,8 +105,8 @@ impl ProviderError {
 pub type ProviderStream = BoxStream<'static, Result<ProviderEvent, ProviderError>>;
 
 pub trait ChatProvider: Send + Sync {
-    /// The id used in the database and the API: `openai`, `anthropic`, `google`, `demo`.
-    fn id(&self) -> &'static str;
+    /// Which provider this is; one registry, [`ProviderId`], names them all.
+    fn id(&self) -> ProviderId;
     /// Sends the request, once, and returns the reply's stream once the provider has
     /// accepted it. Never retries: the orchestrator does, by [`retry::Attempts`].
     fn open(
@@ -150,7 +145,7 @@ impl Default for NetworkSettings {
 /// The providers this server can use: those with a key, and always the offline demo.
 #[derive(Clone)]
 pub struct Providers {
-    by_id: BTreeMap<&'static str, Arc<dyn ChatProvider>>,
+    by_id: BTreeMap<ProviderId, Arc<dyn ChatProvider>>,
     pub network: NetworkSettings,
 }
 
@@ -162,22 +157,11 @@ impl Providers {
         }
     }
 
-    pub fn get(&self, id: &str) -> Option<Arc<dyn ChatProvider>> {
-        self.by_id.get(id).cloned()
+    pub fn get(&self, id: ProviderId) -> Option<Arc<dyn ChatProvider>> {
+        self.by_id.get(&id).cloned()
     }
 
-    pub fn is_configured(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-}
-
-/// The human name of a provider id, for messages.
-pub fn display_name(id: &str) -> &'static str {
-    match id {
-        "openai" => "OpenAI",
-        "anthropic" => "Anthropic",
-        "google" => "Gemini",
-        "demo" => "the offline demo",
-        _ => "the provider",
+    pub fn is_configured(&self, id: ProviderId) -> bool {
+        self.by_id.contains_key(&id)
     }
 }

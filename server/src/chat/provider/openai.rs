@@ -22,6 +22,7 @@ use async_openai::{
 use futures::{future::BoxFuture, StreamExt};
 
 use super::{
+    ProviderId,
     http::{connection_error, status_error},
     ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
     ProviderStream, Role, Usage,
@@ -120,8 +121,8 @@ fn is_reasoning_model(model: &str) -> bool {
 }
 
 impl ChatProvider for OpenAi {
-    fn id(&self) -> &'static str {
-        "openai"
+    fn id(&self) -> ProviderId {
+        ProviderId::OpenAi
     }
 
     fn open(
