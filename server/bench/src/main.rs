@@ -4,7 +4,10 @@
 //! WASM bundle, and writes a markdown report. `scripts/bench` builds and runs it.
 
 mod database;
+mod environment;
 mod load;
+mod measurements;
+mod plan;
 mod report;
 mod run;
 mod sample_text;

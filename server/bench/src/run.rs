@@ -3,203 +3,114 @@
 //! triggers, the thousand-message conversation) come after them.
 
 use std::{
-    fmt::Write as _,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use crate::{
     database::{Sqlite, Templates, WriteCounts},
-    load::{self, Api, Bounds, FeedSocket, ReplyTiming, RunResult, User},
-    report::{self, count, number, Figure, Target},
-    sample_text,
+    environment::{self, Environment},
+    load::{self, Api, Bounds, FeedSocket, User},
+    measurements::{IdleSockets, Level, Measurements, Memory, Render, Setup, Writes},
+    plan::Plan,
+    report, sample_text,
     server_process::{self, ServerOptions, ServerProcess},
     site,
-    stats::{median, Summary},
     upstream::{FakeUpstream, ReplyShape},
     Args,
 };
-
-/// How much of everything a run does.
-struct Plan {
-    name: &'static str,
-    users: usize,
-    /// (concurrency, replies) per level.
-    levels: Vec<(usize, usize)>,
-    time_per_run: Duration,
-    shape: ReplyShape,
-    idle_sockets: usize,
-    short: ReplyShape,
-    long: ReplyShape,
-    short_replies: usize,
-    long_replies: usize,
-    render_messages: usize,
-    render_repeats: usize,
-}
-
-impl Plan {
-    fn new(args: &Args) -> Self {
-        let shape = ReplyShape {
-            tokens: 30,
-            first_token: Duration::from_millis(20),
-            pace: Duration::from_millis(10),
-            markdown: None,
-        };
-        let short = ReplyShape {
-            tokens: 50,
-            ..shape
-        };
-        let long = ReplyShape {
-            tokens: 1_000,
-            ..shape
-        };
-        if args.full {
-            Self {
-                name: "full",
-                users: 50,
-                levels: vec![(1, 200), (10, 1_000), (100, 3_000), (1_000, 5_000)],
-                time_per_run: Duration::from_secs(60),
-                shape,
-                idle_sockets: args.idle_sockets,
-                short,
-                long,
-                short_replies: 3,
-                long_replies: 3,
-                render_messages: 1_000,
-                render_repeats: 30,
-            }
-        } else {
-            Self {
-                name: "quick",
-                users: 10,
-                levels: vec![(1, 20), (10, 100), (100, 300), (1_000, 1_000)],
-                time_per_run: Duration::from_secs(15),
-                shape,
-                idle_sockets: args.idle_sockets,
-                short,
-                long,
-                short_replies: 2,
-                long_replies: 1,
-                render_messages: 1_000,
-                render_repeats: 10,
-            }
-        }
-    }
-}
 
 fn progress(started: Instant, what: &str) {
     eprintln!("[{:6.1} s] {what}", started.elapsed().as_secs_f64());
 }
 
-/// Resident memory figures in MB (10^6 bytes), from MiB.
-fn mb(mib: Option<f64>) -> Result<f64, String> {
-    mib.map(|m| m * 1_048_576.0 / 1e6)
-        .ok_or_else(|| "cannot read /proc".into())
-}
-
-struct Level {
-    concurrency: usize,
-    direct: RunResult,
-    through_server: RunResult,
-    server_cpu_seconds: Option<f64>,
-    bench_cpu_seconds: Option<f64>,
-}
-
-impl Level {
-    fn ttft(run: &RunResult) -> Option<Summary> {
-        let samples: Vec<f64> = run.replies.iter().map(|r| r.first_delta_ms).collect();
-        Summary::of(&samples)
-    }
-
-    fn added_ttft(&self) -> Option<Summary> {
-        Some(Self::ttft(&self.through_server)?.minus(&Self::ttft(&self.direct)?))
-    }
-
-    fn cpu_per_thousand_tokens(&self) -> Option<f64> {
-        let tokens = self.through_server.deltas();
-        (tokens > 0).then(|| self.server_cpu_seconds.map(|s| s * 1_000.0 / tokens as f64))?
-    }
-}
-
-struct IdleSockets {
-    opened: usize,
-    wanted: usize,
-    open_time: Duration,
-    rss_mib: Option<f64>,
-    pings_answered: usize,
-    pings_sent: usize,
-    error: Option<String>,
-}
-
-struct Writes {
-    label: &'static str,
-    shape: ReplyShape,
-    per_reply: Vec<(i64, WriteCounts, ReplyTiming)>,
-    /// Server CPU seconds of each reply, from the send to 0.5 s after its last event.
-    cpu_seconds: Vec<f64>,
-    /// Bytes of the reply's text in the database halfway through its stream.
-    persisted_halfway: Vec<Option<i64>>,
-}
-
-impl Writes {
-    fn mean_total(&self) -> Option<f64> {
-        let n = self.per_reply.len();
-        (n > 0).then(|| {
-            self.per_reply
-                .iter()
-                .map(|(t, _, _)| *t as f64)
-                .sum::<f64>()
-                / n as f64
-        })
-    }
-
-    fn mean_by_table(&self) -> Vec<(String, f64)> {
-        let mut sums = WriteCounts::new();
-        for (_, counts, _) in &self.per_reply {
-            for (key, n) in counts {
-                *sums.entry(key.clone()).or_default() += n;
-            }
-        }
-        let n = self.per_reply.len().max(1) as f64;
-        sums.into_iter()
-            .filter(|(_, total)| *total != 0)
-            .map(|(key, total)| (key, total as f64 / n))
-            .collect()
-    }
-}
-
-struct Render {
-    messages_in_conversation: usize,
-    inserted: usize,
-    first: Duration,
-    repeats: Vec<f64>,
-    html_bytes: usize,
-    messages_found: usize,
-    status: u16,
-}
-
 pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String> {
     let started = Instant::now();
-    let load_before = report::load_average();
+    let load_before = environment::load_average();
     let plan = Plan::new(args);
     let server_bin = args.server_bin();
+    let site_root = absolute(&args.site_root);
+    let (upstream, server) = start(args, &server_bin, &site_root, started).await?;
+    let mut memory = Memory {
+        started: settled_rss(&server, Duration::from_secs(1)).await,
+        ..Memory::default()
+    };
+
+    let api = Api::new(&server.base);
+    let users = load::register_users(&api, plan.users).await?;
+    memory.registered = settled_rss(&server, Duration::from_secs(1)).await;
+    progress(
+        started,
+        &format!("registered {} users; warming up", users.len()),
+    );
+    warm_up(&api, &upstream, &server, &users, plan.shape).await?;
+    memory.warm = settled_rss(&server, Duration::from_secs(1)).await;
+
+    // Idle sockets on the warmed-up server, before the load: the figure is what the sockets
+    // cost, not what the allocator kept from the load phases.
+    progress(
+        started,
+        &format!("opening {} idle sockets", plan.idle_sockets),
+    );
+    let idle = idle_sockets(&server, &users, plan.idle_sockets).await;
+    let levels = run_levels(&api, &upstream, &server, &users, &plan, started).await?;
+
+    progress(started, "counting database writes per reply");
+    let sqlite = Sqlite::open(&server.db_path).await?;
+    let writes = count_writes(&api, &server, &upstream, &sqlite, &users[0], &plan).await;
+
+    progress(started, "rendering a conversation page of 1,000 messages");
+    let render = render_page(&api, &upstream, &sqlite, &users[0], &plan).await;
+
+    memory.after = settled_rss(&server, Duration::from_secs(2)).await;
+    memory.peak = server.peak_rss_mib();
+    let wasm = site::wasm_size(&site_root);
+    progress(started, "done");
+
+    Ok(report::markdown(&Measurements {
+        setup: Setup {
+            plan,
+            server_bin,
+            server_log: args.server_log.clone(),
+            upstream_threads: upstream.threads,
+            open_files,
+            duration: started.elapsed(),
+        },
+        environment: Environment::read(load_before),
+        cold_start: server.cold_start,
+        complaints: server.complaints(),
+        memory,
+        idle,
+        levels,
+        writes,
+        render,
+        wasm,
+    }))
+}
+
+/// The fake upstream, then the server on a fresh database, pointed at it.
+async fn start(
+    args: &Args,
+    server_bin: &Path,
+    site_root: &Path,
+    started: Instant,
+) -> Result<(Arc<FakeUpstream>, ServerProcess), String> {
     if !server_bin.exists() {
         return Err(format!(
             "no server binary at {}: build it with `cargo build --release -p server` or pass --server-bin",
             server_bin.display()
         ));
     }
-    let site_root = absolute(&args.site_root);
     let upstream = Arc::new(
         FakeUpstream::start(args.upstream_threads)
             .map_err(|e| format!("cannot start the fake upstream: {e}"))?,
     );
     progress(started, "starting the server on a fresh SQLite database");
     let server = ServerProcess::start(&ServerOptions {
-        bin: &server_bin,
+        bin: server_bin,
         upstream: &upstream.address,
-        site_root: &site_root,
+        site_root,
         log_filter: &args.server_log,
     })
     .await?;
@@ -210,93 +121,16 @@ pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String
             server.cold_start.as_secs_f64() * 1e3
         ),
     );
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_started = server.rss_mib();
-
-    let api = Api::new(&server.base);
-    let users = load::register_users(&api, plan.users).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_registered = server.rss_mib();
-    progress(
-        started,
-        &format!("registered {} users; warming up", users.len()),
-    );
-    warm_up(&api, &upstream, &server, &users, plan.shape).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_warm = server.rss_mib();
-
-    // Idle sockets on the warmed-up server, before the load: the figure is what the sockets
-    // cost, not what the allocator kept from the load phases.
-    progress(
-        started,
-        &format!("opening {} idle sockets", plan.idle_sockets),
-    );
-    let idle = idle_sockets(&server, &users, plan.idle_sockets).await;
-
-    let mut levels = Vec::new();
-    for &(concurrency, replies) in &plan.levels {
-        progress(
-            started,
-            &format!(
-                "concurrency {concurrency}: {replies} replies direct, then through the server"
-            ),
-        );
-        levels.push(
-            run_level(
-                &api,
-                &upstream,
-                &server,
-                &users,
-                &plan,
-                concurrency,
-                replies,
-            )
-            .await?,
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-
-    progress(started, "counting database writes per reply");
-    let sqlite = Sqlite::open(&server.db_path).await?;
-    let writes = count_writes(&api, &server, &upstream, &sqlite, &users[0], &plan).await;
-
-    progress(started, "rendering a conversation page of 1,000 messages");
-    let render = render_page(&api, &upstream, &sqlite, &users[0], &plan).await;
-
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = server.rss_mib();
-    let rss_peak = server.peak_rss_mib();
-    let wasm = site::wasm_size(&site_root);
-    progress(started, "done");
-
-    let context = Context {
-        args,
-        plan: &plan,
-        server_bin: &server_bin,
-        upstream_threads: upstream.threads,
-        open_files,
-        duration: started.elapsed(),
-        load: (load_before, report::load_average()),
-    };
-    Ok(write_report(
-        &context,
-        &server,
-        Memory {
-            started: rss_started,
-            registered: rss_registered,
-            warm: rss_warm,
-            after: rss_after,
-            peak: rss_peak,
-        },
-        &levels,
-        &idle,
-        &writes,
-        &render,
-        &wasm,
-    ))
+    Ok((upstream, server))
 }
 
-fn absolute(path: &std::path::Path) -> PathBuf {
+/// The server's resident memory once it has been left alone for `quiet`, in MiB.
+async fn settled_rss(server: &ServerProcess, quiet: Duration) -> Option<f64> {
+    tokio::time::sleep(quiet).await;
+    server.rss_mib()
+}
+
+fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
@@ -326,6 +160,29 @@ async fn warm_up(
 
 async fn close_feeds(feeds: Vec<(FeedSocket, User)>) {
     futures::future::join_all(feeds.into_iter().map(|(feed, _)| feed.close())).await;
+}
+
+/// Each concurrency level of the plan in turn, with a pause between them.
+async fn run_levels(
+    api: &Api,
+    upstream: &Arc<FakeUpstream>,
+    server: &ServerProcess,
+    users: &[User],
+    plan: &Plan,
+    started: Instant,
+) -> Result<Vec<Level>, String> {
+    let mut levels = Vec::new();
+    for &(concurrency, replies) in &plan.levels {
+        progress(
+            started,
+            &format!(
+                "concurrency {concurrency}: {replies} replies direct, then through the server"
+            ),
+        );
+        levels.push(run_level(api, upstream, server, users, plan, concurrency, replies).await?);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(levels)
 }
 
 async fn run_level(
@@ -525,487 +382,4 @@ async fn render_page(
         messages_found: found,
         status,
     })
-}
-
-struct Context<'a> {
-    args: &'a Args,
-    plan: &'a Plan,
-    server_bin: &'a std::path::Path,
-    upstream_threads: usize,
-    open_files: libc::rlim_t,
-    duration: Duration,
-    /// Load averages before and after the run.
-    load: (String, String),
-}
-
-struct Memory {
-    started: Option<f64>,
-    registered: Option<f64>,
-    warm: Option<f64>,
-    after: Option<f64>,
-    peak: Option<f64>,
-}
-
-fn ms(value: f64) -> String {
-    number(value)
-}
-
-fn summary_cells(summary: Option<Summary>) -> String {
-    match summary {
-        Some(s) => format!("{} / {} / {}", ms(s.p50), ms(s.p95), ms(s.p99)),
-        None => "–".into(),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_report(
-    context: &Context,
-    server: &ServerProcess,
-    memory: Memory,
-    levels: &[Level],
-    idle: &IdleSockets,
-    writes: &Result<Vec<Writes>, String>,
-    render: &Result<Render, String>,
-    wasm: &Result<site::WasmSize, String>,
-) -> String {
-    let plan = context.plan;
-    let mut out = String::new();
-    let command: Vec<String> = std::env::args().collect();
-    let _ = writeln!(out, "# Rustchat benchmarks ({} run)\n", plan.name);
-    let _ = writeln!(
-        out,
-        "Run on {} by `{}` at commit {}; the run took {:.0} s.\n",
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        command.join(" "),
-        report::git_commit(),
-        context.duration.as_secs_f64()
-    );
-    let mut machine: Vec<Vec<String>> = report::machine()
-        .into_iter()
-        .map(|(k, v)| vec![k, v])
-        .collect();
-    machine.push(vec![
-        "load average (1, 5, 15 min) before / after the run".into(),
-        format!("{} / {}", context.load.0, context.load.1),
-    ]);
-    let _ = writeln!(out, "## Machine\n\n{}", report::table(&["", ""], &machine));
-
-    let level = |c: usize| levels.iter().find(|l| l.concurrency == c);
-    let added = |c: usize, pick: fn(&Summary) -> f64| -> Result<f64, String> {
-        level(c)
-            .and_then(Level::added_ttft)
-            .map(|s| pick(&s))
-            .ok_or_else(|| format!("no replies at concurrency {c}"))
-    };
-    let mut figures = vec![
-        Figure::new(
-            "added TTFT p50, 100 streams",
-            added(100, |s| s.p50),
-            "ms",
-            Target::AtMost(1.0),
-        ),
-        Figure::new(
-            "added TTFT p99, 100 streams",
-            added(100, |s| s.p99),
-            "ms",
-            Target::AtMost(5.0),
-        ),
-        Figure::new(
-            "server RSS idle (just started)",
-            mb(memory.started),
-            "MB",
-            Target::AtMost(30.0),
-        ),
-        Figure::new(
-            "server RSS idle (after warm-up: users, a few replies)",
-            mb(memory.warm),
-            "MB",
-            Target::AtMost(30.0),
-        ),
-        Figure::new(
-            format!(
-                "server RSS with {} idle authenticated sockets",
-                count(idle.wanted as u64)
-            ),
-            if idle.opened == idle.wanted {
-                mb(idle.rss_mib)
-            } else {
-                Err(format!(
-                    "only {} of {} sockets opened{}",
-                    idle.opened,
-                    idle.wanted,
-                    idle.error
-                        .as_deref()
-                        .map(|e| format!(" ({e})"))
-                        .unwrap_or_default()
-                ))
-            },
-            "MB",
-            if idle.wanted >= 10_000 {
-                Target::AtMost(200.0)
-            } else {
-                Target::None
-            },
-        ),
-        Figure::new(
-            "render of a 1,000-message conversation page (median)",
-            render
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|r| median(&r.repeats).ok_or_else(|| "no repeats".into())),
-            "ms",
-            Target::AtMost(50.0),
-        ),
-    ];
-    let writes_difference = writes.as_ref().map_err(Clone::clone).and_then(|all| {
-        let mean = |label| {
-            all.iter()
-                .find(|w| w.label == label)
-                .and_then(Writes::mean_total)
-        };
-        match (mean("short"), mean("long")) {
-            (Some(short), Some(long)) => Ok(long - short),
-            _ => Err("no replies".into()),
-        }
-    });
-    figures.push(Figure::new(
-        format!(
-            "extra DB row writes of a {}-token reply over a {}-token one",
-            plan.long.tokens, plan.short.tokens
-        ),
-        writes_difference,
-        "",
-        Target::Equals(0.0),
-    ));
-    figures.push(Figure::new(
-        "release WASM, gzip -9",
-        match wasm {
-            Ok(w) if w.debug_build => Err(format!(
-                "only a development build is in the site folder ({} KB gzip); build the release one with \
-                 `cargo leptos build --release`",
-                number(w.gzip as f64 / 1e3)
-            )),
-            Ok(w) => Ok(w.gzip as f64 / 1e3),
-            Err(e) => Err(e.clone()),
-        },
-        "KB",
-        Target::AtMost(300.0),
-    ));
-    figures.push(Figure::new(
-        "cold start to the first 200 (GET /login)",
-        Ok(server.cold_start.as_secs_f64() * 1e3),
-        "ms",
-        Target::None,
-    ));
-    let _ = writeln!(
-        out,
-        "## Targets\n\nThe targets are for a 2-core machine; sizes in MB and KB are 10^6 and 10^3 bytes.\n\n{}",
-        report::figures_table(&figures)
-    );
-
-    // Latency and throughput.
-    let mut rows = Vec::new();
-    for l in levels {
-        let errors = l.direct.errors.len() + l.through_server.errors.len();
-        rows.push(vec![
-            count(l.concurrency as u64),
-            format!(
-                "{} / {}",
-                l.direct.replies.len(),
-                l.through_server.replies.len()
-            ),
-            summary_cells(Level::ttft(&l.direct)),
-            summary_cells(Level::ttft(&l.through_server)),
-            summary_cells(l.added_ttft()),
-            errors.to_string(),
-        ]);
-    }
-    let _ = writeln!(
-        out,
-        "## Time to first token\n\nFrom sending the request to the first delta at the client, in ms, p50 / p95 / p99. \
-         *Direct* asks the fake upstream itself for a streamed chat completion; *through the server* posts a \
-         message over the JSON API and reads the deltas on the WebSocket. *Added* is the server's percentile minus \
-         the direct one, both measured in the same run. Each reply: {}.\n\n{}",
-        plan.shape.describe(),
-        report::table(
-            &["concurrency", "replies direct / server", "direct", "through the server", "added", "errors"],
-            &rows
-        )
-    );
-    let mut rows = Vec::new();
-    for l in levels {
-        let split = |pick: fn(&ReplyTiming) -> Option<f64>| {
-            let samples: Vec<f64> = l.through_server.replies.iter().filter_map(pick).collect();
-            median(&samples).map(ms).unwrap_or_else(|| "–".into())
-        };
-        rows.push(vec![
-            count(l.concurrency as u64),
-            split(|r| r.before_upstream_ms),
-            split(|r| r.first_token_relay_ms),
-        ]);
-    }
-    let _ = writeln!(
-        out,
-        "Where the server's time goes (medians, ms, on the bench's one clock): from the send to the upstream \
-         receiving the server's request (auth, saving the message, building the context, the provider call), and \
-         from the upstream sending the first token to the client receiving it (parsing, the event bus, the socket).\n\n{}",
-        report::table(&["concurrency", "send → upstream request", "upstream first token → client"], &rows)
-    );
-    let mut rows = Vec::new();
-    for l in levels {
-        let last = |run: &RunResult| {
-            let samples: Vec<f64> = run.replies.iter().map(|r| r.last_delta_ms).collect();
-            median(&samples).map(ms).unwrap_or_else(|| "–".into())
-        };
-        let per_reply = |run: &RunResult| {
-            if run.replies.is_empty() {
-                "–".into()
-            } else {
-                number(run.deltas() as f64 / run.replies.len() as f64)
-            }
-        };
-        rows.push(vec![
-            count(l.concurrency as u64),
-            format!("{} / {}", last(&l.direct), last(&l.through_server)),
-            format!(
-                "{} / {}",
-                per_reply(&l.direct),
-                per_reply(&l.through_server)
-            ),
-            format!(
-                "{} / {}",
-                count(l.direct.deltas_per_second() as u64),
-                count(l.through_server.deltas_per_second() as u64)
-            ),
-            l.server_cpu_seconds
-                .map(number)
-                .unwrap_or_else(|| "–".into()),
-            l.cpu_per_thousand_tokens()
-                .map(number)
-                .unwrap_or_else(|| "–".into()),
-            l.bench_cpu_seconds
-                .map(number)
-                .unwrap_or_else(|| "–".into()),
-        ]);
-    }
-    let _ = writeln!(
-        out,
-        "## Streaming throughput and CPU\n\nDirect / through the server. Aggregate deltas per second are all deltas \
-         received over the run's wall time (paced by the upstream, so they grow with concurrency until something \
-         saturates). CPU is the server process's user + system time during the through-the-server run; the bench \
-         process (load generator and fake upstream) shares the same cores.\n\n{}",
-        report::table(
-            &[
-                "concurrency",
-                "time to last delta p50 (ms)",
-                "deltas per reply",
-                "aggregate deltas/s",
-                "server CPU (s)",
-                "server CPU s per 1,000 tokens",
-                "bench CPU (s)",
-            ],
-            &rows
-        )
-    );
-    let errors: Vec<&String> = levels
-        .iter()
-        .flat_map(|l| l.direct.errors.iter().chain(l.through_server.errors.iter()))
-        .collect();
-    if !errors.is_empty() {
-        let _ = writeln!(out, "First errors ({} in all):\n", errors.len());
-        for error in errors.iter().take(5) {
-            let _ = writeln!(out, "- `{error}`");
-        }
-        out.push('\n');
-    }
-
-    // Memory.
-    let mem = |v: Option<f64>| mb(v).map(number).unwrap_or_else(|e| e);
-    let _ = writeln!(
-        out,
-        "## Memory\n\nServer resident set (VmRSS; peak is VmHWM), MB.\n\n{}",
-        report::table(
-            &["when", "RSS (MB)"],
-            &[
-                vec!["idle, just started".into(), mem(memory.started)],
-                vec![
-                    format!("idle, after registering {} users", plan.users),
-                    mem(memory.registered),
-                ],
-                vec!["idle, after warm-up (6 replies direct, 6 through the server)".into(), mem(memory.warm)],
-                vec![
-                    format!(
-                        "{} idle authenticated sockets (opened in {:.1} s; {} of {} sampled answered a ping)",
-                        count(idle.opened as u64),
-                        idle.open_time.as_secs_f64(),
-                        idle.pings_answered,
-                        idle.pings_sent
-                    ),
-                    mem(idle.rss_mib),
-                ],
-                vec!["idle, after the whole run".into(), mem(memory.after)],
-                vec!["peak over the run".into(), mem(memory.peak)],
-            ]
-        )
-    );
-
-    // Database writes.
-    match writes {
-        Ok(all) => {
-            let mut rows = Vec::new();
-            for w in all {
-                let totals: Vec<String> =
-                    w.per_reply.iter().map(|(t, _, _)| t.to_string()).collect();
-                let duration = median(
-                    &w.per_reply
-                        .iter()
-                        .map(|(_, _, r)| r.last_delta_ms)
-                        .collect::<Vec<_>>(),
-                )
-                .map(|d| format!("{:.1}", d / 1e3))
-                .unwrap_or_else(|| "–".into());
-                let breakdown: Vec<String> = w
-                    .mean_by_table()
-                    .into_iter()
-                    .map(|(k, n)| format!("{k} {}", number(n)))
-                    .collect();
-                rows.push(vec![
-                    format!("{} tokens", w.shape.tokens),
-                    duration,
-                    median(&w.cpu_seconds)
-                        .map(|s| number(s * 1e3))
-                        .unwrap_or_else(|| "–".into()),
-                    w.persisted_halfway
-                        .iter()
-                        .map(|b| {
-                            b.map(|b| count(b as u64))
-                                .unwrap_or_else(|| "no streaming row".into())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    totals.join(", "),
-                    w.mean_total().map(number).unwrap_or_else(|| "–".into()),
-                    breakdown.join("; "),
-                ]);
-            }
-            let _ = writeln!(
-                out,
-                "## Database writes per reply\n\nRow writes counted by AFTER INSERT/UPDATE/DELETE triggers on every \
-                 table (installed only for this phase), from just before the message is posted to 0.5 s after its \
-                 final event; conversation creation is not included. Same pace for both: {} ms per token, \
-                 STREAM_FLUSH_INTERVAL at its default. *Text in the DB halfway* is the length of the streaming \
-                 reply's `content` read from SQLite halfway through its stream: what a crash then would keep.\n\n{}",
-                plan.short.pace.as_millis(),
-                report::table(
-                    &["reply", "stream time (s)", "server CPU per reply (ms)", "text in the DB halfway (bytes)", "writes per reply", "mean", "mean by table and operation"],
-                    &rows
-                )
-            );
-            let cpu = |label| {
-                all.iter()
-                    .find(|w| w.label == label)
-                    .and_then(|w| median(&w.cpu_seconds).map(|s| (s, w.shape.tokens as f64)))
-            };
-            if let (Some((short, short_tokens)), Some((long, long_tokens))) =
-                (cpu("short"), cpu("long"))
-            {
-                let per_token = (long - short) / (long_tokens - short_tokens);
-                let _ = writeln!(
-                    out,
-                    "From the same replies, one at a time: each streamed token costs the server about {} µs of CPU, and a \
-                     reply about {} ms besides its tokens (saving, context, accounting, the final events).\n",
-                    number(per_token * 1e6),
-                    number((short - short_tokens * per_token) * 1e3)
-                );
-            }
-        }
-        Err(e) => {
-            let _ = writeln!(out, "## Database writes per reply\n\nNot measured: {e}\n");
-        }
-    }
-
-    // Render.
-    match render {
-        Ok(r) => {
-            let _ = writeln!(
-                out,
-                "## Page render\n\n`GET /c/{{id}}` with the session cookie, a conversation of {} messages (markdown with \
-                 lists, tables, inline code and fenced code blocks, inserted into SQLite), timed to the whole body.\n\n{}",
-                count(r.messages_in_conversation as u64),
-                report::table(
-                    &["status", "first request (ms)", "median of repeats (ms)", "repeats", "HTML", "inserted messages found in the HTML"],
-                    &[vec![
-                        r.status.to_string(),
-                        ms(r.first.as_secs_f64() * 1e3),
-                        median(&r.repeats).map(ms).unwrap_or_else(|| "–".into()),
-                        r.repeats.len().to_string(),
-                        format!("{} bytes", count(r.html_bytes as u64)),
-                        format!("{} of {}", count(r.messages_found as u64), count(r.inserted as u64)),
-                    ]]
-                )
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(out, "## Page render\n\nNot measured: {e}\n");
-        }
-    }
-
-    // WASM.
-    match wasm {
-        Ok(w) => {
-            let _ = writeln!(
-                out,
-                "## WASM bundle\n\n`{}`{}: {} bytes raw, {} bytes gzip -9.\n",
-                w.path.display(),
-                if w.debug_build {
-                    " (a development build: it carries debug names or DWARF, which the release build strips)"
-                } else {
-                    " (release: no debug names or DWARF)"
-                },
-                count(w.raw),
-                count(w.gzip)
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(out, "## WASM bundle\n\nNot measured: {e}.\n");
-        }
-    }
-
-    let complaints = server.complaints();
-    let _ = writeln!(
-        out,
-        "## Server log\n\n{} warnings and {} errors in the server's log over the run.\n",
-        complaints.warnings, complaints.errors
-    );
-    for line in &complaints.first {
-        let _ = writeln!(out, "    {line}");
-    }
-    if !complaints.first.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "## How it was run\n\n\
-         - Server: `{}` (release), started once on a fresh SQLite file in a temp folder, `RUST_LOG={}`, \
-         other settings at their defaults; OpenAI provider (`{}`) pointed at the fake upstream via `OPENAI_BASE_URL`.\n\
-         - Fake upstream: OpenAI chat-completions SSE on loopback, its own tokio runtime with {} worker thread(s), \
-         TCP_NODELAY; it records when each request arrived and its first token left.\n\
-         - Load generator: the bench's main tokio runtime; {} users registered through the API; one WebSocket per \
-         concurrent stream (users shared round-robin); every reply in a fresh conversation; bounded by count and \
-         {} s per run. Open-file limit raised to {} for the bench and the server.\n\
-         - Levels (concurrency × replies): {}.\n",
-        context.server_bin.display(),
-        context.args.server_log,
-        load::MODEL,
-        context.upstream_threads,
-        plan.users,
-        plan.time_per_run.as_secs(),
-        count(context.open_files),
-        plan.levels
-            .iter()
-            .map(|(c, n)| format!("{} × {}", count(*c as u64), count(*n as u64)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    out
 }

@@ -5,8 +5,8 @@
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
+    process::{Child, ChildStdout, Command, Stdio},
+    sync::{mpsc::Receiver, Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -62,47 +62,9 @@ impl ServerProcess {
         let stderr_path = data_dir.path().join("server.stderr");
         let stderr = std::fs::File::create(&stderr_path).map_err(|e| e.to_string())?;
         let spawned = Instant::now();
-        // The data folder is the working directory too, so a `.env` of the checkout is not read.
-        let mut child = Command::new(options.bin)
-            .current_dir(data_dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATA_DIR", data_dir.path())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}?mode=rwc", db_path.display()),
-            )
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("LEPTOS_SITE_ROOT", options.site_root)
-            .env("JWT_SECRET", "benchmark-secret-0123456789-abcdefghijklmnop")
-            .env("OPENAI_API_KEY", "bench")
-            .env("OPENAI_BASE_URL", format!("{}/v1", options.upstream))
-            .env("RUST_LOG", options.log_filter)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", options.bin.display()))?;
+        let mut child = spawn(options, data_dir.path(), &db_path, stderr)?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Keeps draining the log after the address, so the server never blocks on a full pipe,
-        // and keeps its warnings and errors for the report.
-        let complaints = Arc::new(Mutex::new(Complaints::default()));
-        let kept = complaints.clone();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("addr=").nth(1) {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
-                    }
-                }
-                if let Ok(mut complaints) = kept.lock() {
-                    complaints.read(&line);
-                }
-            }
-        });
+        let (address, complaints) = follow_log(stdout);
         let mut server = Self {
             child,
             base: String::new(),
@@ -112,29 +74,35 @@ impl ServerProcess {
             complaints,
             _data_dir: data_dir,
         };
-        let addr = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60)))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|_| format!("the server logged no address: {}", server.stderr_tail()))?;
+        let addr =
+            tokio::task::spawn_blocking(move || address.recv_timeout(Duration::from_secs(60)))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|_| format!("the server logged no address: {}", server.stderr_tail()))?;
         server.base = format!("http://{addr}");
+        server.wait_for_login(spawned).await?;
+        server.cold_start = spawned.elapsed();
+        Ok(server)
+    }
+
+    /// Polls `GET /login` until it answers 200, for at most a minute after `spawned`.
+    async fn wait_for_login(&self, spawned: Instant) -> Result<(), String> {
         let http = reqwest::Client::new();
-        let login = format!("{}/login", server.base);
+        let login = format!("{}/login", self.base);
         loop {
             if let Ok(response) = http.get(&login).send().await {
                 if response.status() == 200 {
-                    break;
+                    return Ok(());
                 }
             }
             if spawned.elapsed() > Duration::from_secs(60) {
                 return Err(format!(
                     "GET /login gave no 200 within 60 s: {}",
-                    server.stderr_tail()
+                    self.stderr_tail()
                 ));
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        server.cold_start = spawned.elapsed();
-        Ok(server)
     }
 
     pub fn complaints(&self) -> Complaints {
@@ -175,6 +143,61 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The server with a clean environment: only what the bench sets, so a `.env` or the caller's
+/// variables cannot change the figures. Its log goes to a pipe, its stderr to a file.
+fn spawn(
+    options: &ServerOptions<'_>,
+    data_dir: &Path,
+    db_path: &Path,
+    stderr: std::fs::File,
+) -> Result<Child, String> {
+    // The data folder is the working directory too, so a `.env` of the checkout is not read.
+    Command::new(options.bin)
+        .current_dir(data_dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", data_dir)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", db_path.display()),
+        )
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_SITE_ROOT", options.site_root)
+        .env("JWT_SECRET", "benchmark-secret-0123456789-abcdefghijklmnop")
+        .env("OPENAI_API_KEY", "bench")
+        .env("OPENAI_BASE_URL", format!("{}/v1", options.upstream))
+        .env("RUST_LOG", options.log_filter)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr))
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", options.bin.display()))
+}
+
+/// Reads the server's log on a thread: sends the bound address from the first `addr=` line,
+/// and keeps draining after it, so the server never blocks on a full pipe, counting its
+/// warnings and errors for the report.
+fn follow_log(stdout: ChildStdout) -> (Receiver<String>, Arc<Mutex<Complaints>>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let complaints = Arc::new(Mutex::new(Complaints::default()));
+    let kept = complaints.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("addr=").nth(1) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
+                }
+            }
+            if let Ok(mut complaints) = kept.lock() {
+                complaints.read(&line);
+            }
+        }
+    });
+    (rx, complaints)
 }
 
 fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
