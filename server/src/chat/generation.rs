@@ -330,6 +330,10 @@ impl Generation {
             .await;
     }
 
+    /// One transaction: the prompt's outcome and the budget settled, the message's final
+    /// text, status, usage and rendering, and (when there is usage) the conversation's totals
+    /// and a usage log. Rows are locked in the order a send locks them (the budget period,
+    /// then the conversation), so a send and a finishing reply of one person never deadlock.
     async fn write_final(
         &self,
         streamed: &Streamed,
@@ -339,11 +343,26 @@ impl Generation {
         html: Option<String>,
     ) -> Result<(), DbErr> {
         let now = now();
-        let booked = usage.unwrap_or_default();
         let _gate = self.service.writes.enter().await;
         let txn = self.service.db.begin().await?;
-        // Rows are locked in the order a send locks them (the budget period, then the
-        // conversation), so a send and a finishing reply of one person never deadlock.
+        self.settle_prompt(&txn, streamed, ended, cost, now).await?;
+        self.write_message(&txn, streamed, ended, usage.unwrap_or_default(), cost, html, now)
+            .await?;
+        if let Some(usage) = usage {
+            self.book_usage(&txn, &usage, cost, now).await?;
+        }
+        txn.commit().await
+    }
+
+    /// Ends the `ai_prompts` row and settles the budget reservation to the actual cost.
+    async fn settle_prompt(
+        &self,
+        txn: &impl ConnectionTrait,
+        streamed: &Streamed,
+        ended: &Ended,
+        cost: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DbErr> {
         let prompt_update = || {
             ai_prompts::Entity::update_many()
                 .col_expr(
@@ -360,7 +379,7 @@ impl Generation {
         };
         let still_reserved = prompt_update()
             .filter(ai_prompts::Column::Status.eq(MessageStatus::Streaming))
-            .exec(&txn)
+            .exec(txn)
             .await?
             .rows_affected
             == 1;
@@ -369,74 +388,76 @@ impl Generation {
         let reservation = if still_reserved {
             self.reservation.clone()
         } else {
-            prompt_update().exec(&txn).await?;
+            prompt_update().exec(txn).await?;
             budget::Reservation {
                 micros: 0,
                 ..self.reservation.clone()
             }
         };
-        budget::settle(&txn, self.user_id, &reservation, cost).await?;
+        budget::settle(txn, self.user_id, &reservation, cost).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_message(
+        &self,
+        txn: &impl ConnectionTrait,
+        streamed: &Streamed,
+        ended: &Ended,
+        booked: Usage,
+        cost: i64,
+        html: Option<String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DbErr> {
+        use messages::Column as M;
         messages::Entity::update_many()
+            .col_expr(M::Content, Expr::value(streamed.content.clone()))
             .col_expr(
-                messages::Column::Content,
-                Expr::value(streamed.content.clone()),
-            )
-            .col_expr(
-                messages::Column::StreamChunks,
+                M::StreamChunks,
                 Expr::value(serde_json::json!(streamed.chunk_lengths)),
             )
-            .col_expr(
-                messages::Column::Status,
-                Expr::value(MessageStatus::from(ended.status)),
-            )
-            .col_expr(
-                messages::Column::PromptTokens,
-                Expr::value(booked.prompt_tokens),
-            )
-            .col_expr(
-                messages::Column::CompletionTokens,
-                Expr::value(booked.completion_tokens),
-            )
-            .col_expr(
-                messages::Column::TotalTokens,
-                Expr::value(booked.total_tokens()),
-            )
-            .col_expr(
-                messages::Column::CachedTokens,
-                Expr::value(booked.cached_tokens),
-            )
-            .col_expr(
-                messages::Column::ReasoningTokens,
-                Expr::value(booked.reasoning_tokens),
-            )
-            .col_expr(messages::Column::CostMicros, Expr::value(cost))
-            .col_expr(messages::Column::Error, Expr::value(ended.error.clone()))
-            .col_expr(messages::Column::ContentHtml, Expr::value(html))
-            .col_expr(messages::Column::UpdatedAt, Expr::value(now))
-            .filter(messages::Column::Id.eq(self.assistant_message_id))
-            .exec(&txn)
+            .col_expr(M::Status, Expr::value(MessageStatus::from(ended.status)))
+            .col_expr(M::PromptTokens, Expr::value(booked.prompt_tokens))
+            .col_expr(M::CompletionTokens, Expr::value(booked.completion_tokens))
+            .col_expr(M::TotalTokens, Expr::value(booked.total_tokens()))
+            .col_expr(M::CachedTokens, Expr::value(booked.cached_tokens))
+            .col_expr(M::ReasoningTokens, Expr::value(booked.reasoning_tokens))
+            .col_expr(M::CostMicros, Expr::value(cost))
+            .col_expr(M::Error, Expr::value(ended.error.clone()))
+            .col_expr(M::ContentHtml, Expr::value(html))
+            .col_expr(M::UpdatedAt, Expr::value(now))
+            .filter(M::Id.eq(self.assistant_message_id))
+            .exec(txn)
             .await?;
-        if let Some(usage) = usage {
-            add_to_conversation_totals(&txn, self.conversation.id, &usage, cost, now).await?;
-            usage_logs::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                user_id: Set(self.user_id),
-                conversation_id: Set(Some(self.conversation.id)),
-                message_id: Set(Some(self.assistant_message_id)),
-                provider: Set(self.conversation.provider),
-                model: Set(self.conversation.model.clone()),
-                prompt_tokens: Set(usage.prompt_tokens),
-                completion_tokens: Set(usage.completion_tokens),
-                total_tokens: Set(usage.total_tokens()),
-                cached_tokens: Set(usage.cached_tokens),
-                reasoning_tokens: Set(usage.reasoning_tokens),
-                cost_micros: Set(cost),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?;
+        Ok(())
+    }
+
+    /// The conversation's totals and the usage log that usage reports and budgets read.
+    async fn book_usage(
+        &self,
+        txn: &impl ConnectionTrait,
+        usage: &Usage,
+        cost: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DbErr> {
+        add_to_conversation_totals(txn, self.conversation.id, usage, cost, now).await?;
+        usage_logs::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(self.user_id),
+            conversation_id: Set(Some(self.conversation.id)),
+            message_id: Set(Some(self.assistant_message_id)),
+            provider: Set(self.conversation.provider),
+            model: Set(self.conversation.model.clone()),
+            prompt_tokens: Set(usage.prompt_tokens),
+            completion_tokens: Set(usage.completion_tokens),
+            total_tokens: Set(usage.total_tokens()),
+            cached_tokens: Set(usage.cached_tokens),
+            reasoning_tokens: Set(usage.reasoning_tokens),
+            cost_micros: Set(cost),
+            created_at: Set(now),
         }
-        txn.commit().await
+        .insert(txn)
+        .await?;
+        Ok(())
     }
 }
 
