@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod markdown;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use app::{
-    markdown::{render_message, RenderOptions},
     page_data::{AdminPageData, ChatPageData, SettingsPageData, UsagePageData},
     session::SessionUser,
     wire::{MessageItem, SettingsView},
@@ -16,6 +15,7 @@ use axum::{
 };
 use uuid::Uuid;
 
+use crate::markdown::{render_message, RenderOptions};
 use crate::{
     chat::{generation::STORED_RENDERING, views::message_view},
     db::{entities::messages, now},
