@@ -5,8 +5,6 @@
 
 pub mod components;
 pub mod layout;
-#[cfg(feature = "ssr")]
-pub mod markdown;
 pub mod page_data;
 pub mod pages;
 pub mod routes;

@@ -1,9 +1,13 @@
 //! Settings from the environment (and `.env`, read by `main`). Every variable is listed in
-//! README.md and `.env.example`. Secrets are held in [`Secret`], which never prints.
+//! README.md and `.env.example`.
+//!
+//! Reading the settings only parses and validates them: nothing here touches the disk. The data
+//! folder and the development signing key are made at start-up ([`crate::startup`]). Secrets
+//! are held in [`Secret`], which never prints.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
-use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{chat::provider::NetworkSettings, ws::SocketSettings};
 
@@ -13,37 +17,41 @@ pub enum Environment {
     Production,
 }
 
-/// A value that must never reach a log line or the browser.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+/// A value that must never reach a log line or the browser: a `secrecy` string, redacted when
+/// printed and wiped from memory when dropped.
+#[derive(Clone)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(SecretString::from(value.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub environment: Environment,
+    /// `DATA_DIR`: the SQLite database and the development signing key live here.
     pub data_dir: PathBuf,
-    pub database_url: String,
+    /// May hold a password, hence a secret.
+    pub database_url: Secret,
+    /// Several processes share one event feed through Redis; `None` keeps it in-process.
+    pub redis_url: Option<Secret>,
     pub site_addr: SocketAddr,
-    pub jwt_secret: Secret,
+    pub jwt_secret: JwtSecret,
     pub jwt_expires_in: Duration,
     /// Mark the session cookie `Secure` (HTTPS only). On by default in production.
     pub cookie_secure: bool,
-    pub redis_url: Option<String>,
     /// `ADMIN_EMAILS`: accounts with these emails (comma-separated, any case) are admins, as is
     /// the first account ever registered.
     pub admin_emails: Vec<String>,
@@ -51,6 +59,16 @@ pub struct Config {
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
     pub sockets: SocketSettings,
+}
+
+/// Where the key that signs session tokens comes from.
+#[derive(Clone, Debug)]
+pub enum JwtSecret {
+    /// `JWT_SECRET`.
+    Given(Secret),
+    /// Development without `JWT_SECRET`: a random key made on the first start and kept in
+    /// `DATA_DIR/jwt_secret`, so restarting the server keeps everyone logged in.
+    KeptInDataDir,
 }
 
 /// Provider keys and endpoints. A provider is offered only when configured; the offline demo
@@ -82,11 +100,6 @@ pub enum ConfigError {
     MissingJwtSecretInProduction,
     #[error("JWT_SECRET must be at least 32 characters long in production")]
     WeakJwtSecret,
-    #[error("cannot use the data folder {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
 }
 
 impl Config {
@@ -96,204 +109,199 @@ impl Config {
     }
 
     /// Reads settings through `lookup`, so tests can configure a server without touching the
-    /// process environment. Creates the data folder, and in development the JWT secret file.
+    /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let environment = match lookup("APP_ENV").as_deref() {
-            None | Some("development") | Some("dev") => Environment::Development,
-            Some("production") | Some("prod") => Environment::Production,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "APP_ENV",
-                    reason: format!("expected `development` or `production`, got `{other}`"),
-                })
-            }
-        };
-        let data_dir = PathBuf::from(lookup("DATA_DIR").unwrap_or_else(|| "data".into()));
-        std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
-            path: data_dir.clone(),
-            source,
-        })?;
-        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("rustchat.db").display()
-            )
+        let vars = Vars(&lookup);
+        let environment = Environment::from_vars(&vars)?;
+        let data_dir = PathBuf::from(vars.text("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = vars.secret("DATABASE_URL").unwrap_or_else(|| {
+            let path = data_dir.join("rustchat.db");
+            Secret::new(format!("sqlite://{}?mode=rwc", path.display()))
         });
-        let site_addr = lookup("LEPTOS_SITE_ADDR")
-            .unwrap_or_else(|| "127.0.0.1:3000".into())
-            .parse()
-            .map_err(|e| ConfigError::Invalid {
-                name: "LEPTOS_SITE_ADDR",
-                reason: format!("{e} (expected host:port, e.g. 127.0.0.1:3000)"),
-            })?;
-        let duration = |name: &'static str,
-                        default: Duration,
-                        min: Duration|
-         -> Result<Duration, ConfigError> {
-            match lookup(name) {
-                None => Ok(default),
-                Some(text) => parse_duration(&text, min)
-                    .map_err(|reason| ConfigError::Invalid { name, reason }),
-            }
-        };
-        let jwt_expires_in = duration(
-            "JWT_EXPIRES_IN",
-            Duration::from_secs(7 * 24 * 3600),
-            Duration::from_secs(60),
-        )?;
-        let defaults = NetworkSettings::default();
-        let network = NetworkSettings {
-            connect_timeout: duration(
-                "PROVIDER_CONNECT_TIMEOUT",
-                defaults.connect_timeout,
-                Duration::ZERO,
-            )?,
-            first_byte_timeout: duration(
-                "PROVIDER_FIRST_BYTE_TIMEOUT",
-                defaults.first_byte_timeout,
-                Duration::ZERO,
-            )?,
-            idle_timeout: duration(
-                "PROVIDER_IDLE_TIMEOUT",
-                defaults.idle_timeout,
-                Duration::ZERO,
-            )?,
-            max_retries: match lookup("PROVIDER_MAX_RETRIES") {
-                None => defaults.max_retries,
-                Some(n) => n.trim().parse().map_err(|_| ConfigError::Invalid {
-                    name: "PROVIDER_MAX_RETRIES",
-                    reason: format!("expected a whole number, got `{n}`"),
-                })?,
-            },
-            retry_base_delay: duration(
-                "PROVIDER_RETRY_DELAY",
-                defaults.retry_base_delay,
-                Duration::ZERO,
-            )?,
-        };
-        let providers = ProviderConfig {
-            openai_api_key: lookup("OPENAI_API_KEY").map(Secret::new),
-            openai_org_id: lookup("OPENAI_ORG_ID"),
-            openai_base_url: lookup("OPENAI_BASE_URL"),
-            anthropic_api_key: lookup("ANTHROPIC_API_KEY").map(Secret::new),
-            anthropic_base_url: lookup("ANTHROPIC_BASE_URL"),
-            gemini_api_key: lookup("GEMINI_API_KEY").map(Secret::new),
-            gemini_base_url: lookup("GEMINI_BASE_URL"),
-            network,
-            demo_word_delay: duration(
-                "DEMO_WORD_DELAY",
-                Duration::from_millis(30),
-                Duration::ZERO,
-            )?,
-        };
-        let socket_defaults = SocketSettings::default();
-        let sockets = SocketSettings {
-            ping_interval: duration(
-                "WS_PING_INTERVAL",
-                socket_defaults.ping_interval,
-                Duration::from_millis(50),
-            )?,
-            idle_timeout: duration(
-                "WS_IDLE_TIMEOUT",
-                socket_defaults.idle_timeout,
-                Duration::from_millis(100),
-            )?,
-            ..socket_defaults
-        };
-        let stream_flush_interval = duration(
-            "STREAM_FLUSH_INTERVAL",
-            Duration::from_secs(30),
-            Duration::from_millis(10),
-        )?;
-        let jwt_secret = match (lookup("JWT_SECRET"), environment) {
-            (Some(secret), Environment::Production) if secret.len() < 32 => {
-                return Err(ConfigError::WeakJwtSecret)
-            }
-            (Some(secret), _) => Secret::new(secret),
-            (None, Environment::Production) => {
-                return Err(ConfigError::MissingJwtSecretInProduction)
-            }
-            (None, Environment::Development) => development_secret(&data_dir)?,
-        };
-        let cookie_secure = match lookup("COOKIE_SECURE").as_deref() {
-            None => environment == Environment::Production,
-            Some("true") | Some("1") => true,
-            Some("false") | Some("0") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "COOKIE_SECURE",
-                    reason: format!("expected true or false, got `{other}`"),
-                })
-            }
-        };
         Ok(Self {
+            database_url,
+            redis_url: vars.secret("REDIS_URL"),
+            site_addr: vars.parsed("LEPTOS_SITE_ADDR", "127.0.0.1:3000", "host:port")?,
+            jwt_secret: JwtSecret::from_vars(&vars, environment)?,
+            jwt_expires_in: vars.duration(
+                "JWT_EXPIRES_IN",
+                Duration::from_secs(7 * 24 * 3600),
+                Duration::from_secs(60),
+            )?,
+            cookie_secure: vars
+                .flag("COOKIE_SECURE")?
+                .unwrap_or(environment == Environment::Production),
+            admin_emails: vars.list("ADMIN_EMAILS"),
+            providers: ProviderConfig::from_vars(&vars)?,
+            stream_flush_interval: vars.duration(
+                "STREAM_FLUSH_INTERVAL",
+                Duration::from_secs(30),
+                Duration::from_millis(10),
+            )?,
+            sockets: socket_settings(&vars)?,
             environment,
             data_dir,
-            database_url,
-            site_addr,
-            jwt_secret,
-            jwt_expires_in,
-            cookie_secure,
-            redis_url: lookup("REDIS_URL"),
-            admin_emails: lookup("ADMIN_EMAILS")
-                .map(|list| {
-                    list.split(',')
-                        .map(|e| e.trim().to_lowercase())
-                        .filter(|e| !e.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            providers,
-            stream_flush_interval,
-            sockets,
         })
     }
 }
 
-/// `7d`, `12h`, `30m`, `250ms`, or anything humantime reads (`1week 2days`).
-fn parse_duration(text: &str, min: Duration) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{e} (examples: 7d, 12h, 30s, 250ms)"))?;
-    if duration < min {
-        return Err(format!(
-            "must be at least {}",
-            humantime::format_duration(min)
-        ));
+impl Environment {
+    fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+        match vars.text("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Ok(Self::Development),
+            Some("production") | Some("prod") => Ok(Self::Production),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "APP_ENV",
+                reason: format!("expected `development` or `production`, got `{other}`"),
+            }),
+        }
     }
-    Ok(duration)
 }
 
-/// In development a random secret is made once and kept in the data folder, so restarting
-/// the server keeps everyone logged in.
-fn development_secret(data_dir: &std::path::Path) -> Result<Secret, ConfigError> {
-    let path = data_dir.join("jwt_secret");
-    let io_error = |source| ConfigError::DataDir {
-        path: path.clone(),
-        source,
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(existing) if existing.trim().len() >= 32 => return Ok(Secret::new(existing.trim())),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(e)),
+impl JwtSecret {
+    fn from_vars(vars: &Vars, environment: Environment) -> Result<Self, ConfigError> {
+        match (vars.secret("JWT_SECRET"), environment) {
+            (Some(secret), Environment::Production) if secret.expose().len() < 32 => {
+                Err(ConfigError::WeakJwtSecret)
+            }
+            (Some(secret), _) => Ok(Self::Given(secret)),
+            (None, Environment::Production) => Err(ConfigError::MissingJwtSecretInProduction),
+            (None, Environment::Development) => Ok(Self::KeptInDataDir),
+        }
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = hex::encode(bytes);
-    write_private(&path, &secret).map_err(io_error)?;
-    Ok(Secret::new(secret))
 }
 
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
+impl ProviderConfig {
+    fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            openai_api_key: vars.secret("OPENAI_API_KEY"),
+            openai_org_id: vars.text("OPENAI_ORG_ID"),
+            openai_base_url: vars.text("OPENAI_BASE_URL"),
+            anthropic_api_key: vars.secret("ANTHROPIC_API_KEY"),
+            anthropic_base_url: vars.text("ANTHROPIC_BASE_URL"),
+            gemini_api_key: vars.secret("GEMINI_API_KEY"),
+            gemini_base_url: vars.text("GEMINI_BASE_URL"),
+            network: network_settings(vars)?,
+            demo_word_delay: vars.duration(
+                "DEMO_WORD_DELAY",
+                Duration::from_millis(30),
+                Duration::ZERO,
+            )?,
+        })
+    }
+}
+
+fn network_settings(vars: &Vars) -> Result<NetworkSettings, ConfigError> {
+    let defaults = NetworkSettings::default();
+    let timeout = |name, default| vars.duration(name, default, Duration::ZERO);
+    Ok(NetworkSettings {
+        connect_timeout: timeout("PROVIDER_CONNECT_TIMEOUT", defaults.connect_timeout)?,
+        first_byte_timeout: timeout("PROVIDER_FIRST_BYTE_TIMEOUT", defaults.first_byte_timeout)?,
+        idle_timeout: timeout("PROVIDER_IDLE_TIMEOUT", defaults.idle_timeout)?,
+        max_retries: vars.whole_number("PROVIDER_MAX_RETRIES", defaults.max_retries)?,
+        retry_base_delay: timeout("PROVIDER_RETRY_DELAY", defaults.retry_base_delay)?,
+    })
+}
+
+fn socket_settings(vars: &Vars) -> Result<SocketSettings, ConfigError> {
+    let defaults = SocketSettings::default();
+    Ok(SocketSettings {
+        ping_interval: vars.duration(
+            "WS_PING_INTERVAL",
+            defaults.ping_interval,
+            Duration::from_millis(50),
+        )?,
+        idle_timeout: vars.duration(
+            "WS_IDLE_TIMEOUT",
+            defaults.idle_timeout,
+            Duration::from_millis(100),
+        )?,
+        ..defaults
+    })
+}
+
+/// The variables, read through a lookup, with one reader per kind of value; each error names
+/// its variable.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn text(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+    }
+
+    fn secret(&self, name: &str) -> Option<Secret> {
+        self.text(name).map(Secret::new)
+    }
+
+    /// `7d`, `12h`, `30m`, `250ms`, or anything humantime reads (`1week 2days`).
+    fn duration(
+        &self,
+        name: &'static str,
+        default: Duration,
+        min: Duration,
+    ) -> Result<Duration, ConfigError> {
+        let Some(text) = self.text(name) else {
+            return Ok(default);
+        };
+        let invalid = |reason| ConfigError::Invalid { name, reason };
+        let duration = humantime::parse_duration(text.trim())
+            .map_err(|e| invalid(format!("{e} (examples: 7d, 12h, 30s, 250ms)")))?;
+        if duration < min {
+            let min = humantime::format_duration(min);
+            return Err(invalid(format!("must be at least {min}")));
+        }
+        Ok(duration)
+    }
+
+    fn whole_number(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        match self.text(name) {
+            None => Ok(default),
+            Some(n) => n.trim().parse().map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("expected a whole number, got `{n}`"),
+            }),
+        }
+    }
+
+    fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+        match self.text(name).as_deref() {
+            None => Ok(None),
+            Some("true") | Some("1") => Ok(Some(true)),
+            Some("false") | Some("0") => Ok(Some(false)),
+            Some(other) => Err(ConfigError::Invalid {
+                name,
+                reason: format!("expected true or false, got `{other}`"),
+            }),
+        }
+    }
+
+    /// Comma-separated, trimmed and lower-cased; empty items are dropped.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.text(name)
+            .map(|list| {
+                list.split(',')
+                    .map(|item| item.trim().to_lowercase())
+                    .filter(|item| !item.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn parsed<T: FromStr>(
+        &self,
+        name: &'static str,
+        default: &str,
+        expected: &str,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        let text = self.text(name).unwrap_or_else(|| default.into());
+        text.parse().map_err(|e| ConfigError::Invalid {
+            name,
+            reason: format!("{e} (expected {expected}, e.g. {default})"),
+        })
     }
-    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]
@@ -301,43 +309,88 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)], dir: &std::path::Path) -> Result<Config, ConfigError> {
-        let mut map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        map.insert("DATA_DIR".into(), dir.display().to_string());
-        Config::from_lookup(|name| map.get(name).cloned())
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        Config::from_lookup(|name| map.get(name).map(|v| v.to_string()))
     }
 
     #[test]
     fn production_refuses_to_start_without_a_jwt_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = config(&[("APP_ENV", "production")], dir.path()).unwrap_err();
+        let err = config(&[("APP_ENV", "production")]).unwrap_err();
         assert!(err.to_string().contains("JWT_SECRET is required"), "{err}");
     }
 
     #[test]
-    fn development_keeps_its_generated_secret_across_restarts() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = config(&[], dir.path()).unwrap().jwt_secret;
-        let second = config(&[], dir.path()).unwrap().jwt_secret;
-        assert_eq!(first, second);
-        assert_eq!(first.expose().len(), 64);
+    fn production_refuses_a_short_jwt_secret() {
+        let err = config(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).unwrap_err();
+        assert!(matches!(err, ConfigError::WeakJwtSecret), "{err}");
+    }
+
+    #[test]
+    fn development_without_a_jwt_secret_keeps_one_in_the_data_folder() {
+        let c = config(&[]).unwrap();
+        assert!(matches!(c.jwt_secret, JwtSecret::KeptInDataDir));
+        let given = "x".repeat(40);
+        let c = config(&[("JWT_SECRET", &given)]).unwrap();
+        assert!(matches!(&c.jwt_secret, JwtSecret::Given(s) if s.expose() == given));
+    }
+
+    #[test]
+    fn parsing_makes_no_files_or_folders() {
+        let parent = tempfile::tempdir().unwrap();
+        let data_dir = parent.path().join("data");
+        let c = config(&[("DATA_DIR", &data_dir.display().to_string())]).unwrap();
+        assert_eq!(c.data_dir, data_dir);
+        assert!(matches!(c.jwt_secret, JwtSecret::KeptInDataDir));
+        assert!(!data_dir.exists());
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_default_database_is_sqlite_in_the_data_folder() {
+        let c = config(&[("DATA_DIR", "/srv/chat")]).unwrap();
+        assert_eq!(
+            c.database_url.expose(),
+            "sqlite:///srv/chat/rustchat.db?mode=rwc"
+        );
     }
 
     #[test]
     fn jwt_expiry_reads_days_and_rejects_nonsense() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = config(&[("JWT_EXPIRES_IN", "7d")], dir.path()).unwrap();
+        let c = config(&[("JWT_EXPIRES_IN", "7d")]).unwrap();
         assert_eq!(c.jwt_expires_in, Duration::from_secs(7 * 86400));
-        let err = config(&[("JWT_EXPIRES_IN", "soon")], dir.path()).unwrap_err();
+        let err = config(&[("JWT_EXPIRES_IN", "soon")]).unwrap_err();
         assert!(err.to_string().contains("JWT_EXPIRES_IN"));
     }
 
     #[test]
+    fn the_cookie_is_secure_by_default_only_in_production() {
+        let secret = "s".repeat(32);
+        let production = [("APP_ENV", "production"), ("JWT_SECRET", secret.as_str())];
+        assert!(config(&production).unwrap().cookie_secure);
+        assert!(!config(&[]).unwrap().cookie_secure);
+        assert!(config(&[("COOKIE_SECURE", "1")]).unwrap().cookie_secure);
+        let err = config(&[("COOKIE_SECURE", "maybe")]).unwrap_err();
+        assert!(err.to_string().contains("COOKIE_SECURE"), "{err}");
+    }
+
+    #[test]
+    fn admin_emails_are_trimmed_and_lower_cased() {
+        let c = config(&[("ADMIN_EMAILS", " Ann@Example.com, ,bob@example.com ")]).unwrap();
+        assert_eq!(c.admin_emails, ["ann@example.com", "bob@example.com"]);
+    }
+
+    #[test]
     fn secrets_do_not_print() {
-        let secret = Secret::new("sk-very-secret");
-        assert!(!format!("{secret:?}").contains("very"));
+        let c = config(&[
+            ("DATABASE_URL", "postgres://chat:hunter2@db/chat"),
+            ("JWT_SECRET", "jwt-very-secret"),
+            ("OPENAI_API_KEY", "sk-very-secret"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        for secret in ["hunter2", "jwt-very-secret", "sk-very-secret"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 }

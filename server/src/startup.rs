@@ -1,9 +1,15 @@
 //! Building and running the application. [`Application::build`] binds the listener first, so
-//! tests can ask for port 0 and read the port they got.
+//! tests can ask for port 0 and read the port they got. It is also where the server first
+//! touches the disk: `prepare_data_dir` makes the data folder and the development signing key.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use leptos::config::{Env, LeptosOptions};
+use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::{
@@ -15,7 +21,7 @@ use crate::{
         },
         recovery, ChatService, EngineSettings,
     },
-    config::{Config, ProviderConfig},
+    config::{Config, JwtSecret, ProviderConfig, Secret},
     db, http,
     state::AppState,
 };
@@ -33,6 +39,11 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot use the data folder {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("{0}")]
@@ -44,7 +55,8 @@ impl Application {
         // reqwest and async-openai use rustls without a built-in crypto provider; ring is the
         // one sqlx already brings. Installing twice (tests start many servers) is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let db = db::connect_and_migrate(&config.database_url).await?;
+        let jwt_secret = prepare_data_dir(&config)?;
+        let db = db::connect_and_migrate(config.database_url.expose()).await?;
         // One process alone owns every streaming reply, so all of them died with the last run;
         // with several processes (Redis), only the ones nobody has written to for a while.
         let quiet_for = config
@@ -58,14 +70,14 @@ impl Application {
             EngineSettings {
                 flush_interval: config.stream_flush_interval,
             },
-            config.redis_url.as_deref(),
+            config.redis_url.as_ref().map(Secret::expose),
         )
         .await
         .map_err(|e| StartError::Setup(e.to_string()))?;
         if chat.bus.is_shared() {
             tokio::spawn(recovery::sweep_dead_peers(db.clone()));
         }
-        let keys = TokenKeys::new(&config.jwt_secret, config.jwt_expires_in);
+        let keys = TokenKeys::new(&jwt_secret, config.jwt_expires_in);
         let auth = AuthService::new(db.clone(), keys, config.admin_emails.clone())
             .await
             .map_err(|e| StartError::Setup(e.to_string()))?;
@@ -108,6 +120,52 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await
     }
+}
+
+/// Makes the data folder (the default SQLite database lives there) and returns the key that
+/// signs session tokens: `JWT_SECRET`, or in development one made on the first start and kept
+/// in the folder, so restarting the server keeps everyone logged in.
+fn prepare_data_dir(config: &Config) -> Result<Secret, StartError> {
+    let data_dir = &config.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    match &config.jwt_secret {
+        JwtSecret::Given(secret) => Ok(secret.clone()),
+        JwtSecret::KeptInDataDir => {
+            let path = data_dir.join("jwt_secret");
+            kept_secret(&path).map_err(|source| StartError::DataDir { path, source })
+        }
+    }
+}
+
+/// The secret in `path`, or a new random one written there (readable by this user only) when
+/// the file is missing or too short.
+fn kept_secret(path: &Path) -> std::io::Result<Secret> {
+    match std::fs::read_to_string(path) {
+        Ok(existing) if existing.trim().len() >= 32 => return Ok(Secret::new(existing.trim())),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = Secret::new(hex::encode(bytes));
+    write_private(path, secret.expose())?;
+    Ok(secret)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 /// The offline demo always; every other provider when its key (or, for OpenAI-compatible
@@ -180,4 +238,42 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(data_dir: &Path, vars: &[(&str, &str)]) -> Config {
+        let data_dir = data_dir.display().to_string();
+        Config::from_lookup(|name| match name {
+            "DATA_DIR" => Some(data_dir.clone()),
+            _ => vars
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string()),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn development_keeps_its_generated_secret_across_restarts() {
+        let parent = tempfile::tempdir().unwrap();
+        let data_dir = parent.path().join("data");
+        let first = prepare_data_dir(&config(&data_dir, &[])).unwrap();
+        let second = prepare_data_dir(&config(&data_dir, &[])).unwrap();
+        assert_eq!(first.expose(), second.expose());
+        assert_eq!(first.expose().len(), 64);
+        let kept = std::fs::read_to_string(data_dir.join("jwt_secret")).unwrap();
+        assert_eq!(kept, first.expose());
+    }
+
+    #[test]
+    fn a_given_secret_is_used_and_nothing_is_kept() {
+        let data_dir = tempfile::tempdir().unwrap();
+        let given = "g".repeat(40);
+        let secret = prepare_data_dir(&config(data_dir.path(), &[("JWT_SECRET", &given)]));
+        assert_eq!(secret.unwrap().expose(), given);
+        assert!(!data_dir.path().join("jwt_secret").exists());
+    }
 }

@@ -5,10 +5,7 @@
 
 use std::{ops::ControlFlow, sync::Arc, time::Duration};
 
-use app::{
-    markdown::{render_message, RenderOptions},
-    wire::{Event, MessageStatus},
-};
+use app::wire::{Event, MessageStatus};
 use futures::StreamExt;
 use sea_orm::{
     sea_query::{BinOper, Expr},
@@ -34,6 +31,7 @@ use crate::db::{
     entities::{ai_prompts, conversations, messages, usage_logs},
     now,
 };
+use crate::markdown::{render_message, RenderOptions};
 
 /// Without any write for this long, a streaming message is touched anyway, so other server
 /// processes can tell a live reply from one whose process died.

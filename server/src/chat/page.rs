@@ -3,13 +3,13 @@
 //! rendered now; so it looks the same after a reload as when it streamed in. A streaming one
 //! carries its text so far and the seq it has reached.
 
-use app::{
-    markdown::{render_message, RenderOptions},
-    wire::{MessageItem, Role, SettingsView},
-};
+use app::wire::{MessageItem, Role, SettingsView};
 
 use super::{generation::STORED_RENDERING, views::message_view, ChatService};
-use crate::db::entities::messages;
+use crate::{
+    db::entities::messages,
+    markdown::{render_message, RenderOptions},
+};
 
 impl ChatService {
     pub fn message_item(&self, mut row: messages::Model, settings: &SettingsView) -> MessageItem {

@@ -1,4 +1,4 @@
-//! Markdown to safe HTML for chat messages (server only).
+//! Markdown to safe HTML for chat messages.
 //!
 //! Pipeline for `markdown: true`:
 //!
@@ -1052,7 +1052,7 @@ mod tests {
         );
     }
 
-    /// Release-mode timing check: `cargo test --release -p app --features ssr markdown -- --ignored`.
+    /// Release-mode timing check: `cargo test --release -p server --lib markdown -- --ignored`.
     #[test]
     #[ignore]
     fn typical_reply_renders_fast() {
