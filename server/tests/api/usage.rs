@@ -2,9 +2,7 @@
 //! page and the CSV agree with the stored messages, also after a conversation is deleted; a
 //! price change leaves old messages as they were; only admins reach the admin page and API.
 
-mod common;
-
-use common::{
+use crate::helpers::{
     anonymous_client,
     fake_upstream::{openai_reply, FakeUpstream, Script},
     spawn_app_with, TestApp,

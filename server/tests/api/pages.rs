@@ -1,8 +1,6 @@
 //! The server-rendered pages and their HTML forms, without a browser.
 
-mod common;
-
-use common::{anonymous_client, spawn_app};
+use crate::helpers::{anonymous_client, spawn_app};
 
 fn location(response: &reqwest::Response) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()

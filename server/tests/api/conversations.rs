@@ -1,12 +1,10 @@
 //! Conversations and messages through the public API with the offline demo provider: the
 //! routes, ownership, the event sequence, stop, start-up recovery, and concurrency.
 
-mod common;
-
 use std::time::Duration;
 
-use app::wire::EventKind;
-use common::{error_code, spawn_app, spawn_app_with, start_server};
+use app::wire::{Event, MessageStatus, ProviderId, Role};
+use crate::helpers::{error_code, spawn_app, spawn_app_with, start_server};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use server::{
@@ -106,32 +104,43 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
     let mut events = Vec::new();
     while let Ok(event) = tokio::time::timeout(Duration::from_millis(500), feed.recv()).await {
         let event = event.unwrap();
-        let done = event.envelope.kind == EventKind::MessageUpdated;
-        events.push(event.envelope.clone());
+        let done = matches!(event.event, Event::MessageUpdated { .. });
+        // What goes to sockets is the event's JSON, and it decodes back to the same event.
+        assert_eq!(
+            serde_json::from_str::<Event>(&event.json).unwrap(),
+            event.event
+        );
+        events.push(event.event.clone());
         if done {
             break;
         }
     }
-    assert_eq!(events[0].kind, EventKind::MessageCreated);
-    assert_eq!(events[0].data["role"], "user");
-    assert_eq!(events[1].kind, EventKind::MessageCreated);
-    assert_eq!(events[1].data["status"], "streaming");
+    assert!(
+        matches!(&events[0], Event::MessageCreated { data, .. } if data.role == Role::User)
+    );
+    assert!(matches!(
+        &events[1],
+        Event::MessageCreated { data, .. } if data.status == MessageStatus::Streaming
+    ));
     let deltas = &events[2..events.len() - 1];
     assert!(deltas.len() > 50);
     let mut text = String::new();
     for (i, event) in deltas.iter().enumerate() {
-        assert_eq!(event.kind, EventKind::MessageStreaming);
-        assert_eq!(event.seq, Some(i as u64 + 1), "seq increases by one");
-        text.push_str(event.data["delta"].as_str().unwrap());
+        let Event::MessageStreaming { seq, data, .. } = event else {
+            panic!("expected a delta, got {event:?}");
+        };
+        assert_eq!(*seq, i as u64 + 1, "seq increases by one");
+        text.push_str(&data.delta);
     }
     assert_eq!(
         text,
         reply["content"].as_str().unwrap(),
         "the deltas add up to the stored reply"
     );
-    let last = events.last().unwrap();
-    assert_eq!(last.kind, EventKind::MessageUpdated);
-    assert_eq!(last.data["status"], "complete");
+    assert!(matches!(
+        events.last().unwrap(),
+        Event::MessageUpdated { data, .. } if data.status == MessageStatus::Complete
+    ));
 }
 
 #[tokio::test]
@@ -203,10 +212,9 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
         conversation_id: Set(conversation_id),
         user_id: Set(user_id),
         parent_id: Set(None),
-        role: Set("assistant".into()),
+        role: Set(Role::Assistant),
         content: Set("Half of what I was say".into()),
-        status: Set("streaming".into()),
-        is_streaming: Set(true),
+        status: Set(MessageStatus::Streaming),
         stream_chunks: Set(Some(json!([4, 3, 5]))),
         prompt_tokens: Set(0),
         completion_tokens: Set(0),
@@ -217,7 +225,7 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
         input_micros_per_mtok: Set(Some(0)),
         cached_input_micros_per_mtok: Set(Some(0)),
         output_micros_per_mtok: Set(Some(0)),
-        provider: Set(Some("demo".into())),
+        provider: Set(Some(ProviderId::Demo)),
         model: Set(Some("demo-offline".into())),
         error: Set(None),
         content_html: Set(None),
@@ -246,7 +254,7 @@ async fn another_users_conversation_and_messages_answer_404() {
     let sent = app.send(&id(&conversation), "secret").await;
     let conversation_path = format!("/api/conversations/{}", id(&conversation));
 
-    let common::Person {
+    let crate::helpers::Person {
         client: intruder,
         token,
     } = app.register_person("intruder@example.com").await;
@@ -522,7 +530,7 @@ async fn the_markdown_and_highlighting_settings_change_how_a_finished_reply_rend
     let sent = app.send(&id(&conversation), "Render me").await;
     let reply_id = id(&sent["assistant_message"]);
     app.wait_for_reply(&id(&conversation), &reply_id).await;
-    let html = |app: &common::TestApp| {
+    let html = |app: &crate::helpers::TestApp| {
         let url = app.url(&format!("/api/messages/{reply_id}/html"));
         let client = app.client.clone();
         async move {

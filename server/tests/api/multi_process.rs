@@ -2,15 +2,13 @@
 //! streamed, resumed and stopped through process B. Runs when `TEST_REDIS_URL` is set (the
 //! CI sets it, with `TEST_DATABASE_URL`); without Redis there is nothing to share.
 
-mod common;
-
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
-use common::ws_client::WsClient;
+use crate::helpers::ws_client::WsClient;
 use serde_json::{json, Value};
 
 struct ServerProcess {
@@ -82,7 +80,7 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         });
     // The database both processes share: the suite's fresh one (PostgreSQL when
     // TEST_DATABASE_URL is set, else a SQLite file).
-    let shared = common::spawn_app().await;
+    let shared = crate::helpers::spawn_app().await;
     let a = start_process(shared.data_dir.path(), &shared.database_url, &redis_url);
     let b = start_process(shared.data_dir.path(), &shared.database_url, &redis_url);
 

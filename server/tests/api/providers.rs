@@ -1,11 +1,9 @@
 //! Each provider through the public API against a fake upstream speaking its wire format:
 //! the stored reply, the booked usage and cost, and every failure mode.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::helpers::{
     fake_upstream::{
         anthropic_reply, gemini_reply, openai_reply, unconnectable_address, End, FakeUpstream,
         Script,
@@ -15,6 +13,7 @@ use common::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use server::db::entities::{ai_prompts, usage_logs};
+use app::wire::MessageStatus;
 use uuid::Uuid;
 
 /// Fast retries and short timeouts, so failure tests take milliseconds.
@@ -127,7 +126,7 @@ async fn openai_reply_is_stored_with_the_usage_and_cost_it_reported() {
         (2000, 1000, 8750)
     );
     let prompt = prompt_of(&app, reply["id"].as_str().unwrap()).await;
-    assert_eq!(prompt.status, "complete");
+    assert_eq!(prompt.status, MessageStatus::Complete);
     assert_eq!(
         prompt.message_id.to_string(),
         sent["user_message"]["id"].as_str().unwrap()
@@ -261,7 +260,7 @@ async fn a_refused_key_ends_in_an_error_that_names_the_provider() {
     assert_eq!(app.conversation(&conversation_id).await["cost_micros"], 0);
     assert_eq!(
         prompt_of(&app, reply["id"].as_str().unwrap()).await.status,
-        "error"
+        MessageStatus::Error
     );
 }
 
@@ -464,7 +463,7 @@ async fn a_reply_is_written_once_at_its_end_whatever_its_length() {
         let (_, base) =
             FakeUpstream::start(vec![Script::sse(frames).paced(Duration::from_millis(2))]).await;
         let app = openai_app(&base).await;
-        let writes = common::count_message_updates(&app.db).await;
+        let writes = crate::helpers::count_message_updates(&app.db).await;
         let (_, reply, _) = ask(&app, "openai", "gpt-4o", "count").await;
         assert_eq!(reply["content"], words.concat());
         let updates = writes.read(&app.db).await;
@@ -500,7 +499,7 @@ async fn text_flushed_while_streaming_is_a_prefix_of_the_reply() {
             .await
             .unwrap()
             .unwrap();
-        if row.status != "streaming" {
+        if !row.status.is_streaming() {
             break;
         }
         if !row.content.is_empty() {

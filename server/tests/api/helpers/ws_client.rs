@@ -1,8 +1,6 @@
 //! A WebSocket client for tests: connect with a token (or cookie), send protocol messages,
 //! read JSON frames with a timeout.
 
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};

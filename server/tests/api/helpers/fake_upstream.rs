@@ -2,8 +2,6 @@
 //! last one repeats) and answers with a status and raw SSE frames in the provider's exact wire
 //! format, then ends cleanly, cuts the connection, or goes silent. Requests are recorded.
 
-#![allow(dead_code)]
-
 use std::{
     collections::VecDeque,
     sync::{Arc, Mutex},

@@ -3,11 +3,9 @@
 //! budget never take spending past it; reservations are settled to the actual cost, or given
 //! back when a reply is interrupted. Runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::helpers::{
     error_code,
     fake_upstream::{openai_reply, End, FakeUpstream, Script},
     spawn_app_with, TestApp,

@@ -2,8 +2,6 @@
 //! folder by default, or a new PostgreSQL database when `TEST_DATABASE_URL` is set (then an
 //! unreachable server fails the test; it is never skipped).
 
-#![allow(dead_code)]
-
 pub mod fake_upstream;
 pub mod ws_client;
 

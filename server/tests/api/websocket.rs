@@ -1,10 +1,8 @@
 //! The live feed through a real WebSocket client against the real server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::helpers::{
     fake_upstream::{openai_reply, FakeUpstream, Script},
     spawn_app_with,
     ws_client::WsClient,

@@ -1,8 +1,6 @@
 //! Accounts and sessions through the real server and database.
 
-mod common;
-
-use common::{anonymous_client, error_code, spawn_app};
+use crate::helpers::{anonymous_client, error_code, spawn_app};
 use serde_json::json;
 
 #[tokio::test]

@@ -1,9 +1,7 @@
 //! Chat settings through the real server: the JSON API, the settings page's plain HTML form,
 //! and the theme and font size the server puts on every page.
 
-mod common;
-
-use common::{anonymous_client, error_code, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{anonymous_client, error_code, spawn_app, spawn_app_with, TestApp};
 use serde_json::{json, Value};
 
 fn location(response: &reqwest::Response) -> String {
