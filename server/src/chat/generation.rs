@@ -20,8 +20,8 @@ use super::{
     budget, context,
     pricing::PriceSnapshot,
     provider::{
-        retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent,
-        ProviderRequest, Usage,
+        retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent, ProviderRequest,
+        Usage,
     },
     tokenizer,
     views::message_view,
@@ -344,8 +344,16 @@ impl Generation {
         let _gate = self.service.writes.enter().await;
         let txn = self.service.db.begin().await?;
         self.settle_prompt(&txn, streamed, ended, cost, now).await?;
-        self.write_message(&txn, streamed, ended, usage.unwrap_or_default(), cost, html, now)
-            .await?;
+        self.write_message(
+            &txn,
+            streamed,
+            ended,
+            usage.unwrap_or_default(),
+            cost,
+            html,
+            now,
+        )
+        .await?;
         if let Some(usage) = usage {
             self.book_usage(&txn, &usage, cost, now).await?;
         }

@@ -10,10 +10,10 @@ use crate::helpers::{
     },
     spawn_app_with, TestApp,
 };
+use app::wire::MessageStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use server::db::entities::{ai_prompts, usage_logs};
-use app::wire::MessageStatus;
 use uuid::Uuid;
 
 /// Fast retries and short timeouts, so failure tests take milliseconds.
@@ -51,7 +51,10 @@ async fn ask(app: &TestApp, provider: &str, model: &str, content: &str) -> (Valu
         .await;
     let id = conversation["id"].as_str().unwrap().to_owned();
     let sent = app.send(&id, content).await;
-    assert_eq!(sent["assistant_message"]["status"], "streaming");
+    assert_eq!(
+        crate::helpers::as_message(&sent["assistant_message"]).status,
+        MessageStatus::Streaming
+    );
     let reply = app
         .wait_for_reply(&id, sent["assistant_message"]["id"].as_str().unwrap())
         .await;

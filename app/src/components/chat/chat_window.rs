@@ -54,8 +54,9 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
         super::actions::stop_all(chat);
     });
     let on_provider = Callback::new(move |provider: ProviderId| {
-        chat.model.set(chat.first_model_of(provider));
+        let first = chat.first_model_of(provider);
         chat.provider.set(provider);
+        chat.model.set(first);
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(super::actions::save_model(chat));
     });

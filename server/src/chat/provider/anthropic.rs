@@ -7,10 +7,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    ProviderId,
     http::{parse_json, send, sse_events, Endpoint},
-    ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
-    ProviderStream, Role, Usage,
+    ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderId,
+    ProviderRequest, ProviderStream, Role, Usage,
 };
 use crate::config::Secret;
 

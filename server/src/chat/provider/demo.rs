@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures::{future::BoxFuture, StreamExt};
 
 use super::{
-    ProviderId,
-    ChatProvider, ProviderError, ProviderEvent, ProviderRequest, ProviderStream, Role, Usage,
+    ChatProvider, ProviderError, ProviderEvent, ProviderId, ProviderRequest, ProviderStream, Role,
+    Usage,
 };
 use crate::chat::tokenizer;
 

@@ -6,10 +6,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    ProviderId,
     http::{parse_json, send, sse_events, Endpoint},
-    ChatProvider, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest, ProviderStream,
-    Role, Usage,
+    ChatProvider, NetworkSettings, ProviderError, ProviderEvent, ProviderId, ProviderRequest,
+    ProviderStream, Role, Usage,
 };
 use crate::config::Secret;
 

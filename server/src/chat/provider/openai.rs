@@ -22,10 +22,9 @@ use async_openai::{
 use futures::{future::BoxFuture, StreamExt};
 
 use super::{
-    ProviderId,
     http::{connection_error, status_error},
-    ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderRequest,
-    ProviderStream, Role, Usage,
+    ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderId,
+    ProviderRequest, ProviderStream, Role, Usage,
 };
 use crate::config::Secret;
 

@@ -216,7 +216,7 @@ impl TestApp {
                 .into_iter()
                 .find(|m| m["id"] == message_id)
                 .expect("the message exists");
-            if message["status"] != "streaming" {
+            if !as_message(&message).status.is_streaming() {
                 return message;
             }
             assert!(
@@ -338,4 +338,9 @@ impl MessageWriteCounter {
         .expect("a row")
         .n
     }
+}
+
+/// A message of the API read into the wire type the server writes.
+pub fn as_message(value: &Value) -> app::wire::MessageView {
+    serde_json::from_value(value.clone()).expect("a message as the API shows it")
 }
