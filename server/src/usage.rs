@@ -211,7 +211,7 @@ pub async fn csv(
     for ((date, provider, model), t) in rows {
         out.push_str(&format!(
             "{date},{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&provider),
+            csv_field(provider),
             csv_field(&model),
             t.requests,
             t.prompt_tokens,

@@ -127,7 +127,7 @@ impl ChatService {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
             title: Set(title),
-            provider: Set(model.provider.clone()),
+            provider: Set(model.provider),
             model: Set(model.model.clone()),
             temperature: Set(validate_temperature(input.temperature.unwrap_or(0.7))?),
             max_tokens: Set(max_tokens),
@@ -243,7 +243,7 @@ impl ChatService {
             active.title = Set(validate_title(&title)?);
         }
         if let Some(model) = &model {
-            active.provider = Set(model.provider.clone());
+            active.provider = Set(model.provider);
             active.model = Set(model.model.clone());
             if changes.max_tokens.is_none() && current.max_tokens > model.max_output_tokens {
                 active.max_tokens = Set(default_max_tokens(model));

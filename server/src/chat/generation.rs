@@ -252,10 +252,11 @@ impl Generation {
     /// count only if it reported nothing, as some compatible servers do); a stopped reply books
     /// what was reported and estimates the rest, since the provider bills the tokens it made;
     /// a failed one books only what the provider reported.
-    fn usage_to_book(&self, streamed: &Streamed, status: Status) -> Option<Usage> {
+    /// `counted` is our tokenizer's count of the reply, made when [`needs_count`] says so.
+    fn usage_to_book(&self, streamed: &Streamed, status: Status, counted: i64) -> Option<Usage> {
         let estimate = || Usage {
             prompt_tokens: streamed.context_tokens,
-            completion_tokens: tokenizer::count(&streamed.content),
+            completion_tokens: counted,
             ..Usage::default()
         };
         match (status, streamed.reported_usage) {
@@ -279,15 +280,19 @@ impl Generation {
     }
 
     async fn finish(self, streamed: Streamed, ended: Ended) {
-        let usage = self.usage_to_book(&streamed, ended.status);
-        let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
-        // Rendered once here, so pages show finished replies without rendering them again.
+        // Rendered once here, so pages show finished replies without rendering them again;
+        // counted only when the provider's report does not settle it. Both are CPU work over
+        // the whole reply (seconds for megabytes), so neither runs on the async runtime.
         let text = streamed.content.clone();
-        let html = tokio::task::spawn_blocking(move || {
-            (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING))
+        let count = needs_count(ended.status, streamed.reported_usage.is_some());
+        let (html, counted) = tokio::task::spawn_blocking(move || {
+            let html = (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING));
+            (html, if count { tokenizer::count(&text) } else { 0 })
         })
         .await
-        .unwrap_or(None);
+        .unwrap_or((None, 0));
+        let usage = self.usage_to_book(&streamed, ended.status, counted);
+        let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
         let mut attempt = 0;
         loop {
             match self
@@ -465,6 +470,15 @@ impl Generation {
         .await?;
         Ok(())
     }
+}
+
+/// Whether booking a reply's usage needs our own count of its text: a complete reply the
+/// provider reported nothing for, and a stopped one (the provider bills what it made).
+fn needs_count(status: Status, reported: bool) -> bool {
+    matches!(
+        (status, reported),
+        (Status::Complete, false) | (Status::Stopped, _)
+    )
 }
 
 /// Adds in the database (`x = x + n`), so concurrent replies in one conversation never lose

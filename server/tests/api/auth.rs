@@ -1,7 +1,9 @@
 //! Accounts and sessions through the real server and database.
 
+use app::wire::{AuthResponse, UserRole, UserView};
+use serde_json::{json, Value};
+
 use crate::helpers::{anonymous_client, error_code, spawn_app};
-use serde_json::json;
 
 #[tokio::test]
 async fn register_answers_201_with_user_token_and_an_httponly_lax_cookie() {
@@ -20,11 +22,12 @@ async fn register_answers_201_with_user_token_and_an_httponly_lax_cookie() {
     assert!(cookie.starts_with("rustchat_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["email"], "ada@example.com");
-    assert_eq!(body["user"]["name"], "ada");
-    assert!(body["token"].as_str().unwrap().split('.').count() == 3);
+    let body: Value = response.json().await.unwrap();
     assert!(body["user"].get("password_hash").is_none());
+    let body: AuthResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(body.user.email, "ada@example.com");
+    assert_eq!(body.user.name, "ada");
+    assert!(body.token.split('.').count() == 3);
 }
 
 #[tokio::test]
@@ -99,12 +102,9 @@ async fn login_then_me_works_with_the_cookie_and_with_a_bearer_token() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let token = response.json::<serde_json::Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = response.json::<AuthResponse>().await.unwrap().token;
 
-    let me: serde_json::Value = client
+    let me: UserView = client
         .get(app.url("/api/me"))
         .send()
         .await
@@ -112,7 +112,7 @@ async fn login_then_me_works_with_the_cookie_and_with_a_bearer_token() {
         .json()
         .await
         .unwrap();
-    assert_eq!(me["email"], "linus@example.com");
+    assert_eq!(me.email, "linus@example.com");
 
     let by_bearer = anonymous_client()
         .get(app.url("/api/me"))
@@ -165,16 +165,16 @@ async fn logout_clears_the_cookie_so_me_is_401_again() {
 async fn the_first_account_is_an_admin_and_later_ones_are_not() {
     let app = spawn_app().await;
     app.register("first@example.com").await;
-    let me: serde_json::Value = app.get("/api/me").await.json().await.unwrap();
-    assert_eq!(me["role"], "admin");
+    let me: UserView = app.get_json("/api/me").await;
+    assert_eq!(me.role, UserRole::Admin);
     let second = anonymous_client()
         .post(app.url("/api/auth/register"))
         .json(&json!({"email": "second@example.com", "password": "correct horse battery"}))
         .send()
         .await
         .unwrap();
-    let body: serde_json::Value = second.json().await.unwrap();
-    assert_eq!(body["user"]["role"], "user");
+    let body: AuthResponse = second.json().await.unwrap();
+    assert_eq!(body.user.role, UserRole::User);
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! Conversations and messages through the public API with the offline demo provider: the
 //! routes, ownership, the event sequence, stop, start-up recovery, and concurrency.
 
+use app::wire::{
+    ConversationView, Event, MessageStatus, MessageView, ModelView, Page, ProviderId, Role,
+};
 use std::time::Duration;
 
-use crate::helpers::{error_code, spawn_app, spawn_app_with, start_server};
-use app::wire::{Event, MessageStatus, ProviderId, Role};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use server::{
@@ -13,22 +14,16 @@ use server::{
 };
 use uuid::Uuid;
 
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap().to_owned()
-}
+use crate::helpers::{error_code, spawn_app, spawn_app_with, start_server, Person, TestApp};
 
 #[tokio::test]
 async fn with_no_keys_a_new_user_gets_the_offline_demo_and_its_reply() {
     let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
     app.register("new@example.com").await;
-    let models: Value = app.get("/api/models").await.json().await.unwrap();
-    let models = models["items"].as_array().unwrap();
+    let models = app.get_json::<Page<ModelView>>("/api/models").await.items;
     assert_eq!(models.len(), 1, "only the demo without keys: {models:?}");
-    assert_eq!(models[0]["provider"], "demo");
-    assert!(models[0]["display_name"]
-        .as_str()
-        .unwrap()
-        .contains("Offline demo"));
+    assert_eq!(models[0].provider, ProviderId::Demo);
+    assert!(models[0].display_name.contains("Offline demo"));
 
     // No body at all: a new chat with the user's defaults.
     let response = app
@@ -38,46 +33,39 @@ async fn with_no_keys_a_new_user_gets_the_offline_demo_and_its_reply() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let conversation: Value = response.json().await.unwrap();
-    assert_eq!(conversation["provider"], "demo");
-    assert_eq!(conversation["title"], "New chat");
+    let conversation: ConversationView = response.json().await.unwrap();
+    assert_eq!(conversation.provider, ProviderId::Demo);
+    assert_eq!(conversation.title, "New chat");
 
-    let sent = app.send(&id(&conversation), "What can you do?").await;
+    let sent = app.send(conversation.id, "What can you do?").await;
     let reply = app
-        .wait_for_reply(&id(&conversation), &id(&sent["assistant_message"]))
+        .wait_for_reply(conversation.id, sent.assistant_message.id)
         .await;
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(reply["content"], reply_to("What can you do?"));
-    assert_eq!(reply["model"], "demo-offline");
-    assert_eq!(reply["cost_micros"], 0);
-    assert!(reply["completion_tokens"].as_i64().unwrap() > 100);
-    assert!(reply["prompt_tokens"].as_i64().unwrap() > 0);
-    let conversation = app.conversation(&id(&conversation)).await;
-    assert_eq!(conversation["title"], "What can you do?");
-    assert_eq!(conversation["total_tokens"], reply["total_tokens"]);
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, reply_to("What can you do?"));
+    assert_eq!(reply.model.as_deref(), Some("demo-offline"));
+    assert_eq!(reply.cost_micros, 0);
+    assert!(reply.completion_tokens > 100);
+    assert!(reply.prompt_tokens > 0);
+    let conversation = app.conversation(conversation.id).await;
+    assert_eq!(conversation.title, "What can you do?");
+    assert_eq!(conversation.total_tokens, reply.total_tokens);
 }
 
 #[tokio::test]
 async fn models_of_configured_providers_are_offered_with_prices() {
     let app = spawn_app_with(&[("ANTHROPIC_API_KEY", "k")]).await;
     app.register("a@example.com").await;
-    let models: Value = app.get("/api/models").await.json().await.unwrap();
-    let providers: Vec<&str> = models["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["provider"].as_str().unwrap())
-        .collect();
+    let models = app.get_json::<Page<ModelView>>("/api/models").await.items;
+    let providers: Vec<&str> = models.iter().map(|m| m.provider.as_str()).collect();
     assert!(providers.contains(&"anthropic") && providers.contains(&"demo"));
     assert!(!providers.contains(&"openai") && !providers.contains(&"google"));
-    let sonnet = models["items"]
-        .as_array()
-        .unwrap()
+    let sonnet = models
         .iter()
-        .find(|m| m["model"] == "claude-sonnet-4-5")
+        .find(|m| m.model == "claude-sonnet-4-5")
         .unwrap();
-    assert_eq!(sonnet["input_micros_per_mtok"], 3_000_000);
-    assert_eq!(sonnet["context_window"], 200_000);
+    assert_eq!(sonnet.input_micros_per_mtok, 3_000_000);
+    assert_eq!(sonnet.context_window, 200_000);
     // A model whose provider has no key cannot be chosen.
     let response = app
         .post_json(
@@ -94,11 +82,10 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
     let app = spawn_app_with(&[("DEMO_WORD_DELAY", "1ms")]).await;
     app.register("events@example.com").await;
     let conversation = app.create_conversation(json!({})).await;
-    let conversation_id = Uuid::parse_str(&id(&conversation)).unwrap();
-    let mut feed = app.chat.bus.subscribe_conversation(conversation_id);
-    let sent = app.send(&id(&conversation), "Tell me something").await;
+    let mut feed = app.chat.bus.subscribe_conversation(conversation.id);
+    let sent = app.send(conversation.id, "Tell me something").await;
     let reply = app
-        .wait_for_reply(&id(&conversation), &id(&sent["assistant_message"]))
+        .wait_for_reply(conversation.id, sent.assistant_message.id)
         .await;
 
     let mut events = Vec::new();
@@ -115,11 +102,16 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
             break;
         }
     }
-    assert!(matches!(&events[0], Event::MessageCreated { data, .. } if data.role == Role::User));
-    assert!(matches!(
-        &events[1],
-        Event::MessageCreated { data, .. } if data.status == MessageStatus::Streaming
-    ));
+    let message = |event: &Event| -> MessageView {
+        match event {
+            Event::MessageCreated { data, .. } | Event::MessageUpdated { data, .. } => data.clone(),
+            other => panic!("expected a message event, got {other:?}"),
+        }
+    };
+    assert!(matches!(events[0], Event::MessageCreated { .. }));
+    assert_eq!(message(&events[0]).role, Role::User);
+    assert!(matches!(events[1], Event::MessageCreated { .. }));
+    assert_eq!(message(&events[1]).status, MessageStatus::Streaming);
     let deltas = &events[2..events.len() - 1];
     assert!(deltas.len() > 50);
     let mut text = String::new();
@@ -130,15 +122,10 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
         assert_eq!(*seq, i as u64 + 1, "seq increases by one");
         text.push_str(&data.delta);
     }
-    assert_eq!(
-        text,
-        reply["content"].as_str().unwrap(),
-        "the deltas add up to the stored reply"
-    );
-    assert!(matches!(
-        events.last().unwrap(),
-        Event::MessageUpdated { data, .. } if data.status == MessageStatus::Complete
-    ));
+    assert_eq!(text, reply.content, "the deltas add up to the stored reply");
+    let last = events.last().unwrap();
+    assert!(matches!(last, Event::MessageUpdated { .. }));
+    assert_eq!(message(last).status, MessageStatus::Complete);
 }
 
 #[tokio::test]
@@ -150,8 +137,8 @@ async fn stop_keeps_the_partial_reply_as_stopped_and_books_its_usage() {
     .await;
     app.register("stop@example.com").await;
     let conversation = app.create_conversation(json!({})).await;
-    let sent = app.send(&id(&conversation), "Write a lot").await;
-    let reply_id = id(&sent["assistant_message"]);
+    let sent = app.send(conversation.id, "Write a lot").await;
+    let reply_id = sent.assistant_message.id;
     // Let a few words arrive.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let response = app
@@ -161,26 +148,26 @@ async fn stop_keeps_the_partial_reply_as_stopped_and_books_its_usage() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let stopped: Value = response.json().await.unwrap();
-    assert_eq!(stopped["status"], "stopped");
-    let partial = stopped["content"].as_str().unwrap();
+    let stopped: MessageView = response.json().await.unwrap();
+    assert_eq!(stopped.status, MessageStatus::Stopped);
+    let partial = stopped.content.as_str();
     let full = reply_to("Write a lot");
     assert!(
         !partial.is_empty() && partial.len() < full.len(),
         "partial: {partial:?}"
     );
     assert!(full.starts_with(partial));
-    assert!(stopped["completion_tokens"].as_i64().unwrap() > 0);
+    assert!(stopped.completion_tokens > 0);
     let logs = usage_logs::Entity::find()
-        .filter(usage_logs::Column::MessageId.eq(Uuid::parse_str(&reply_id).unwrap()))
+        .filter(usage_logs::Column::MessageId.eq(reply_id))
         .all(&app.db)
         .await
         .unwrap();
     assert_eq!(logs.len(), 1);
     // It stays stopped: the task does not go on writing.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let stored = app.wait_for_reply(&id(&conversation), &reply_id).await;
-    assert_eq!(stored["content"], stopped["content"]);
+    let stored = app.wait_for_reply(conversation.id, reply_id).await;
+    assert_eq!(stored.content, stopped.content);
     // Stopping again is harmless.
     let again = app
         .client
@@ -196,7 +183,6 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
     let app = spawn_app().await;
     app.register("crash@example.com").await;
     let conversation = app.create_conversation(json!({})).await;
-    let conversation_id = Uuid::parse_str(&id(&conversation)).unwrap();
     let user_id = server::db::entities::users::Entity::find()
         .one(&app.db)
         .await
@@ -207,7 +193,7 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
     let now = server::db::now();
     let orphan = messages::ActiveModel {
         id: Set(Uuid::now_v7()),
-        conversation_id: Set(conversation_id),
+        conversation_id: Set(conversation.id),
         user_id: Set(user_id),
         parent_id: Set(None),
         role: Set(Role::Assistant),
@@ -236,12 +222,10 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
 
     let _restarted = start_server(&app.data_dir, &app.database_url, &[]).await;
 
-    let stored = app
-        .wait_for_reply(&id(&conversation), &orphan.id.to_string())
-        .await;
-    assert_eq!(stored["status"], "interrupted");
-    assert_eq!(stored["content"], "Half of what I was say");
-    assert_eq!(stored["error"], INTERRUPTED_ERROR);
+    let stored = app.wait_for_reply(conversation.id, orphan.id).await;
+    assert_eq!(stored.status, MessageStatus::Interrupted);
+    assert_eq!(stored.content, "Half of what I was say");
+    assert_eq!(stored.error.as_deref(), Some(INTERRUPTED_ERROR));
 }
 
 #[tokio::test]
@@ -249,10 +233,10 @@ async fn another_users_conversation_and_messages_answer_404() {
     let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
     app.register("owner@example.com").await;
     let conversation = app.create_conversation(json!({"title": "Private"})).await;
-    let sent = app.send(&id(&conversation), "secret").await;
-    let conversation_path = format!("/api/conversations/{}", id(&conversation));
+    let sent = app.send(conversation.id, "secret").await;
+    let conversation_path = format!("/api/conversations/{}", conversation.id);
 
-    let crate::helpers::Person {
+    let Person {
         client: intruder,
         token,
     } = app.register_person("intruder@example.com").await;
@@ -279,7 +263,7 @@ async fn another_users_conversation_and_messages_answer_404() {
         ),
         (
             reqwest::Method::POST,
-            format!("/api/messages/{}/stop", id(&sent["assistant_message"])),
+            format!("/api/messages/{}/stop", sent.assistant_message.id),
             None,
         ),
     ] {
@@ -290,19 +274,16 @@ async fn another_users_conversation_and_messages_answer_404() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 404, "{method} {path}");
     }
-    let listed: Value = as_intruder(reqwest::Method::GET, "/api/conversations")
+    let listed: Page<ConversationView> = as_intruder(reqwest::Method::GET, "/api/conversations")
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert_eq!(listed["items"], json!([]));
+    assert_eq!(listed.items, []);
     // Untouched for the owner.
-    assert_eq!(
-        app.conversation(&id(&conversation)).await["title"],
-        "Private"
-    );
+    assert_eq!(app.conversation(conversation.id).await.title, "Private");
     assert_eq!(app.get("/api/conversations/not-a-uuid").await.status(), 404);
 }
 
@@ -312,30 +293,17 @@ async fn conversations_are_listed_newest_first_in_pages_and_can_be_changed_and_d
     app.register("pages@example.com").await;
     let mut ids = Vec::new();
     for title in ["one", "two", "three"] {
-        ids.push(id(&app.create_conversation(json!({"title": title})).await));
+        ids.push(app.create_conversation(json!({"title": title})).await.id);
     }
-    let first: Value = app
-        .get("/api/conversations?limit=2")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let titles: Vec<&str> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["title"].as_str().unwrap())
-        .collect();
+    let first: Page<ConversationView> = app.get_json("/api/conversations?limit=2").await;
+    let titles: Vec<&str> = first.items.iter().map(|c| c.title.as_str()).collect();
     assert_eq!(titles, ["three", "two"]);
-    let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = app
-        .get(&format!("/api/conversations?limit=2&cursor={cursor}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(second["items"][0]["title"], "one");
-    assert_eq!(second["next_cursor"], Value::Null);
+    let cursor = first.next_cursor.unwrap();
+    let second: Page<ConversationView> = app
+        .get_json(&format!("/api/conversations?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(second.items[0].title, "one");
+    assert_eq!(second.next_cursor, None);
 
     let response = app
         .client
@@ -345,13 +313,13 @@ async fn conversations_are_listed_newest_first_in_pages_and_can_be_changed_and_d
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let changed: Value = response.json().await.unwrap();
+    let changed: ConversationView = response.json().await.unwrap();
     assert_eq!(
-        (changed["title"].as_str(), changed["temperature"].as_f64()),
-        (Some("renamed"), Some(0.2))
+        (changed.title.as_str(), changed.temperature),
+        ("renamed", 0.2)
     );
-    assert_eq!(changed["max_tokens"], 500);
-    assert_eq!(changed["system_prompt"], "Be terse.");
+    assert_eq!(changed.max_tokens, 500);
+    assert_eq!(changed.system_prompt.as_deref(), Some("Be terse."));
     let bad = app
         .client
         .patch(app.url(&format!("/api/conversations/{}", ids[0])))
@@ -362,10 +330,8 @@ async fn conversations_are_listed_newest_first_in_pages_and_can_be_changed_and_d
     assert_eq!(bad.status(), 422);
 
     // Deleting keeps the usage on the books.
-    let sent = app.send(&ids[1], "hello").await;
-    let reply = app
-        .wait_for_reply(&ids[1], &id(&sent["assistant_message"]))
-        .await;
+    let sent = app.send(ids[1], "hello").await;
+    let reply = app.wait_for_reply(ids[1], sent.assistant_message.id).await;
     let response = app
         .client
         .delete(app.url(&format!("/api/conversations/{}", ids[1])))
@@ -381,10 +347,7 @@ async fn conversations_are_listed_newest_first_in_pages_and_can_be_changed_and_d
     );
     let logs = usage_logs::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(logs.len(), 1);
-    assert_eq!(
-        logs[0].total_tokens,
-        reply["total_tokens"].as_i64().unwrap()
-    );
+    assert_eq!(logs[0].total_tokens, reply.total_tokens);
 }
 
 #[tokio::test]
@@ -392,7 +355,7 @@ async fn empty_and_oversized_messages_are_refused_with_a_reason() {
     let app = spawn_app().await;
     app.register("v@example.com").await;
     let conversation = app.create_conversation(json!({})).await;
-    let path = format!("/api/conversations/{}/messages", id(&conversation));
+    let path = format!("/api/conversations/{}/messages", conversation.id);
     let response = app.post_json(&path, json!({"content": "   "})).await;
     assert_eq!(response.status(), 422);
     assert_eq!(error_code(response).await, "invalid_content");
@@ -402,7 +365,7 @@ async fn empty_and_oversized_messages_are_refused_with_a_reason() {
     assert_eq!(response.status(), 422);
     let response = app.post_json(&path, json!({"nothing": true})).await;
     assert_eq!(response.status(), 400);
-    assert!(app.messages(&id(&conversation)).await.is_empty());
+    assert!(app.messages(conversation.id).await.is_empty());
 }
 
 /// 100 sends at once across 10 conversations of 2 users: every message stored once, every
@@ -421,8 +384,8 @@ async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
             .send()
             .await
             .unwrap();
-        let conversation: Value = response.json().await.unwrap();
-        conversations.push((client.clone(), id(&conversation)));
+        let conversation: ConversationView = response.json().await.unwrap();
+        conversations.push((client.clone(), conversation.id));
     }
     let mut sends = Vec::new();
     for n in 0..100 {
@@ -447,34 +410,24 @@ async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
         send.await.unwrap();
     }
 
-    let totals = |m: &Value, k: &str| m[k].as_i64().unwrap();
     for (index, (client, conversation_id)) in conversations.iter().enumerate() {
-        let get = |path: String| {
-            let client = client.clone();
-            let url = app.url(&path);
-            async move {
-                client
-                    .get(url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<Value>()
-                    .await
-                    .unwrap()
-            }
-        };
+        let get = |path: String| client.get(app.url(&path)).send();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         let messages = loop {
-            let page = get(format!(
+            let page: Page<MessageView> = get(format!(
                 "/api/conversations/{conversation_id}/messages?limit=1000"
             ))
-            .await;
-            let items = page["items"].as_array().unwrap().clone();
-            if items
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            if page
+                .items
                 .iter()
-                .all(|m| !crate::helpers::as_message(m).status.is_streaming())
+                .all(|m| m.status != MessageStatus::Streaming)
             {
-                break items;
+                break page.items;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -489,8 +442,8 @@ async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
         );
         let mut prompts: Vec<String> = messages
             .iter()
-            .filter(|m| m["role"] == "user")
-            .map(|m| m["content"].as_str().unwrap().to_owned())
+            .filter(|m| m.role == Role::User)
+            .map(|m| m.content.clone())
             .collect();
         prompts.sort();
         let mut expected: Vec<String> = (0..100)
@@ -501,23 +454,31 @@ async fn a_hundred_concurrent_sends_lose_nothing_and_totals_add_up() {
         assert_eq!(prompts, expected);
         assert!(messages
             .iter()
-            .filter(|m| m["role"] == "assistant")
-            .all(|m| m["status"] == "complete"));
-        let conversation = get(format!("/api/conversations/{conversation_id}")).await;
-        assert_eq!(conversation["message_count"], 20);
-        for key in [
-            "prompt_tokens",
-            "completion_tokens",
-            "total_tokens",
-            "cost_micros",
-        ] {
-            let sum: i64 = messages.iter().map(|m| totals(m, key)).sum();
-            assert_eq!(
-                totals(&conversation, key),
-                sum,
-                "{key} of conversation {index}"
-            );
-        }
+            .filter(|m| m.role == Role::Assistant)
+            .all(|m| m.status == MessageStatus::Complete));
+        let conversation: ConversationView = get(format!("/api/conversations/{conversation_id}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(conversation.message_count, 20);
+        let sum = |field: fn(&MessageView) -> i64| messages.iter().map(field).sum::<i64>();
+        assert_eq!(
+            (
+                conversation.prompt_tokens,
+                conversation.completion_tokens,
+                conversation.total_tokens,
+                conversation.cost_micros
+            ),
+            (
+                sum(|m| m.prompt_tokens),
+                sum(|m| m.completion_tokens),
+                sum(|m| m.total_tokens),
+                sum(|m| m.cost_micros)
+            ),
+            "prompt, completion and total tokens and cost of conversation {index}"
+        );
     }
     let logs = usage_logs::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(logs.len(), 100);
@@ -528,10 +489,10 @@ async fn the_markdown_and_highlighting_settings_change_how_a_finished_reply_rend
     let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
     app.register("render@example.com").await;
     let conversation = app.create_conversation(json!({})).await;
-    let sent = app.send(&id(&conversation), "Render me").await;
-    let reply_id = id(&sent["assistant_message"]);
-    app.wait_for_reply(&id(&conversation), &reply_id).await;
-    let html = |app: &crate::helpers::TestApp| {
+    let sent = app.send(conversation.id, "Render me").await;
+    let reply_id = sent.assistant_message.id;
+    app.wait_for_reply(conversation.id, reply_id).await;
+    let html = |app: &TestApp| {
         let url = app.url(&format!("/api/messages/{reply_id}/html"));
         let client = app.client.clone();
         async move {

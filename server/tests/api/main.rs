@@ -1,7 +1,6 @@
-//! The server's integration tests, one binary (so the server is linked once, not once per
-//! area): each module starts the real server on port 0 with a fresh database (SQLite by
-//! default, PostgreSQL when `TEST_DATABASE_URL` is set) and drives it over HTTP and WebSocket.
-//! AI providers are fakes on loopback that speak each provider's exact wire format.
+//! The server's integration tests, all in one binary so the server is linked once, not once
+//! per area. Each module pins one area's behaviour through the real server; `helpers` starts
+//! it and fakes what lies outside the machine.
 
 mod helpers;
 

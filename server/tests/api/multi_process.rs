@@ -2,14 +2,19 @@
 //! streamed, resumed and stopped through process B. Runs when `TEST_REDIS_URL` is set (the
 //! CI sets it, with `TEST_DATABASE_URL`); without Redis there is nothing to share.
 
+use app::wire::{AuthResponse, ConversationView, MessageStatus, MessageView, Page, SendResponse};
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     time::Duration,
 };
 
-use crate::helpers::ws_client::WsClient;
-use serde_json::{json, Value};
+use serde_json::json;
+
+use crate::helpers::{
+    spawn_app,
+    ws_client::{is_event, WsClient},
+};
 
 struct ServerProcess {
     child: Child,
@@ -80,12 +85,12 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         });
     // The database both processes share: the suite's fresh one (PostgreSQL when
     // TEST_DATABASE_URL is set, else a SQLite file).
-    let shared = crate::helpers::spawn_app().await;
+    let shared = spawn_app().await;
     let a = start_process(shared.data_dir.path(), &shared.database_url, &redis_url);
     let b = start_process(shared.data_dir.path(), &shared.database_url, &redis_url);
 
     let client = reqwest::Client::new();
-    let registered: Value = client
+    let registered: AuthResponse = client
         .post(format!("{}/api/auth/register", a.address))
         .json(&json!({"email": "two@example.com", "password": "correct horse battery"}))
         .send()
@@ -94,9 +99,9 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         .json()
         .await
         .unwrap();
-    let token = registered["token"].as_str().unwrap().to_owned();
+    let token = registered.token;
     let api = |address: &str, path: &str| format!("{address}{path}");
-    let conversation: Value = client
+    let conversation: ConversationView = client
         .post(api(&a.address, "/api/conversations"))
         .bearer_auth(&token)
         .send()
@@ -105,11 +110,11 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         .json()
         .await
         .unwrap();
-    let conversation_id = conversation["id"].as_str().unwrap().to_owned();
+    let conversation_id = conversation.id;
 
     // Watch on B, send through A.
     let mut on_b = WsClient::connect(&b.address, &token).await;
-    on_b.subscribe(&conversation_id, json!({})).await;
+    on_b.subscribe(conversation_id, json!({})).await;
     on_b.until(Duration::from_secs(10), |f| f["type"] == "subscribed")
         .await;
     let send = |content: &'static str| {
@@ -120,7 +125,7 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         );
         let token = token.clone();
         async move {
-            let sent: Value = client
+            let sent: SendResponse = client
                 .post(url)
                 .bearer_auth(token)
                 .json(&json!({"content": content}))
@@ -130,7 +135,7 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
                 .json()
                 .await
                 .unwrap();
-            sent["assistant_message"]["id"].as_str().unwrap().to_owned()
+            sent.assistant_message.id
         }
     };
     let reply_id = send("Across processes").await;
@@ -143,7 +148,7 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
             .next_json(Duration::from_secs(10))
             .await
             .expect("deltas reach B");
-        if frame["type"] == "message.streaming" && frame["message_id"] == reply_id.as_str() {
+        if is_event(&frame, "message.streaming", reply_id) {
             assert_eq!(frame["seq"].as_u64().unwrap(), last_seq + 1);
             last_seq += 1;
             first_part.push_str(frame["data"]["delta"].as_str().unwrap());
@@ -152,18 +157,18 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
     drop(on_b);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut on_b = WsClient::connect(&b.address, &token).await;
-    on_b.subscribe(&conversation_id, json!({ reply_id.clone(): last_seq }))
+    on_b.subscribe(conversation_id, json!({ reply_id.to_string(): last_seq }))
         .await;
     let frames = on_b
         .until(Duration::from_secs(30), |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
+            is_event(f, "message.updated", reply_id)
         })
         .await;
     let streamed = format!(
         "{first_part}{}",
-        WsClient::deltas(&frames, &reply_id, last_seq)
+        WsClient::deltas(&frames, reply_id, last_seq)
     );
-    let stored: Value = client
+    let stored: Page<MessageView> = client
         .get(api(
             &b.address,
             &format!("/api/conversations/{conversation_id}/messages"),
@@ -175,24 +180,14 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         .json()
         .await
         .unwrap();
-    let reply = stored["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == reply_id.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(
-        streamed,
-        reply["content"].as_str().unwrap(),
-        "byte for byte across processes"
-    );
+    let reply = stored.items.iter().find(|m| m.id == reply_id).unwrap();
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(streamed, reply.content, "byte for byte across processes");
 
     // A stop sent to B ends the reply A is generating.
     let second = send("Stop me from the other side").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let stopped: Value = client
+    let stopped: MessageView = client
         .post(api(&b.address, &format!("/api/messages/{second}/stop")))
         .bearer_auth(&token)
         .send()
@@ -201,6 +196,6 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         .json()
         .await
         .unwrap();
-    assert_eq!(stopped["status"], "stopped", "{stopped}");
-    assert!(!stopped["content"].as_str().unwrap().is_empty());
+    assert_eq!(stopped.status, MessageStatus::Stopped, "{stopped:?}");
+    assert!(!stopped.content.is_empty());
 }

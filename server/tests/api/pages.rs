@@ -1,10 +1,6 @@
 //! The server-rendered pages and their HTML forms, without a browser.
 
-use crate::helpers::{anonymous_client, spawn_app};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::helpers::{anonymous_client, location, spawn_app};
 
 #[tokio::test]
 async fn the_app_shell_redirects_visitors_to_the_login_page() {

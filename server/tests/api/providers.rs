@@ -1,20 +1,22 @@
 //! Each provider through the public API against a fake upstream speaking its wire format:
 //! the stored reply, the booked usage and cost, and every failure mode.
 
+use app::wire::{MessageStatus, MessageView, SendResponse};
 use std::time::Duration;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use server::db::entities::{ai_prompts, usage_logs};
+use uuid::Uuid;
+
 use crate::helpers::{
+    count_message_updates,
     fake_upstream::{
         anthropic_reply, gemini_reply, openai_reply, unconnectable_address, End, FakeUpstream,
         Script,
     },
     spawn_app_with, TestApp,
 };
-use app::wire::MessageStatus;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{json, Value};
-use server::db::entities::{ai_prompts, usage_logs};
-use uuid::Uuid;
 
 /// Fast retries and short timeouts, so failure tests take milliseconds.
 const FAST: &[(&str, &str)] = &[
@@ -43,35 +45,36 @@ async fn openai_app(base: &str) -> TestApp {
 }
 
 /// Sends one message in a new conversation and waits for the stored reply.
-async fn ask(app: &TestApp, provider: &str, model: &str, content: &str) -> (Value, Value, String) {
+async fn ask(
+    app: &TestApp,
+    provider: &str,
+    model: &str,
+    content: &str,
+) -> (SendResponse, MessageView, Uuid) {
     let conversation = app
         .create_conversation(
             json!({"provider": provider, "model": model, "system_prompt": "Be brief."}),
         )
         .await;
-    let id = conversation["id"].as_str().unwrap().to_owned();
-    let sent = app.send(&id, content).await;
-    assert_eq!(
-        crate::helpers::as_message(&sent["assistant_message"]).status,
-        MessageStatus::Streaming
-    );
+    let sent = app.send(conversation.id, content).await;
+    assert_eq!(sent.assistant_message.status, MessageStatus::Streaming);
     let reply = app
-        .wait_for_reply(&id, sent["assistant_message"]["id"].as_str().unwrap())
+        .wait_for_reply(conversation.id, sent.assistant_message.id)
         .await;
-    (sent, reply, id)
+    (sent, reply, conversation.id)
 }
 
-async fn usage_logs_of(app: &TestApp, message_id: &str) -> Vec<usage_logs::Model> {
+async fn usage_logs_of(app: &TestApp, message_id: Uuid) -> Vec<usage_logs::Model> {
     usage_logs::Entity::find()
-        .filter(usage_logs::Column::MessageId.eq(Uuid::parse_str(message_id).unwrap()))
+        .filter(usage_logs::Column::MessageId.eq(message_id))
         .all(&app.db)
         .await
         .unwrap()
 }
 
-async fn prompt_of(app: &TestApp, message_id: &str) -> ai_prompts::Model {
+async fn prompt_of(app: &TestApp, message_id: Uuid) -> ai_prompts::Model {
     ai_prompts::Entity::find()
-        .filter(ai_prompts::Column::ResponseMessageId.eq(Uuid::parse_str(message_id).unwrap()))
+        .filter(ai_prompts::Column::ResponseMessageId.eq(message_id))
         .one(&app.db)
         .await
         .unwrap()
@@ -90,15 +93,15 @@ async fn openai_reply_is_stored_with_the_usage_and_cost_it_reported() {
     let app = openai_app(&base).await;
     let (sent, reply, conversation_id) = ask(&app, "openai", "gpt-4o", "Say hello").await;
 
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(reply["content"], "Hello there");
-    assert_eq!(reply["prompt_tokens"], 2000);
-    assert_eq!(reply["completion_tokens"], 500);
-    assert_eq!(reply["total_tokens"], 2500);
-    assert_eq!(reply["cached_tokens"], 1000);
-    assert_eq!(reply["reasoning_tokens"], 120);
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, "Hello there");
+    assert_eq!(reply.prompt_tokens, 2000);
+    assert_eq!(reply.completion_tokens, 500);
+    assert_eq!(reply.total_tokens, 2500);
+    assert_eq!(reply.cached_tokens, 1000);
+    assert_eq!(reply.reasoning_tokens, 120);
     // gpt-4o: 1000 × $2.50 + 1000 × $1.25 + 500 × $10 per million = 2500 + 1250 + 5000 µ$
-    assert_eq!(reply["cost_micros"], 8750);
+    assert_eq!(reply.cost_micros, 8750);
 
     let request = fake.last_request();
     assert_eq!(request.path, "/v1/chat/completions");
@@ -112,13 +115,13 @@ async fn openai_reply_is_stored_with_the_usage_and_cost_it_reported() {
     );
     assert_eq!(request.body["messages"][1]["content"], "Say hello");
 
-    let conversation = app.conversation(&conversation_id).await;
-    assert_eq!(conversation["message_count"], 2);
-    assert_eq!(conversation["total_tokens"], 2500);
-    assert_eq!(conversation["cost_micros"], 8750);
-    assert_eq!(conversation["title"], "Say hello");
+    let conversation = app.conversation(conversation_id).await;
+    assert_eq!(conversation.message_count, 2);
+    assert_eq!(conversation.total_tokens, 2500);
+    assert_eq!(conversation.cost_micros, 8750);
+    assert_eq!(conversation.title, "Say hello");
 
-    let logs = usage_logs_of(&app, reply["id"].as_str().unwrap()).await;
+    let logs = usage_logs_of(&app, reply.id).await;
     assert_eq!(logs.len(), 1);
     assert_eq!(
         (
@@ -128,12 +131,9 @@ async fn openai_reply_is_stored_with_the_usage_and_cost_it_reported() {
         ),
         (2000, 1000, 8750)
     );
-    let prompt = prompt_of(&app, reply["id"].as_str().unwrap()).await;
+    let prompt = prompt_of(&app, reply.id).await;
     assert_eq!(prompt.status, MessageStatus::Complete);
-    assert_eq!(
-        prompt.message_id.to_string(),
-        sent["user_message"]["id"].as_str().unwrap()
-    );
+    assert_eq!(prompt.message_id, sent.user_message.id);
     assert!(prompt.context_tokens > 0);
     assert!(prompt.completed_at.is_some());
 }
@@ -145,12 +145,11 @@ async fn the_second_message_carries_the_history() {
     let conversation = app
         .create_conversation(json!({"provider": "openai", "model": "gpt-4o"}))
         .await;
-    let id = conversation["id"].as_str().unwrap();
-    let first = app.send(id, "What is 2+2?").await;
-    app.wait_for_reply(id, first["assistant_message"]["id"].as_str().unwrap())
+    let first = app.send(conversation.id, "What is 2+2?").await;
+    app.wait_for_reply(conversation.id, first.assistant_message.id)
         .await;
-    let second = app.send(id, "And times two?").await;
-    app.wait_for_reply(id, second["assistant_message"]["id"].as_str().unwrap())
+    let second = app.send(conversation.id, "And times two?").await;
+    app.wait_for_reply(conversation.id, second.assistant_message.id)
         .await;
     let messages = &fake.last_request().body["messages"];
     assert_eq!(
@@ -179,14 +178,14 @@ async fn anthropic_cache_reads_and_writes_are_counted_once_and_priced_apart() {
     .await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-sonnet-4-5", "Greet me").await;
 
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(reply["content"], "Bonjour!");
-    assert_eq!(reply["prompt_tokens"], 1210);
-    assert_eq!(reply["cached_tokens"], 1000);
-    assert_eq!(reply["completion_tokens"], 42);
-    assert_eq!(reply["total_tokens"], 1252);
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, "Bonjour!");
+    assert_eq!(reply.prompt_tokens, 1210);
+    assert_eq!(reply.cached_tokens, 1000);
+    assert_eq!(reply.completion_tokens, 42);
+    assert_eq!(reply.total_tokens, 1252);
     // Sonnet: 10 × $3 + 1000 × $0.30 + 200 × $3.75 + 42 × $15 per million
-    assert_eq!(reply["cost_micros"], 30 + 300 + 750 + 630);
+    assert_eq!(reply.cost_micros, 30 + 300 + 750 + 630);
 
     let request = fake.last_request();
     assert_eq!(request.path, "/v1/messages");
@@ -209,14 +208,14 @@ async fn gemini_thoughts_are_billed_as_output_and_cached_tokens_stay_in_the_prom
     let app = app_with(&[("GEMINI_API_KEY", "g-test"), ("GEMINI_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "google", "gemini-2.5-flash", "Hallo?").await;
 
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(reply["content"], "Hallo");
-    assert_eq!(reply["prompt_tokens"], 1000);
-    assert_eq!(reply["cached_tokens"], 600);
-    assert_eq!(reply["completion_tokens"], 100);
-    assert_eq!(reply["reasoning_tokens"], 80);
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, "Hallo");
+    assert_eq!(reply.prompt_tokens, 1000);
+    assert_eq!(reply.cached_tokens, 600);
+    assert_eq!(reply.completion_tokens, 100);
+    assert_eq!(reply.reasoning_tokens, 80);
     // Flash: 400 × $0.30 + 600 × $0.03 + 100 × $2.50 per million = 120 + 18 + 250
-    assert_eq!(reply["cost_micros"], 388);
+    assert_eq!(reply.cost_micros, 388);
 
     let request = fake.last_request();
     assert_eq!(
@@ -245,8 +244,8 @@ async fn a_refused_key_ends_in_an_error_that_names_the_provider() {
     .await;
     let (sent, reply, conversation_id) = ask(&app, "anthropic", "claude-haiku-4-5", "Hi").await;
 
-    assert_eq!(reply["status"], "error");
-    let error = reply["error"].as_str().unwrap();
+    assert_eq!(reply.status, MessageStatus::Error);
+    let error = reply.error.as_deref().unwrap();
     assert!(
         error.contains("Anthropic refused the API key (401)"),
         "{error}"
@@ -254,17 +253,12 @@ async fn a_refused_key_ends_in_an_error_that_names_the_provider() {
     assert!(error.contains("invalid x-api-key"), "{error}");
     assert_eq!(fake.request_count(), 1, "a refused key is not retried");
     // The prompt is kept; nothing is booked.
-    let messages = app.messages(&conversation_id).await;
-    assert_eq!(messages[0]["content"], "Hi");
-    assert_eq!(messages[0]["id"], sent["user_message"]["id"]);
-    assert!(usage_logs_of(&app, reply["id"].as_str().unwrap())
-        .await
-        .is_empty());
-    assert_eq!(app.conversation(&conversation_id).await["cost_micros"], 0);
-    assert_eq!(
-        prompt_of(&app, reply["id"].as_str().unwrap()).await.status,
-        MessageStatus::Error
-    );
+    let messages = app.messages(conversation_id).await;
+    assert_eq!(messages[0].content, "Hi");
+    assert_eq!(messages[0].id, sent.user_message.id);
+    assert!(usage_logs_of(&app, reply.id).await.is_empty());
+    assert_eq!(app.conversation(conversation_id).await.cost_micros, 0);
+    assert_eq!(prompt_of(&app, reply.id).await.status, MessageStatus::Error);
 }
 
 #[tokio::test]
@@ -279,8 +273,8 @@ async fn rate_limits_are_retried_before_the_first_token() {
     .await;
     let app = app_with(&[("GEMINI_API_KEY", "g"), ("GEMINI_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "google", "gemini-2.5-flash", "ping").await;
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(reply["content"], "OK");
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, "OK");
     assert_eq!(fake.request_count(), 3);
 }
 
@@ -293,8 +287,8 @@ async fn server_errors_give_up_after_the_bounded_retries_with_a_clear_error() {
     .await;
     let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "Hi").await;
-    assert_eq!(reply["status"], "error");
-    let error = reply["error"].as_str().unwrap();
+    assert_eq!(reply.status, MessageStatus::Error);
+    let error = reply.error.as_deref().unwrap();
     assert!(
         error.contains("Anthropic had a server error (503)"),
         "{error}"
@@ -317,8 +311,8 @@ async fn openai_rate_limits_are_retried_before_the_stream() {
     .await;
     let app = openai_app(&base).await;
     let (_, reply, _) = ask(&app, "openai", "gpt-4o-mini", "hi").await;
-    assert_eq!(reply["status"], "complete");
-    assert_eq!(reply["content"], "fine");
+    assert_eq!(reply.status, MessageStatus::Complete);
+    assert_eq!(reply.content, "fine");
     assert_eq!(fake.request_count(), 2);
 }
 
@@ -328,15 +322,16 @@ async fn a_stream_that_goes_silent_is_cut_off_by_the_idle_timeout_and_keeps_its_
     let (_, base) = FakeUpstream::start(vec![Script::sse(frames).then(End::Hang)]).await;
     let app = openai_app(&base).await;
     let (_, reply, _) = ask(&app, "openai", "gpt-4o", "hi").await;
-    assert_eq!(reply["status"], "error");
-    assert_eq!(reply["content"], "Partial answer");
+    assert_eq!(reply.status, MessageStatus::Error);
+    assert_eq!(reply.content, "Partial answer");
     assert!(
-        reply["error"]
-            .as_str()
+        reply
+            .error
+            .as_deref()
             .unwrap()
             .contains("OpenAI sent nothing for 0.4 s"),
-        "{}",
-        reply["error"]
+        "{:?}",
+        reply.error
     );
 }
 
@@ -350,14 +345,15 @@ async fn a_provider_that_never_answers_times_out() {
     ])
     .await;
     let (_, reply, _) = ask(&app, "google", "gemini-2.5-pro", "hi").await;
-    assert_eq!(reply["status"], "error");
+    assert_eq!(reply.status, MessageStatus::Error);
     assert!(
-        reply["error"]
-            .as_str()
+        reply
+            .error
+            .as_deref()
             .unwrap()
             .contains("Gemini did not answer within 0.4 s"),
-        "{}",
-        reply["error"]
+        "{:?}",
+        reply.error
     );
     assert_eq!(fake.request_count(), 1);
 }
@@ -372,8 +368,8 @@ async fn a_connect_timeout_is_reported_as_such() {
     ])
     .await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
-    assert_eq!(reply["status"], "error");
-    let error = reply["error"].as_str().unwrap();
+    assert_eq!(reply.status, MessageStatus::Error);
+    let error = reply.error.as_deref().unwrap();
     assert!(
         error.contains("Connecting to Anthropic timed out"),
         "{error}"
@@ -389,21 +385,18 @@ async fn a_connection_cut_mid_stream_keeps_the_partial_text_and_books_the_report
         FakeUpstream::start(vec![Script::sse(frames[..6].to_vec()).then(End::Cut)]).await;
     let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
     let (_, reply, conversation_id) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
-    assert_eq!(reply["status"], "error");
-    assert_eq!(reply["content"], "Half a reply");
+    assert_eq!(reply.status, MessageStatus::Error);
+    assert_eq!(reply.content, "Half a reply");
     assert!(
-        reply["error"].as_str().unwrap().contains("Anthropic"),
-        "{}",
-        reply["error"]
+        reply.error.as_deref().unwrap().contains("Anthropic"),
+        "{:?}",
+        reply.error
     );
     // message_start reported 25 input tokens (and 1 output so far): that much is booked.
-    assert_eq!(reply["prompt_tokens"], 25);
-    let logs = usage_logs_of(&app, reply["id"].as_str().unwrap()).await;
+    assert_eq!(reply.prompt_tokens, 25);
+    let logs = usage_logs_of(&app, reply.id).await;
     assert_eq!(logs.len(), 1);
-    assert_eq!(
-        app.conversation(&conversation_id).await["prompt_tokens"],
-        25
-    );
+    assert_eq!(app.conversation(conversation_id).await.prompt_tokens, 25);
 }
 
 #[tokio::test]
@@ -412,10 +405,11 @@ async fn a_clean_end_without_the_providers_finish_is_treated_as_a_cut() {
     let (_, base) = FakeUpstream::start(vec![Script::sse(frames[..3].to_vec())]).await;
     let app = openai_app(&base).await;
     let (_, reply, _) = ask(&app, "openai", "gpt-4o", "hi").await;
-    assert_eq!(reply["status"], "error");
-    assert_eq!(reply["content"], "Truncated");
-    assert!(reply["error"]
-        .as_str()
+    assert_eq!(reply.status, MessageStatus::Error);
+    assert_eq!(reply.content, "Truncated");
+    assert!(reply
+        .error
+        .as_deref()
         .unwrap()
         .contains("ended before the reply was complete"));
 }
@@ -429,14 +423,15 @@ async fn malformed_sse_ends_in_an_error_that_says_so() {
     let (_, base) = FakeUpstream::start(vec![Script::sse(frames)]).await;
     let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
-    assert_eq!(reply["status"], "error");
+    assert_eq!(reply.status, MessageStatus::Error);
     assert!(
-        reply["error"]
-            .as_str()
+        reply
+            .error
+            .as_deref()
             .unwrap()
             .contains("Anthropic sent a reply we could not read"),
-        "{}",
-        reply["error"]
+        "{:?}",
+        reply.error
     );
 }
 
@@ -447,9 +442,9 @@ async fn an_error_event_mid_stream_is_shown() {
     let (fake, base) = FakeUpstream::start(vec![Script::sse(frames)]).await;
     let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
-    assert_eq!(reply["status"], "error");
-    assert_eq!(reply["content"], "Some");
-    assert!(reply["error"].as_str().unwrap().contains("Overloaded"));
+    assert_eq!(reply.status, MessageStatus::Error);
+    assert_eq!(reply.content, "Some");
+    assert!(reply.error.as_deref().unwrap().contains("Overloaded"));
     assert_eq!(fake.request_count(), 1, "no retry once a token was shown");
 }
 
@@ -466,9 +461,9 @@ async fn a_reply_is_written_once_at_its_end_whatever_its_length() {
         let (_, base) =
             FakeUpstream::start(vec![Script::sse(frames).paced(Duration::from_millis(2))]).await;
         let app = openai_app(&base).await;
-        let writes = crate::helpers::count_message_updates(&app.db).await;
+        let writes = count_message_updates(&app.db).await;
         let (_, reply, _) = ask(&app, "openai", "gpt-4o", "count").await;
-        assert_eq!(reply["content"], words.concat());
+        assert_eq!(reply.content, words.concat());
         let updates = writes.read(&app.db).await;
         assert_eq!(updates, 1, "{updates} message writes for {length} deltas");
     }
@@ -492,9 +487,8 @@ async fn text_flushed_while_streaming_is_a_prefix_of_the_reply() {
     let conversation = app
         .create_conversation(json!({"provider": "openai", "model": "gpt-4o"}))
         .await;
-    let id = conversation["id"].as_str().unwrap().to_owned();
-    let sent = app.send(&id, "count").await;
-    let reply_id = Uuid::parse_str(sent["assistant_message"]["id"].as_str().unwrap()).unwrap();
+    let sent = app.send(conversation.id, "count").await;
+    let reply_id = sent.assistant_message.id;
     let mut seen = Vec::new();
     loop {
         let row = server::db::entities::messages::Entity::find_by_id(reply_id)
@@ -502,7 +496,7 @@ async fn text_flushed_while_streaming_is_a_prefix_of_the_reply() {
             .await
             .unwrap()
             .unwrap();
-        if !row.status.is_streaming() {
+        if row.status != MessageStatus::Streaming {
             break;
         }
         if !row.content.is_empty() {
@@ -537,7 +531,7 @@ struct RetryCase {
 impl RetryCase {
     /// Sends one message against a fake answering with `scripts` (the last one repeats):
     /// the stored reply and how many requests the fake saw.
-    async fn requests_for(&self, scripts: Vec<Script>) -> (Value, usize) {
+    async fn requests_for(&self, scripts: Vec<Script>) -> (MessageView, usize) {
         let (fake, base) = FakeUpstream::start(scripts).await;
         let app = app_with(&[
             (self.key_var, "k"),
@@ -558,12 +552,12 @@ impl RetryCase {
             self.reply.clone(),
         ];
         let (reply, requests) = self.requests_for(scripts).await;
-        assert_eq!(reply["status"], "complete", "{}", reply["error"]);
+        assert_eq!(reply.status, MessageStatus::Complete, "{:?}", reply.error);
         assert_eq!(requests, 3, "two failures then the reply");
 
         let (reply, requests) = self.requests_for(vec![self.failure.clone()]).await;
-        assert_eq!(reply["status"], "error");
-        let error = reply["error"].as_str().unwrap();
+        assert_eq!(reply.status, MessageStatus::Error);
+        let error = reply.error.as_deref().unwrap();
         assert!(error.contains(self.error), "{error}");
         assert!(error.contains("(gave up after 3 attempts)"), "{error}");
         assert_eq!(requests, 3, "one try and PROVIDER_MAX_RETRIES=2 retries");
@@ -638,8 +632,8 @@ async fn an_error_event_before_the_first_token_is_retried() {
     let (fake, base) = FakeUpstream::start(vec![Script::sse(failed), Script::sse(reply)]).await;
     let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
-    assert_eq!(reply["status"], "complete", "{}", reply["error"]);
-    assert_eq!(reply["content"], "Second time");
+    assert_eq!(reply.status, MessageStatus::Complete, "{:?}", reply.error);
+    assert_eq!(reply.content, "Second time");
     assert_eq!(fake.request_count(), 2);
 }
 
@@ -697,7 +691,7 @@ async fn openai_waits_as_long_as_retry_after_asks() {
     let (arrivals, base) = rate_limited_for_a_second_then(openai_reply(&["Patience"], None)).await;
     let app = openai_app(&base).await;
     let (_, reply, _) = ask(&app, "openai", "gpt-4o-mini", "hi").await;
-    assert_eq!(reply["content"], "Patience", "{}", reply["error"]);
+    assert_eq!(reply.content, "Patience", "{:?}", reply.error);
     assert_waited_for_retry_after(&arrivals);
 }
 
@@ -707,7 +701,7 @@ async fn anthropic_waits_as_long_as_retry_after_asks() {
     let (arrivals, base) = rate_limited_for_a_second_then(frames).await;
     let app = app_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
     let (_, reply, _) = ask(&app, "anthropic", "claude-haiku-4-5", "hi").await;
-    assert_eq!(reply["content"], "Patience", "{}", reply["error"]);
+    assert_eq!(reply.content, "Patience", "{:?}", reply.error);
     assert_waited_for_retry_after(&arrivals);
 }
 
@@ -717,8 +711,8 @@ async fn an_openai_account_out_of_quota_is_not_retried() {
     let (fake, base) = FakeUpstream::start(vec![Script::status(429, no_quota)]).await;
     let app = openai_app(&base).await;
     let (_, reply, _) = ask(&app, "openai", "gpt-4o-mini", "hi").await;
-    assert_eq!(reply["status"], "error");
-    let error = reply["error"].as_str().unwrap();
+    assert_eq!(reply.status, MessageStatus::Error);
+    let error = reply.error.as_deref().unwrap();
     assert!(error.contains("no quota left"), "{error}");
     assert!(
         error.contains("You exceeded your current quota."),

@@ -1,17 +1,28 @@
 //! Chat settings through the real server: the JSON API, the settings page's plain HTML form,
 //! and the theme and font size the server puts on every page.
 
-use crate::helpers::{anonymous_client, error_code, spawn_app, spawn_app_with, TestApp};
+use app::wire::{ProviderId, SettingsView};
 use serde_json::{json, Value};
 
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
+use crate::helpers::{anonymous_client, error_code, location, spawn_app, spawn_app_with, TestApp};
 
-async fn settings(app: &TestApp) -> Value {
+async fn settings(app: &TestApp) -> SettingsView {
     let response = app.get("/api/settings").await;
     assert_eq!(response.status(), 200, "GET /api/settings");
     response.json().await.unwrap()
+}
+
+/// What a new account starts with.
+fn new_user_settings() -> SettingsView {
+    SettingsView {
+        default_provider: "demo".into(),
+        default_model: "demo-offline".into(),
+        theme: "system".into(),
+        font_size: 16,
+        streaming: true,
+        markdown: true,
+        code_highlight: true,
+    }
 }
 
 async fn put_settings(app: &TestApp, body: Value) -> reqwest::Response {
@@ -75,18 +86,7 @@ fn has_attribute(tag: &str, name: &str) -> bool {
 async fn a_new_user_gets_the_default_settings() {
     let app = spawn_app().await;
     app.register("defaults@example.com").await;
-    assert_eq!(
-        settings(&app).await,
-        json!({
-            "default_provider": "demo",
-            "default_model": "demo-offline",
-            "theme": "system",
-            "font_size": 16,
-            "streaming": true,
-            "markdown": true,
-            "code_highlight": true,
-        })
-    );
+    assert_eq!(settings(&app).await, new_user_settings());
 }
 
 #[tokio::test]
@@ -105,16 +105,15 @@ async fn put_changes_the_given_fields_and_get_reads_them_back() {
     )
     .await;
     assert_eq!(response.status(), 200);
-    let saved: Value = response.json().await.unwrap();
-    let expected = json!({
-        "default_provider": "openai",
-        "default_model": "gpt-5-mini",
-        "theme": "dark",
-        "font_size": 18,
-        "streaming": false,
-        "markdown": true,
-        "code_highlight": true,
-    });
+    let saved: SettingsView = response.json().await.unwrap();
+    let expected = SettingsView {
+        default_provider: "openai".into(),
+        default_model: "gpt-5-mini".into(),
+        theme: "dark".into(),
+        font_size: 18,
+        streaming: false,
+        ..new_user_settings()
+    };
     assert_eq!(saved, expected);
     assert_eq!(settings(&app).await, expected);
 
@@ -122,14 +121,14 @@ async fn put_changes_the_given_fields_and_get_reads_them_back() {
     let response = put_settings(&app, json!({ "code_highlight": false })).await;
     assert_eq!(response.status(), 200);
     let after = settings(&app).await;
-    assert_eq!(after["code_highlight"], false);
-    assert_eq!(after["theme"], "dark");
-    assert_eq!(after["default_model"], "gpt-5-mini");
+    assert!(!after.code_highlight);
+    assert_eq!(after.theme, "dark");
+    assert_eq!(after.default_model, "gpt-5-mini");
 
     // New conversations start with the new default.
     let conversation = app.create_conversation(json!({})).await;
-    assert_eq!(conversation["provider"], "openai");
-    assert_eq!(conversation["model"], "gpt-5-mini");
+    assert_eq!(conversation.provider, ProviderId::OpenAi);
+    assert_eq!(conversation.model, "gpt-5-mini");
 }
 
 #[tokio::test]
@@ -144,9 +143,9 @@ async fn put_creates_the_settings_row_when_there_is_none() {
     let response = put_settings(&app, json!({ "font_size": 20 })).await;
     assert_eq!(response.status(), 200);
     let after = settings(&app).await;
-    assert_eq!(after["font_size"], 20);
-    assert_eq!(after["theme"], "system");
-    assert_eq!(after["default_model"], "demo-offline");
+    assert_eq!(after.font_size, 20);
+    assert_eq!(after.theme, "system");
+    assert_eq!(after.default_model, "demo-offline");
 }
 
 #[tokio::test]
@@ -165,10 +164,7 @@ async fn saves_of_different_settings_at_the_same_time_both_stick() {
         );
         assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
         let after = settings(&app).await;
-        assert_eq!(
-            (after["font_size"].clone(), after["theme"].clone()),
-            (json!(size), json!(theme))
-        );
+        assert_eq!((after.font_size, after.theme.as_str()), (size, theme));
     }
 }
 
@@ -246,7 +242,7 @@ async fn a_bearer_token_works_like_the_cookie() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(settings(&app).await["theme"], "light");
+    assert_eq!(settings(&app).await.theme, "light");
 }
 
 #[tokio::test]
@@ -268,15 +264,14 @@ async fn the_form_saves_and_unchecked_boxes_mean_off() {
     assert_eq!(location(&response), "/settings?saved=1");
     assert_eq!(
         settings(&app).await,
-        json!({
-            "default_provider": "demo",
-            "default_model": "demo-offline",
-            "theme": "dark",
-            "font_size": 18,
-            "streaming": true,
-            "markdown": false,
-            "code_highlight": false,
-        })
+        SettingsView {
+            theme: "dark".into(),
+            font_size: 18,
+            streaming: true,
+            markdown: false,
+            code_highlight: false,
+            ..new_user_settings()
+        }
     );
 
     let html = page(&app, "/settings?saved=1").await;
@@ -296,12 +291,8 @@ async fn the_form_saves_and_unchecked_boxes_mean_off() {
     .await;
     let after = settings(&app).await;
     assert_eq!(
-        (
-            &after["streaming"],
-            &after["markdown"],
-            &after["code_highlight"]
-        ),
-        (&json!(false), &json!(true), &json!(true))
+        (after.streaming, after.markdown, after.code_highlight),
+        (false, true, true)
     );
 }
 
@@ -466,8 +457,8 @@ async fn a_default_model_that_became_unavailable_stays_and_does_not_block_saving
     .await;
     assert_eq!(location(&response), "/settings?saved=1");
     let after = settings(&app).await;
-    assert_eq!(after["theme"], "dark");
-    assert_eq!(after["default_model"], "gpt-5");
+    assert_eq!(after.theme, "dark");
+    assert_eq!(after.default_model, "gpt-5");
 }
 
 #[tokio::test]
@@ -523,7 +514,7 @@ async fn each_user_has_their_own_settings() {
     assert_eq!(response.status(), 200);
 
     let second = app.register_person("second@example.com").await.client;
-    let theirs: Value = second
+    let theirs: SettingsView = second
         .get(app.url("/api/settings"))
         .send()
         .await
@@ -531,8 +522,8 @@ async fn each_user_has_their_own_settings() {
         .json()
         .await
         .unwrap();
-    assert_eq!(theirs["theme"], "system");
-    assert_eq!(theirs["font_size"], 16);
+    assert_eq!(theirs.theme, "system");
+    assert_eq!(theirs.font_size, 16);
 
     let response = second
         .post(app.url("/settings/save"))
@@ -552,8 +543,8 @@ async fn each_user_has_their_own_settings() {
     assert!(html.contains(r#"data-theme="light""#));
 
     let mine = settings(&app).await;
-    assert_eq!(mine["theme"], "dark");
-    assert_eq!(mine["font_size"], 20);
+    assert_eq!(mine.theme, "dark");
+    assert_eq!(mine.font_size, 20);
     let html = page(&app, "/").await;
     assert!(html.contains(r#"data-theme="dark""#));
     assert!(html.contains("--font-size: 20px"));

@@ -2,12 +2,18 @@
 //! page and the CSV agree with the stored messages, also after a conversation is deleted; a
 //! price change leaves old messages as they were; only admins reach the admin page and API.
 
+use app::wire::{
+    AdminModelView, AdminUserView, BudgetView, ModelView, Page, Role, UsageReport, UsageTotals,
+    UserRole, UserView,
+};
+use serde_json::json;
+use uuid::Uuid;
+
 use crate::helpers::{
     anonymous_client,
     fake_upstream::{openai_reply, FakeUpstream, Script},
-    spawn_app_with, TestApp,
+    location, spawn_app_with, TestApp,
 };
-use serde_json::{json, Value};
 
 async fn app() -> (TestApp, FakeUpstream) {
     // Each reply reports 1,000 prompt and 200 completion tokens.
@@ -25,46 +31,39 @@ async fn app() -> (TestApp, FakeUpstream) {
     (app, fake)
 }
 
-async fn chat(app: &TestApp, model: &str, turns: usize) -> String {
+async fn chat(app: &TestApp, model: &str, turns: usize) -> Uuid {
     let id = app
         .create_conversation(json!({"provider": "openai", "model": model}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await
+        .id;
     for i in 0..turns {
-        let sent = app.send(&id, &format!("question {i}")).await;
-        app.wait_for_reply(&id, sent["assistant_message"]["id"].as_str().unwrap())
-            .await;
+        let sent = app.send(id, &format!("question {i}")).await;
+        app.wait_for_reply(id, sent.assistant_message.id).await;
     }
     id
 }
 
 /// Sums of the stored replies of these conversations: (replies, tokens, cost).
-async fn stored_sums(app: &TestApp, conversations: &[&str]) -> (i64, i64, i64) {
+async fn stored_sums(app: &TestApp, conversations: &[Uuid]) -> (i64, i64, i64) {
     let mut sums = (0, 0, 0);
-    for id in conversations {
+    for &id in conversations {
         for m in app.messages(id).await {
-            if m["role"] == "assistant" {
+            if m.role == Role::Assistant {
                 sums.0 += 1;
-                sums.1 += m["total_tokens"].as_i64().unwrap();
-                sums.2 += m["cost_micros"].as_i64().unwrap();
+                sums.1 += m.total_tokens;
+                sums.2 += m.cost_micros;
             }
         }
     }
     sums
 }
 
-fn report_sums(report: &Value, key: &str) -> (i64, i64, i64) {
-    let t = &report[key];
-    (
-        t["requests"].as_i64().unwrap(),
-        t["total_tokens"].as_i64().unwrap(),
-        t["cost_micros"].as_i64().unwrap(),
-    )
+/// (replies, tokens, cost), as `stored_sums` counts them.
+fn report_sums(totals: &UsageTotals) -> (i64, i64, i64) {
+    (totals.requests, totals.total_tokens, totals.cost_micros)
 }
 
-async fn usage(app: &TestApp) -> Value {
+async fn usage(app: &TestApp) -> UsageReport {
     let response = app.get("/api/usage").await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
@@ -87,24 +86,24 @@ async fn usage_figures_equal_the_stored_messages_even_after_a_deletion() {
     let (app, _fake) = app().await;
     let big = chat(&app, "gpt-4o", 3).await;
     let small = chat(&app, "gpt-4o-mini", 2).await;
-    let expected = stored_sums(&app, &[&big, &small]).await;
+    let expected = stored_sums(&app, &[big, small]).await;
     // gpt-4o: 1000 × $2.50 + 200 × $10 per million = 4,500 µ$; gpt-4o-mini: 150 + 120 = 270 µ$.
     assert_eq!(expected, (5, 6_000, 3 * 4_500 + 2 * 270));
 
     let report = usage(&app).await;
-    assert_eq!(report_sums(&report, "period_totals"), expected);
-    assert_eq!(report_sums(&report, "month_totals"), expected);
-    assert_eq!(report["days"].as_array().unwrap().len(), 30);
-    let today = report["days"].as_array().unwrap().last().unwrap();
-    assert_eq!(today["cost_micros"], expected.2);
-    let models = report["models"].as_array().unwrap();
+    assert_eq!(report_sums(&report.period_totals), expected);
+    assert_eq!(report_sums(&report.month_totals), expected);
+    assert_eq!(report.days.len(), 30);
+    let today = report.days.last().unwrap();
+    assert_eq!(today.totals.cost_micros, expected.2);
+    let models = &report.models;
     assert_eq!(models.len(), 2);
-    assert_eq!(models[0]["model"], "gpt-4o", "dearest first");
-    assert_eq!(models[0]["cost_micros"], 13_500);
-    assert_eq!(models[1]["cost_micros"], 540);
-    let top = report["top_conversations"].as_array().unwrap();
-    assert_eq!(top[0]["conversation_id"], big.as_str());
-    assert_eq!(top[0]["deleted"], false);
+    assert_eq!(models[0].model, "gpt-4o", "dearest first");
+    assert_eq!(models[0].totals.cost_micros, 13_500);
+    assert_eq!(models[1].totals.cost_micros, 540);
+    let top = &report.top_conversations;
+    assert_eq!(top[0].conversation_id, Some(big));
+    assert!(!top[0].deleted);
 
     // Deleting a conversation deletes its messages, not what they cost.
     let deleted = app
@@ -115,12 +114,12 @@ async fn usage_figures_equal_the_stored_messages_even_after_a_deletion() {
         .unwrap();
     assert_eq!(deleted.status(), 204);
     let after = usage(&app).await;
-    assert_eq!(report_sums(&after, "period_totals"), expected);
-    assert_eq!(report_sums(&after, "month_totals"), expected);
-    let top = after["top_conversations"].as_array().unwrap();
-    assert_eq!(top[0]["deleted"], true);
-    assert_eq!(top[0]["title"], "Deleted conversation");
-    assert_eq!(top[0]["cost_micros"], 13_500);
+    assert_eq!(report_sums(&after.period_totals), expected);
+    assert_eq!(report_sums(&after.month_totals), expected);
+    let top = &after.top_conversations;
+    assert!(top[0].deleted);
+    assert_eq!(top[0].title, "Deleted conversation");
+    assert_eq!(top[0].totals.cost_micros, 13_500);
 
     // The page shows the same month total, with the charts and their tables.
     let page = app.get("/usage").await;
@@ -155,38 +154,42 @@ async fn usage_figures_equal_the_stored_messages_even_after_a_deletion() {
 
     // Someone else sees only their own usage.
     let other = app.register_person("bob@example.com").await;
-    let theirs: Value = other.get_json(&app, "/api/usage").await;
-    assert_eq!(theirs["period_totals"]["cost_micros"], 0);
-    assert!(theirs["top_conversations"].as_array().unwrap().is_empty());
+    let theirs: UsageReport = other.get_json(&app, "/api/usage").await;
+    assert_eq!(theirs.period_totals.cost_micros, 0);
+    assert!(theirs.top_conversations.is_empty());
     assert_eq!(app.get("/api/usage?days=0").await.status(), 422);
 }
 
-async fn model_id(app: &TestApp, model: &str) -> String {
-    let models: Value = app.get("/api/admin/models").await.json().await.unwrap();
-    models
-        .as_array()
-        .unwrap()
+async fn admin_model(app: &TestApp, model: &str) -> AdminModelView {
+    app.get_json::<Vec<AdminModelView>>("/api/admin/models")
+        .await
+        .into_iter()
+        .find(|m| m.model == model)
+        .expect("the model")
+}
+
+/// Whether `/api/models` offers this model to users.
+async fn offered(app: &TestApp, model: &str) -> bool {
+    app.get_json::<Page<ModelView>>("/api/models")
+        .await
+        .items
         .iter()
-        .find(|m| m["model"] == model)
-        .expect("the model")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+        .any(|m| m.model == model)
 }
 
 #[tokio::test]
 async fn a_price_change_reaches_new_messages_only() {
     let (app, _fake) = app().await;
     let id = chat(&app, "gpt-4o", 1).await;
-    let before = app.messages(&id).await;
-    let old_reply = before
-        .iter()
-        .find(|m| m["role"] == "assistant")
-        .unwrap()
-        .clone();
-    assert_eq!(old_reply["cost_micros"], 4_500);
+    let old_reply = app
+        .messages(id)
+        .await
+        .into_iter()
+        .find(|m| m.role == Role::Assistant)
+        .unwrap();
+    assert_eq!(old_reply.cost_micros, 4_500);
 
-    let gpt4o = model_id(&app, "gpt-4o").await;
+    let gpt4o = admin_model(&app, "gpt-4o").await.id;
     let response = app
         .client
         .patch(app.url(&format!("/api/admin/models/{gpt4o}")))
@@ -195,23 +198,21 @@ async fn a_price_change_reaches_new_messages_only() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let changed: Value = response.json().await.unwrap();
-    assert_eq!(changed["input_micros_per_mtok"], 5_000_000);
-    assert_eq!(changed["display_name"], "GPT-4o (EU)");
+    let changed: AdminModelView = response.json().await.unwrap();
+    assert_eq!(changed.input_micros_per_mtok, 5_000_000);
+    assert_eq!(changed.display_name, "GPT-4o (EU)");
 
-    let sent = app.send(&id, "again").await;
-    let new_reply = app
-        .wait_for_reply(&id, sent["assistant_message"]["id"].as_str().unwrap())
-        .await;
-    assert_eq!(new_reply["cost_micros"], 9_000, "the new price");
+    let sent = app.send(id, "again").await;
+    let new_reply = app.wait_for_reply(id, sent.assistant_message.id).await;
+    assert_eq!(new_reply.cost_micros, 9_000, "the new price");
     let old_now = app
-        .messages(&id)
+        .messages(id)
         .await
         .into_iter()
-        .find(|m| m["id"] == old_reply["id"])
+        .find(|m| m.id == old_reply.id)
         .unwrap();
     assert_eq!(old_now, old_reply, "the old message did not change");
-    assert_eq!(app.conversation(&id).await["cost_micros"], 13_500);
+    assert_eq!(app.conversation(id).await.cost_micros, 13_500);
 
     // Bad edits are refused with a reason and change nothing.
     let response = app
@@ -232,8 +233,7 @@ async fn a_price_change_reaches_new_messages_only() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let offered: Value = app.get("/api/models").await.json().await.unwrap();
-    assert!(!offered.to_string().contains("\"gpt-4o\""));
+    assert!(!offered(&app, "gpt-4o").await);
     let refused = app
         .post_json(
             &format!("/api/conversations/{id}/messages"),
@@ -257,18 +257,17 @@ async fn a_price_change_reaches_new_messages_only() {
         )
         .await;
     assert_eq!(again.status(), 409);
-    let offered: Value = app.get("/api/models").await.json().await.unwrap();
-    assert!(offered.to_string().contains("llama3.1:8b"));
+    assert!(offered(&app, "llama3.1:8b").await);
 }
 
 #[tokio::test]
 async fn only_admins_reach_the_admin_page_and_api() {
     let (app, _fake) = app().await;
-    let gpt4o = model_id(&app, "gpt-4o").await;
+    let gpt4o = admin_model(&app, "gpt-4o").await.id;
     let person = app.register_person("bob@example.com").await;
-    let me: Value = person.get_json(&app, "/api/me").await;
-    assert_eq!(me["role"], "user");
-    let bob_id = me["id"].as_str().unwrap().to_owned();
+    let me: UserView = person.get_json(&app, "/api/me").await;
+    assert_eq!(me.role, UserRole::User);
+    let bob_id = me.id;
 
     for client in [&person.client, &anonymous_client()] {
         for (method, path, body) in [
@@ -309,11 +308,7 @@ async fn only_admins_reach_the_admin_page_and_api() {
     let page = person.client.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("Page not found"));
-    let gpt4o_row: Value = app.get("/api/admin/models").await.json().await.unwrap();
-    assert!(
-        gpt4o_row.to_string().contains("\"enabled\":true"),
-        "nothing changed"
-    );
+    assert!(admin_model(&app, "gpt-4o").await.enabled, "nothing changed");
 
     // The admin sees every user with this month's usage, and sets budgets with the form.
     let page = app.get("/admin").await;
@@ -329,10 +324,7 @@ async fn only_admins_reach_the_admin_page_and_api() {
         .await
         .unwrap();
     assert_eq!(saved.status(), 303);
-    assert!(saved.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with("/admin?saved=budget"));
+    assert!(location(&saved).starts_with("/admin?saved=budget"));
     let bad = app
         .client
         .post(app.url(&format!("/admin/users/{bob_id}/budget")))
@@ -340,20 +332,12 @@ async fn only_admins_reach_the_admin_page_and_api() {
         .send()
         .await
         .unwrap();
-    assert!(bad.headers()["location"]
-        .to_str()
-        .unwrap()
-        .contains("error=invalid_amount"));
-    let users: Value = app.get("/api/admin/users").await.json().await.unwrap();
-    let bob = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["id"] == bob_id.as_str())
-        .unwrap();
-    assert_eq!(bob["monthly_budget_micros"], 2_500_000);
-    let bobs_budget: Value = person.get_json(&app, "/api/budget").await;
-    assert_eq!(bobs_budget["budget_micros"], 2_500_000);
+    assert!(location(&bad).contains("error=invalid_amount"));
+    let users: Vec<AdminUserView> = app.get_json("/api/admin/users").await;
+    let bob = users.iter().find(|u| u.id == bob_id).unwrap();
+    assert_eq!(bob.monthly_budget_micros, Some(2_500_000));
+    let bobs_budget: BudgetView = person.get_json(&app, "/api/budget").await;
+    assert_eq!(bobs_budget.budget_micros, Some(2_500_000));
 }
 
 #[tokio::test]
@@ -361,9 +345,9 @@ async fn admin_emails_make_admins() {
     let app = spawn_app_with(&[("ADMIN_EMAILS", "Boss@Example.com, other@example.com")]).await;
     app.register("first@example.com").await;
     let boss = app.register_person("boss@example.com").await;
-    let me: Value = boss.get_json(&app, "/api/me").await;
-    assert_eq!(me["role"], "admin");
+    let me: UserView = boss.get_json(&app, "/api/me").await;
+    assert_eq!(me.role, UserRole::Admin);
     let plain = app.register_person("plain@example.com").await;
-    let me: Value = plain.get_json(&app, "/api/me").await;
-    assert_eq!(me["role"], "user");
+    let me: UserView = plain.get_json(&app, "/api/me").await;
+    assert_eq!(me.role, UserRole::User);
 }

@@ -1,21 +1,20 @@
 //! The live feed through a real WebSocket client against the real server.
 
+use app::wire::MessageStatus;
 use std::time::Duration;
+
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
 
 use crate::helpers::{
     fake_upstream::{openai_reply, FakeUpstream, Script},
     spawn_app_with,
-    ws_client::WsClient,
+    ws_client::{is_event, WsClient},
     TestApp,
 };
-use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap().to_owned()
-}
 
 async fn demo_app(word_delay: &str) -> (TestApp, String) {
     let app = spawn_app_with(&[
@@ -35,24 +34,25 @@ async fn a_full_reply_arrives_as_the_five_events_in_order() {
     let created = socket
         .until(WAIT, |f| f["type"] == "conversation.created")
         .await;
-    assert_eq!(created.last().unwrap()["data"]["id"], conversation["id"]);
+    assert_eq!(
+        created.last().unwrap()["data"]["id"],
+        conversation.id.to_string()
+    );
 
-    socket.subscribe(&id(&conversation), json!({})).await;
+    socket.subscribe(conversation.id, json!({})).await;
     socket.until(WAIT, |f| f["type"] == "subscribed").await;
-    let sent = app.send(&id(&conversation), "Hello feed").await;
-    let reply_id = id(&sent["assistant_message"]);
+    let sent = app.send(conversation.id, "Hello feed").await;
+    let reply_id = sent.assistant_message.id;
     let frames = socket
-        .until(WAIT, |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
-        })
+        .until(WAIT, |f| is_event(f, "message.updated", reply_id))
         .await;
     let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
     assert_eq!(&kinds[..2], ["message.created", "message.created"]);
     assert!(kinds.contains(&"conversation.updated"));
     assert_eq!(*kinds.last().unwrap(), "message.updated");
-    let streamed = WsClient::deltas(&frames, &reply_id, 0);
-    let stored = app.wait_for_reply(&id(&conversation), &reply_id).await;
-    assert_eq!(streamed, stored["content"].as_str().unwrap());
+    let streamed = WsClient::deltas(&frames, reply_id, 0);
+    let stored = app.wait_for_reply(conversation.id, reply_id).await;
+    assert_eq!(streamed, stored.content);
     assert_eq!(frames.last().unwrap()["data"]["status"], "complete");
     // The totals follow in a last conversation.updated.
     let after = socket
@@ -60,17 +60,17 @@ async fn a_full_reply_arrives_as_the_five_events_in_order() {
         .await;
     assert_eq!(
         after.last().unwrap()["data"]["total_tokens"],
-        stored["total_tokens"]
+        stored.total_tokens
     );
 }
 
 /// Reads `count` deltas of the reply, then drops the socket; returns the text and last seq.
-async fn read_some_then_drop(mut socket: WsClient, reply_id: &str, count: usize) -> (String, u64) {
+async fn read_some_then_drop(mut socket: WsClient, reply_id: Uuid, count: usize) -> (String, u64) {
     let mut text = String::new();
     let mut last = 0;
     while (last as usize) < count {
         let frame = socket.next_json(WAIT).await.expect("a frame");
-        if frame["type"] == "message.streaming" && frame["message_id"] == reply_id {
+        if is_event(&frame, "message.streaming", reply_id) {
             last = frame["seq"].as_u64().unwrap();
             text.push_str(frame["data"]["delta"].as_str().unwrap());
         }
@@ -84,28 +84,26 @@ async fn resuming_mid_stream_gives_exactly_the_missed_deltas_then_the_live_ones(
     let (app, token) = demo_app("15ms").await;
     let conversation = app.create_conversation(json!({})).await;
     let mut socket = WsClient::connect(&app.address, &token).await;
-    socket.subscribe(&id(&conversation), json!({})).await;
-    let sent = app.send(&id(&conversation), "Resume me").await;
-    let reply_id = id(&sent["assistant_message"]);
-    let (first_part, last_seq) = read_some_then_drop(socket, &reply_id, 10).await;
+    socket.subscribe(conversation.id, json!({})).await;
+    let sent = app.send(conversation.id, "Resume me").await;
+    let reply_id = sent.assistant_message.id;
+    let (first_part, last_seq) = read_some_then_drop(socket, reply_id, 10).await;
     // Away for a moment while the reply goes on.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let mut socket = WsClient::connect(&app.address, &token).await;
     socket
-        .subscribe(&id(&conversation), json!({ reply_id.clone(): last_seq }))
+        .subscribe(conversation.id, json!({ reply_id.to_string(): last_seq }))
         .await;
     let frames = socket
-        .until(WAIT, |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
-        })
+        .until(WAIT, |f| is_event(f, "message.updated", reply_id))
         .await;
-    let rest = WsClient::deltas(&frames, &reply_id, last_seq);
-    let stored = app.wait_for_reply(&id(&conversation), &reply_id).await;
-    assert_eq!(stored["status"], "complete");
+    let rest = WsClient::deltas(&frames, reply_id, last_seq);
+    let stored = app.wait_for_reply(conversation.id, reply_id).await;
+    assert_eq!(stored.status, MessageStatus::Complete);
     assert_eq!(
         format!("{first_part}{rest}"),
-        stored["content"].as_str().unwrap(),
+        stored.content,
         "byte for byte"
     );
 }
@@ -115,27 +113,22 @@ async fn resuming_after_the_reply_finished_replays_the_stored_chunks() {
     let (app, token) = demo_app("5ms").await;
     let conversation = app.create_conversation(json!({})).await;
     let mut socket = WsClient::connect(&app.address, &token).await;
-    socket.subscribe(&id(&conversation), json!({})).await;
-    let sent = app.send(&id(&conversation), "Finish without me").await;
-    let reply_id = id(&sent["assistant_message"]);
-    let (first_part, last_seq) = read_some_then_drop(socket, &reply_id, 5).await;
-    let stored = app.wait_for_reply(&id(&conversation), &reply_id).await;
-    assert_eq!(stored["status"], "complete");
+    socket.subscribe(conversation.id, json!({})).await;
+    let sent = app.send(conversation.id, "Finish without me").await;
+    let reply_id = sent.assistant_message.id;
+    let (first_part, last_seq) = read_some_then_drop(socket, reply_id, 5).await;
+    let stored = app.wait_for_reply(conversation.id, reply_id).await;
+    assert_eq!(stored.status, MessageStatus::Complete);
 
     let mut socket = WsClient::connect(&app.address, &token).await;
     socket
-        .subscribe(&id(&conversation), json!({ reply_id.clone(): last_seq }))
+        .subscribe(conversation.id, json!({ reply_id.to_string(): last_seq }))
         .await;
     let frames = socket
-        .until(WAIT, |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
-        })
+        .until(WAIT, |f| is_event(f, "message.updated", reply_id))
         .await;
-    let rest = WsClient::deltas(&frames, &reply_id, last_seq);
-    assert_eq!(
-        format!("{first_part}{rest}"),
-        stored["content"].as_str().unwrap()
-    );
+    let rest = WsClient::deltas(&frames, reply_id, last_seq);
+    assert_eq!(format!("{first_part}{rest}"), stored.content);
     assert_eq!(frames.last().unwrap()["data"]["status"], "complete");
 }
 
@@ -143,21 +136,16 @@ async fn resuming_after_the_reply_finished_replays_the_stored_chunks() {
 async fn a_new_subscriber_gets_a_streaming_reply_from_its_start() {
     let (app, token) = demo_app("10ms").await;
     let conversation = app.create_conversation(json!({})).await;
-    let sent = app.send(&id(&conversation), "Late joiner").await;
-    let reply_id = id(&sent["assistant_message"]);
+    let sent = app.send(conversation.id, "Late joiner").await;
+    let reply_id = sent.assistant_message.id;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let mut socket = WsClient::connect(&app.address, &token).await;
-    socket.subscribe(&id(&conversation), json!({})).await;
+    socket.subscribe(conversation.id, json!({})).await;
     let frames = socket
-        .until(WAIT, |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
-        })
+        .until(WAIT, |f| is_event(f, "message.updated", reply_id))
         .await;
-    let stored = app.wait_for_reply(&id(&conversation), &reply_id).await;
-    assert_eq!(
-        WsClient::deltas(&frames, &reply_id, 0),
-        stored["content"].as_str().unwrap()
-    );
+    let stored = app.wait_for_reply(conversation.id, reply_id).await;
+    assert_eq!(WsClient::deltas(&frames, reply_id, 0), stored.content);
 }
 
 #[tokio::test]
@@ -166,12 +154,12 @@ async fn another_users_subscription_is_refused_and_receives_nothing() {
     let conversation = app.create_conversation(json!({})).await;
     let intruder_token = app.register_person("intruder@example.com").await.token;
     let mut intruder = WsClient::connect(&app.address, &intruder_token).await;
-    intruder.subscribe(&id(&conversation), json!({})).await;
+    intruder.subscribe(conversation.id, json!({})).await;
     let refusal = intruder.next_json(WAIT).await.unwrap();
     assert_eq!(refusal["type"], "error");
     assert_eq!(refusal["code"], "not_found");
-    let sent = app.send(&id(&conversation), "Private words").await;
-    app.wait_for_reply(&id(&conversation), &id(&sent["assistant_message"]))
+    let sent = app.send(conversation.id, "Private words").await;
+    app.wait_for_reply(conversation.id, sent.assistant_message.id)
         .await;
     assert_eq!(
         intruder.next_json(Duration::from_millis(500)).await,
@@ -183,10 +171,14 @@ async fn another_users_subscription_is_refused_and_receives_nothing() {
 #[tokio::test]
 async fn a_slow_reader_neither_delays_a_fast_one_nor_the_reply_and_is_told_to_resync() {
     // A reply of 10 MB in 5,000 deltas: far more than a socket's buffers and the feed's
-    // channel hold.
+    // channel hold. The fake reports the usage, as OpenAI does: without it the server would
+    // count the tokens of 10 MB itself, which takes longer than the test waits on a busy
+    // machine and is not what the test is about.
     let chunk = "x".repeat(2_000);
     let deltas: Vec<&str> = (0..5_000).map(|_| chunk.as_str()).collect();
-    let (_, base) = FakeUpstream::start(vec![Script::sse(openai_reply(&deltas, None))]).await;
+    let usage = json!({"prompt_tokens": 10, "completion_tokens": 5_000, "total_tokens": 5_010});
+    let (_, base) =
+        FakeUpstream::start(vec![Script::sse(openai_reply(&deltas, Some(usage)))]).await;
     let app = spawn_app_with(&[
         ("OPENAI_API_KEY", "k"),
         ("OPENAI_BASE_URL", &format!("{base}/v1")),
@@ -198,25 +190,25 @@ async fn a_slow_reader_neither_delays_a_fast_one_nor_the_reply_and_is_told_to_re
         .await;
 
     let mut slow = WsClient::connect(&app.address, &token).await;
-    slow.subscribe(&id(&conversation), json!({})).await;
+    slow.subscribe(conversation.id, json!({})).await;
     let mut fast = WsClient::connect(&app.address, &token).await;
-    fast.subscribe(&id(&conversation), json!({})).await;
+    fast.subscribe(conversation.id, json!({})).await;
     fast.until(WAIT, |f| f["type"] == "subscribed").await;
     slow.until(WAIT, |f| f["type"] == "subscribed").await;
 
-    let sent = app.send(&id(&conversation), "Long one").await;
-    let reply_id = id(&sent["assistant_message"]);
+    let sent = app.send(conversation.id, "Long one").await;
+    let reply_id = sent.assistant_message.id;
     // Only the fast socket is read.
     let frames = fast
         .until(Duration::from_secs(60), |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
+            is_event(f, "message.updated", reply_id)
         })
         .await;
-    let streamed = WsClient::deltas(&frames, &reply_id, 0);
+    let streamed = WsClient::deltas(&frames, reply_id, 0);
     assert_eq!(streamed.len(), 5_000 * 2_000);
     assert_eq!(
-        app.wait_for_reply(&id(&conversation), &reply_id).await["status"],
-        "complete"
+        app.wait_for_reply(conversation.id, reply_id).await.status,
+        MessageStatus::Complete
     );
 
     // The slow socket, read at last, holds a gap-free prefix and then was either told to resync
@@ -243,14 +235,12 @@ async fn a_slow_reader_neither_delays_a_fast_one_nor_the_reply_and_is_told_to_re
         WsClient::connect(&app.address, &token).await
     };
     resumed
-        .subscribe(&id(&conversation), json!({ reply_id.clone(): last_seq }))
+        .subscribe(conversation.id, json!({ reply_id.to_string(): last_seq }))
         .await;
     let frames = resumed
-        .until(WAIT, |f| {
-            f["type"] == "message.updated" && f["message_id"] == reply_id.as_str()
-        })
+        .until(WAIT, |f| is_event(f, "message.updated", reply_id))
         .await;
-    have.push_str(&WsClient::deltas(&frames, &reply_id, last_seq));
+    have.push_str(&WsClient::deltas(&frames, reply_id, last_seq));
     assert_eq!(have, streamed);
 }
 

@@ -10,6 +10,7 @@ use tokio_tungstenite::{
     tungstenite::{client::IntoClientRequest, Message},
     MaybeTlsStream, WebSocketStream,
 };
+use uuid::Uuid;
 
 pub struct WsClient {
     pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -58,7 +59,7 @@ impl WsClient {
         self.socket.send(message).await.unwrap();
     }
 
-    pub async fn subscribe(&mut self, conversation_id: &str, after: Value) {
+    pub async fn subscribe(&mut self, conversation_id: Uuid, after: Value) {
         self.send(json!({"type": "subscribe", "conversation_id": conversation_id, "after": after}))
             .await;
     }
@@ -96,11 +97,11 @@ impl WsClient {
     }
 
     /// The deltas of one message among frames, checking seq runs on without gaps from `from`.
-    pub fn deltas(frames: &[Value], message_id: &str, from: u64) -> String {
+    pub fn deltas(frames: &[Value], message_id: Uuid, from: u64) -> String {
         let mut text = String::new();
         let mut expected = from + 1;
         for frame in frames {
-            if frame["type"] == "message.streaming" && frame["message_id"] == message_id {
+            if is_event(frame, "message.streaming", message_id) {
                 assert_eq!(
                     frame["seq"].as_u64().unwrap(),
                     expected,
@@ -112,4 +113,9 @@ impl WsClient {
         }
         text
     }
+}
+
+/// Whether `frame` is the event `kind` (`message.streaming`, ...) of this message.
+pub fn is_event(frame: &Value, kind: &str, message_id: Uuid) -> bool {
+    frame["type"] == kind && frame["message_id"] == message_id.to_string()
 }

@@ -2,14 +2,17 @@
 //! folder by default, or a new PostgreSQL database when `TEST_DATABASE_URL` is set (then an
 //! unreachable server fails the test; it is never skipped).
 
+use app::wire::{AuthResponse, ConversationView, MessageStatus, MessageView, Page, SendResponse};
 pub mod fake_upstream;
 pub mod ws_client;
 
 use std::{collections::HashMap, time::Duration};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use server::{chat::ChatService, config::Config, startup::Application};
+use uuid::Uuid;
 
 pub struct TestApp {
     pub address: String,
@@ -143,7 +146,7 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .json(&body)
@@ -160,30 +163,32 @@ impl TestApp {
             .expect("request")
     }
 
+    /// GETs `path` as the signed-in user and reads the body as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        json_body(self.get(path).await).await
+    }
+
     /// Registers a user through the API (the client keeps the cookie) and returns the token.
     pub async fn register(&self, email: &str) -> String {
         let response = self
             .post_json(
                 "/api/auth/register",
-                serde_json::json!({ "email": email, "password": "correct horse battery", "name": "Test User" }),
+                json!({ "email": email, "password": "correct horse battery", "name": "Test User" }),
             )
             .await;
         assert_eq!(response.status(), 201, "register {email}");
-        let body: serde_json::Value = response.json().await.unwrap();
-        body["token"].as_str().unwrap().to_owned()
+        json_body::<AuthResponse>(response).await.token
     }
-}
 
-impl TestApp {
-    /// Creates a conversation through the API and returns its JSON.
-    pub async fn create_conversation(&self, body: Value) -> Value {
+    /// Creates a conversation through the API.
+    pub async fn create_conversation(&self, body: Value) -> ConversationView {
         let response = self.post_json("/api/conversations", body).await;
         assert_eq!(response.status(), 201, "create conversation");
-        response.json().await.unwrap()
+        json_body(response).await
     }
 
     /// Sends a message and returns the 202 body.
-    pub async fn send(&self, conversation_id: &str, content: &str) -> Value {
+    pub async fn send(&self, conversation_id: Uuid, content: &str) -> SendResponse {
         let response = self
             .post_json(
                 &format!("/api/conversations/{conversation_id}/messages"),
@@ -191,32 +196,28 @@ impl TestApp {
             )
             .await;
         assert_eq!(response.status(), 202, "send");
-        response.json().await.unwrap()
+        json_body(response).await
     }
 
-    pub async fn messages(&self, conversation_id: &str) -> Vec<Value> {
-        let page: Value = self
-            .get(&format!(
-                "/api/conversations/{conversation_id}/messages?limit=1000"
-            ))
-            .await
-            .json()
-            .await
-            .unwrap();
-        page["items"].as_array().unwrap().clone()
+    pub async fn messages(&self, conversation_id: Uuid) -> Vec<MessageView> {
+        self.get_json::<Page<MessageView>>(&format!(
+            "/api/conversations/{conversation_id}/messages?limit=1000"
+        ))
+        .await
+        .items
     }
 
     /// Polls the stored message until it has left `streaming`.
-    pub async fn wait_for_reply(&self, conversation_id: &str, message_id: &str) -> Value {
+    pub async fn wait_for_reply(&self, conversation_id: Uuid, message_id: Uuid) -> MessageView {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let message = self
                 .messages(conversation_id)
                 .await
                 .into_iter()
-                .find(|m| m["id"] == message_id)
+                .find(|m| m.id == message_id)
                 .expect("the message exists");
-            if !as_message(&message).status.is_streaming() {
+            if message.status != MessageStatus::Streaming {
                 return message;
             }
             assert!(
@@ -227,12 +228,9 @@ impl TestApp {
         }
     }
 
-    pub async fn conversation(&self, conversation_id: &str) -> Value {
-        self.get(&format!("/api/conversations/{conversation_id}"))
+    pub async fn conversation(&self, conversation_id: Uuid) -> ConversationView {
+        self.get_json(&format!("/api/conversations/{conversation_id}"))
             .await
-            .json()
-            .await
-            .unwrap()
     }
 }
 
@@ -256,24 +254,31 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "register {email}");
-        let body: Value = response.json().await.unwrap();
-        let token = body["token"].as_str().unwrap().to_owned();
+        let token = json_body::<AuthResponse>(response).await.token;
         Person { client, token }
     }
 }
 
 impl Person {
-    /// GETs `path` as this person and returns the JSON body.
-    pub async fn get_json(&self, app: &TestApp, path: &str) -> Value {
-        self.client
-            .get(app.url(path))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("JSON body")
+    /// GETs `path` as this person and reads the body as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, app: &TestApp, path: &str) -> T {
+        json_body(
+            self.client
+                .get(app.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
     }
+}
+
+/// Reads a JSON body as `T`, failing with the status and the body when it is something else.
+pub async fn json_body<T: DeserializeOwned>(response: reqwest::Response) -> T {
+    let status = response.status();
+    let body = response.text().await.expect("a body");
+    serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("{status} {body:?} is not the expected JSON: {e}"))
 }
 
 /// A fresh client with no cookies, for acting as a second person.
@@ -284,8 +289,14 @@ pub fn anonymous_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// Where a redirect points.
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The `code` of an error body `{"error": {"code", "message"}}`.
 pub async fn error_code(response: reqwest::Response) -> String {
-    let body: serde_json::Value = response.json().await.expect("JSON error body");
+    let body: Value = response.json().await.expect("JSON error body");
     body["error"]["code"]
         .as_str()
         .expect("error.code")
@@ -338,9 +349,4 @@ impl MessageWriteCounter {
         .expect("a row")
         .n
     }
-}
-
-/// A message of the API read into the wire type the server writes.
-pub fn as_message(value: &Value) -> app::wire::MessageView {
-    serde_json::from_value(value.clone()).expect("a message as the API shows it")
 }
