@@ -81,45 +81,90 @@ pub async fn report(
 ) -> Result<UsageReport, UsageError> {
     let (first_day, since) = period_start(now, days);
     let logs = logs_since(db, user_id, since).await?;
-    let month_from = month_start(now);
+    let sums = Sums::of(&logs, first_day, days, month_start(now));
+    Ok(UsageReport {
+        from: first_day.to_string(),
+        to: now.date_naive().to_string(),
+        days: sums
+            .by_day
+            .into_iter()
+            .map(|(date, totals)| UsageDay {
+                date: date.to_string(),
+                totals,
+            })
+            .collect(),
+        models: by_model(db, sums.by_model).await?,
+        top_conversations: top_conversations(db, user_id, sums.by_conversation).await?,
+        period_totals: sums.period,
+        month_totals: sums.month,
+        budget: budget::status(db, user_id, now).await?,
+    })
+}
 
-    let mut by_day: BTreeMap<NaiveDate, UsageTotals> = (0..days)
-        .map(|i| {
-            (
-                first_day + Duration::days(i64::from(i)),
-                UsageTotals::default(),
-            )
-        })
-        .collect();
-    let mut by_model: HashMap<(ProviderId, String), UsageTotals> = HashMap::new();
-    let mut by_conversation: HashMap<Option<Uuid>, UsageTotals> = HashMap::new();
-    let mut period_totals = UsageTotals::default();
-    let mut month_totals = UsageTotals::default();
-    for log in &logs {
-        if log.created_at >= month_from {
-            add(&mut month_totals, log);
-        }
-        let Some(day) = by_day.get_mut(&log.created_at.date_naive()) else {
-            continue;
+/// The logs added up per day of the period (every day present), per model, per
+/// conversation, over the period and over this calendar month.
+struct Sums {
+    by_day: BTreeMap<NaiveDate, UsageTotals>,
+    by_model: HashMap<(ProviderId, String), UsageTotals>,
+    by_conversation: HashMap<Option<Uuid>, UsageTotals>,
+    period: UsageTotals,
+    month: UsageTotals,
+}
+
+impl Sums {
+    fn of(
+        logs: &[usage_logs::Model],
+        first_day: NaiveDate,
+        days: u32,
+        month_from: DateTime<Utc>,
+    ) -> Self {
+        let mut sums = Sums {
+            by_day: (0..days)
+                .map(|i| {
+                    let day = first_day + Duration::days(i64::from(i));
+                    (day, UsageTotals::default())
+                })
+                .collect(),
+            by_model: HashMap::new(),
+            by_conversation: HashMap::new(),
+            period: UsageTotals::default(),
+            month: UsageTotals::default(),
         };
-        add(day, log);
-        add(&mut period_totals, log);
-        add(
-            by_model
+        for log in logs {
+            if log.created_at >= month_from {
+                add(&mut sums.month, log);
+            }
+            let Some(day) = sums.by_day.get_mut(&log.created_at.date_naive()) else {
+                continue;
+            };
+            add(day, log);
+            add(&mut sums.period, log);
+            let model = sums
+                .by_model
                 .entry((log.provider, log.model.clone()))
-                .or_default(),
-            log,
-        );
-        add(by_conversation.entry(log.conversation_id).or_default(), log);
+                .or_default();
+            add(model, log);
+            add(
+                sums.by_conversation.entry(log.conversation_id).or_default(),
+                log,
+            );
+        }
+        sums
     }
+}
 
+/// Per model with its display name, dearest first.
+async fn by_model(
+    db: &DatabaseConnection,
+    sums: HashMap<(ProviderId, String), UsageTotals>,
+) -> Result<Vec<UsageByModel>, UsageError> {
     let names: HashMap<(ProviderId, String), String> = ai_model_configs::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|m| ((m.provider, m.model), m.display_name))
         .collect();
-    let mut models: Vec<UsageByModel> = by_model
+    let mut models: Vec<UsageByModel> = sums
         .into_iter()
         .map(|((provider, model), totals)| UsageByModel {
             display_name: names
@@ -138,8 +183,17 @@ pub async fn report(
             &b.display_name,
         ))
     });
+    Ok(models)
+}
 
-    let mut top: Vec<(Option<Uuid>, UsageTotals)> = by_conversation.into_iter().collect();
+/// The dearest conversations with their titles; a deleted one keeps its usage under
+/// "Deleted conversation".
+async fn top_conversations(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    sums: HashMap<Option<Uuid>, UsageTotals>,
+) -> Result<Vec<UsageByConversation>, UsageError> {
+    let mut top: Vec<(Option<Uuid>, UsageTotals)> = sums.into_iter().collect();
     top.sort_by(|a, b| {
         (b.1.cost_micros, b.1.total_tokens, a.0).cmp(&(a.1.cost_micros, a.1.total_tokens, b.0))
     });
@@ -153,7 +207,7 @@ pub async fn report(
         .into_iter()
         .map(|c| (c.id, c.title))
         .collect();
-    let top_conversations = top
+    Ok(top
         .into_iter()
         .map(|(id, totals)| {
             let title = id.and_then(|id| titles.get(&id).cloned());
@@ -164,24 +218,7 @@ pub async fn report(
                 totals,
             }
         })
-        .collect();
-
-    Ok(UsageReport {
-        from: first_day.to_string(),
-        to: now.date_naive().to_string(),
-        days: by_day
-            .into_iter()
-            .map(|(date, totals)| UsageDay {
-                date: date.to_string(),
-                totals,
-            })
-            .collect(),
-        models,
-        top_conversations,
-        period_totals,
-        month_totals,
-        budget: budget::status(db, user_id, now).await?,
-    })
+        .collect())
 }
 
 /// The period's usage as CSV, one row per day and model, with exact costs.
