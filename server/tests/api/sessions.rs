@@ -2,7 +2,9 @@
 //! everywhere", a password change and the settings page's revoke button end at once.
 
 use app::wire::{Page, SessionView};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
+use server::db::entities::sessions as session_rows;
 
 use crate::helpers::{anonymous_client, error_code, spawn_app, ws_client::WsClient, TestApp};
 
@@ -296,4 +298,38 @@ async fn the_settings_page_lists_sessions_and_its_forms_revoke_them_without_scri
         .unwrap();
     assert_eq!(response.headers()["location"], "/login");
     assert_eq!(app.get("/api/me").await.status(), 401);
+}
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let token = app.register("ada@example.com").await;
+    let id = sessions(&app, &token).await[0].id;
+    let last_seen = || async {
+        session_rows::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at
+    };
+    let fresh = last_seen().await;
+    assert_eq!(me(&app, &token).await.status(), 200);
+    assert_eq!(
+        last_seen().await,
+        fresh,
+        "seen less than a minute ago: no write"
+    );
+
+    let two_minutes_ago = fresh - chrono::TimeDelta::minutes(2);
+    session_rows::ActiveModel {
+        id: Set(id),
+        last_seen_at: Set(two_minutes_ago),
+        ..Default::default()
+    }
+    .update(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(me(&app, &token).await.status(), 200);
+    assert!(last_seen().await >= fresh, "refreshed after a minute");
 }
