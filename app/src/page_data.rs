@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire::{
     AdminModelView, AdminUserView, BudgetView, ConversationView, InstanceSettingsView, MessageItem,
-    ModelView, SettingsView, UsageReport,
+    ModelView, SessionView, SettingsView, UsageReport,
 };
 
 /// `/` and `/c/{id}`.
@@ -44,6 +44,9 @@ pub struct AdminPageData {
 pub struct SettingsPageData {
     pub settings: SettingsView,
     pub models: Vec<ModelView>,
+    /// The user's active sessions, newest first; the one the page was requested with is
+    /// marked `current`.
+    pub sessions: Vec<SessionView>,
 }
 
 /// The page data of type `T` the server put in this request, when rendering on the server.

@@ -8,6 +8,7 @@ mod m20261121_000002_seed_model_prices;
 mod m20261121_000003_budgets;
 mod m20261121_000004_message_html;
 mod m20261202_000005_drop_is_streaming;
+mod m20261202_000006_sessions;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_budgets::Migration),
             Box::new(m20261121_000004_message_html::Migration),
             Box::new(m20261202_000005_drop_is_streaming::Migration),
+            Box::new(m20261202_000006_sessions::Migration),
         ]
     }
 }

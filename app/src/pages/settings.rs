@@ -1,11 +1,11 @@
-//! `/settings`: the signed-in user's chat settings, in a plain HTML form that works without any
-//! script. The server's page guard has already sent anyone not signed in to `/login`, and
+//! `/settings`: the signed-in user's chat settings, password and sessions, in plain HTML forms
+//! that work without any script. The server's page guard has already sent anyone not signed in to `/login`, and
 //! loaded the page's data.
 
 use leptos::prelude::*;
 
 use crate::{
-    components::settings::chat_settings_form::ChatSettingsForm,
+    components::settings::{account_card::AccountCard, chat_settings_form::ChatSettingsForm},
     layout::page_shell::{PageShell, Unavailable},
     page_data::{page_data, SettingsPageData},
 };
@@ -13,7 +13,14 @@ use crate::{
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let body = match page_data::<SettingsPageData>() {
-        Some(data) => view! { <ChatSettingsForm data/> }.into_any(),
+        Some(data) => {
+            let sessions = data.sessions.clone();
+            view! {
+                <ChatSettingsForm data/>
+                <AccountCard sessions/>
+            }
+            .into_any()
+        }
         None => view! {
             <Unavailable
                 heading="Settings are not available"

@@ -20,6 +20,25 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
 }
 
+/// One signed-in device of the user (`GET /api/me/sessions`, the settings page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The browser or client that logged in, cut to 200 characters; `None` when it sent none.
+    pub user_agent: Option<String>,
+    /// The session the request itself was made with.
+    pub current: bool,
+}
+
+/// The body of `PUT /api/me/password`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 /// The body of `POST /api/auth/register` and `POST /api/auth/login` answers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuthResponse {

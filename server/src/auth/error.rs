@@ -20,6 +20,9 @@ pub enum AuthError {
     SessionExpired,
     #[error("Your session is not valid. Log in again.")]
     InvalidToken,
+    /// A session id that is not one of the user's active sessions.
+    #[error("No such session.")]
+    SessionNotFound,
     /// A valid token of an account that was deleted since.
     #[error("Your account no longer exists.")]
     AccountGone,

@@ -12,19 +12,21 @@ use super::{
     password,
     token::TokenKeys,
 };
-use super::{token::TokenError, AuthError};
+use super::{sessions::SignedIn, AuthError};
 use crate::db::entities::{chat_settings, instance_settings, users};
 
 pub struct RegisterInput {
     pub email: String,
     pub password: String,
     pub name: Option<String>,
+    /// The client's `User-Agent`, shown in the user's list of sessions.
+    pub user_agent: Option<String>,
 }
 
 #[derive(Clone)]
 pub struct AuthService {
-    db: DatabaseConnection,
-    keys: TokenKeys,
+    pub(super) db: DatabaseConnection,
+    pub(super) keys: TokenKeys,
     /// Emails of accounts that are admins (lowercase), besides the first account.
     admin_emails: Vec<String>,
 }
@@ -55,8 +57,9 @@ impl AuthService {
         &self.keys
     }
 
-    /// Creates the account and its default chat settings in one transaction, and returns the
-    /// user with a fresh session token. The first account becomes an admin.
+    /// Creates the account, its default chat settings and its first session in one
+    /// transaction, and returns the user with the session's token. The first account becomes
+    /// an admin.
     pub async fn register(
         &self,
         input: RegisterInput,
@@ -115,16 +118,20 @@ impl AuthService {
             admin.role = Set(UserRole::Admin);
             user = admin.update(&txn).await?;
         }
+        let token = self
+            .open_session(&txn, user.id, input.user_agent.as_deref())
+            .await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, role = %user.role, "account created");
-        let token = self.keys.issue(user.id);
         Ok((user, token))
     }
 
+    /// Checks the password and opens a session; `user_agent` is shown in the session list.
     pub async fn login(
         &self,
         email: &str,
         password: String,
+        user_agent: Option<&str>,
     ) -> Result<(users::Model, String), AuthError> {
         if password.len() > NewPassword::MAX_BYTES {
             return Err(AuthError::InvalidCredentials);
@@ -140,7 +147,7 @@ impl AuthService {
         let matches = password::verify(password, stored).await?;
         match user {
             Some(user) if matches => {
-                let token = self.keys.issue(user.id);
+                let token = self.open_session(&self.db, user.id, user_agent).await?;
                 Ok((user, token))
             }
             _ => Err(AuthError::InvalidCredentials),
@@ -151,14 +158,35 @@ impl AuthService {
         Ok(users::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    /// The user a session token proves: an error that says why when it is forged, expired, or
-    /// its user no longer exists.
-    pub async fn user_for_token(&self, token: &str) -> Result<users::Model, AuthError> {
-        let id = self.keys.verify(token).map_err(|e| match e {
-            TokenError::Expired => AuthError::SessionExpired,
-            TokenError::Invalid => AuthError::InvalidToken,
-        })?;
-        self.user(id).await?.ok_or(AuthError::AccountGone)
+    /// Replaces the password of the signed-in user after checking the current one, and revokes
+    /// every other session: whoever knew the old password is signed out, this device is not.
+    pub async fn change_password(
+        &self,
+        signed_in: &SignedIn,
+        current_password: String,
+        new_password: String,
+    ) -> Result<(), AuthError> {
+        let user = &signed_in.user;
+        if current_password.len() > NewPassword::MAX_BYTES
+            || !password::verify(current_password, user.password_hash.clone()).await?
+        {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let email = Email::parse(&user.email)?;
+        let new_password = NewPassword::parse(new_password, &email)?;
+        let password_hash = password::hash(new_password.into_inner()).await?;
+        let txn = self.db.begin().await?;
+        users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
+            .col_expr(users::Column::UpdatedAt, Expr::value(crate::db::now()))
+            .filter(users::Column::Id.eq(user.id))
+            .exec(&txn)
+            .await?;
+        self.revoke_other_sessions(&txn, user.id, signed_in.session_id)
+            .await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %user.id, "password changed, other sessions revoked");
+        Ok(())
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<users::Model>, AuthError> {

@@ -1,4 +1,5 @@
-//! Session tokens: HS256 JWTs whose subject is the user id.
+//! Session tokens: HS256 JWTs whose subject is the user id and whose `sid` names the
+//! server-side session (the `sessions` table) that can revoke them.
 
 use std::time::Duration;
 
@@ -11,6 +12,9 @@ use crate::config::Secret;
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
+    /// The session this token belongs to. Tokens issued before sessions existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
     pub iat: i64,
     pub exp: i64,
 }
@@ -20,6 +24,13 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     lifetime: Duration,
+}
+
+/// Who a verified token speaks for, and through which session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -41,10 +52,11 @@ impl TokenKeys {
         self.lifetime
     }
 
-    pub fn issue(&self, user_id: Uuid) -> String {
+    pub fn issue(&self, subject: TokenSubject) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: user_id,
+            sub: subject.user_id,
+            sid: Some(subject.session_id),
             iat: now,
             exp: now + self.lifetime.as_secs() as i64,
         };
@@ -52,15 +64,22 @@ impl TokenKeys {
             .expect("HS256 signing with an in-memory key cannot fail")
     }
 
-    pub fn verify(&self, token: &str) -> Result<Uuid, TokenError> {
+    /// A token without a `sid` was issued before sessions were revocable: it counts as
+    /// expired, so its holder logs in again and gets a session that can be revoked.
+    pub fn verify(&self, token: &str) -> Result<TokenSubject, TokenError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
-        decode::<Claims>(token, &self.decoding, &validation)
-            .map(|data| data.claims.sub)
+        let claims = decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            })?
+            .claims;
+        let session_id = claims.sid.ok_or(TokenError::Expired)?;
+        Ok(TokenSubject {
+            user_id: claims.sub,
+            session_id,
+        })
     }
 }
 
@@ -72,9 +91,12 @@ mod tests {
     fn a_token_verifies_with_its_key_and_not_with_another() {
         let keys = TokenKeys::new(&Secret::new("a".repeat(40)), Duration::from_secs(3600));
         let other = TokenKeys::new(&Secret::new("b".repeat(40)), Duration::from_secs(3600));
-        let id = Uuid::now_v7();
-        let token = keys.issue(id);
-        assert_eq!(keys.verify(&token), Ok(id));
+        let subject = TokenSubject {
+            user_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+        };
+        let token = keys.issue(subject);
+        assert_eq!(keys.verify(&token), Ok(subject));
         assert_eq!(other.verify(&token), Err(TokenError::Invalid));
         assert_eq!(keys.verify("not.a.jwt"), Err(TokenError::Invalid));
     }
@@ -85,8 +107,23 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: Uuid::nil(),
+            sid: Some(Uuid::nil()),
             iat: now - 7200,
             exp: now - 3600,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert_eq!(keys.verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn a_token_from_before_sessions_counts_as_expired() {
+        let keys = TokenKeys::new(&Secret::new("a".repeat(40)), Duration::from_secs(3600));
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: Uuid::now_v7(),
+            sid: None,
+            iat: now,
+            exp: now + 3600,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Expired));

@@ -1,13 +1,18 @@
 //! `/api/auth/*` and `/api/me`.
 
 use app::wire::{AuthResponse, UserView};
-use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::IntoResponse,
+    Json,
+};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::{
     api_json::ApiJson,
-    session::{cleared_session_cookie, session_cookie, AuthUser},
+    session::{cleared_session_cookie, credential, session_cookie, user_agent, AuthUser},
 };
 use crate::{
     auth::service::RegisterInput, db::entities::users, http::error::ApiError, state::AppState,
@@ -38,6 +43,7 @@ pub fn user_view(user: users::Model) -> UserView {
 
 pub async fn register(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -47,6 +53,7 @@ pub async fn register(
             email: body.email,
             password: body.password,
             name: body.name,
+            user_agent: user_agent(&headers),
         })
         .await?;
     let jar = jar.add(session_cookie(token.clone(), &state));
@@ -59,10 +66,14 @@ pub async fn register(
 
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (user, token) = state.auth.login(&body.email, body.password).await?;
+    let (user, token) = state
+        .auth
+        .login(&body.email, body.password, user_agent(&headers).as_deref())
+        .await?;
     let jar = jar.add(session_cookie(token.clone(), &state));
     Ok((
         jar,
@@ -73,13 +84,20 @@ pub async fn login(
     ))
 }
 
-/// Clears the cookie. A bearer token stays valid until it expires: JWTs are not revocable
-/// without a server-side list, and API clients simply drop theirs.
-pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
-    (
+/// Revokes the session of the presented token (bearer or cookie) and clears the cookie: the
+/// same token is refused from now on, wherever a copy of it is.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some((token, _)) = credential(&headers) {
+        state.auth.logout(&token).await?;
+    }
+    Ok((
         StatusCode::NO_CONTENT,
         jar.add(cleared_session_cookie(&state)),
-    )
+    ))
 }
 
 pub async fn me(AuthUser(user): AuthUser) -> Json<UserView> {

@@ -4,6 +4,7 @@
 
 use axum::{
     extract::State,
+    http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
     Form,
 };
@@ -14,7 +15,7 @@ use app::routes::AppRoute;
 
 use super::{
     error::ApiError,
-    session::{cleared_session_cookie, session_cookie},
+    session::{cleared_session_cookie, session_cookie, user_agent, SESSION_COOKIE},
 };
 use crate::{
     auth::{service::RegisterInput, AuthError},
@@ -55,6 +56,7 @@ fn back_to(page: AppRoute, error: AuthError) -> Response {
 
 pub async fn register(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<RegisterForm>,
 ) -> Response {
@@ -62,6 +64,7 @@ pub async fn register(
         email: form.email,
         password: form.password,
         name: form.name,
+        user_agent: user_agent(&headers),
     };
     match state.auth.register(input).await {
         Ok((_, token)) => signed_in(&state, jar, token),
@@ -71,16 +74,29 @@ pub async fn register(
 
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    match state.auth.login(&form.email, form.password).await {
+    let user_agent = user_agent(&headers);
+    match state
+        .auth
+        .login(&form.email, form.password, user_agent.as_deref())
+        .await
+    {
         Ok((_, token)) => signed_in(&state, jar, token),
         Err(e) => back_to(AppRoute::Login, e),
     }
 }
 
+/// Revokes the cookie's session server-side, then clears the cookie. Should the revocation
+/// fail, the cookie is still cleared, and the failure logged.
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
+    if let Some(cookie) = jar.get(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
+        if let Err(error) = state.auth.logout(cookie.value()).await {
+            tracing::error!(%error, "revoking the session at logout failed");
+        }
+    }
     (
         jar.add(cleared_session_cookie(&state)),
         Redirect::to(&AppRoute::Login.href()),

@@ -131,6 +131,7 @@ impl From<AuthError> for ApiError {
                 Self::unauthorized("session_expired", message)
             }
             AuthError::InvalidToken => Self::unauthorized("invalid_token", message),
+            AuthError::SessionNotFound => Self::NotFound,
             AuthError::Database(e) => Self::Database(e),
             AuthError::Internal(e) => Self::Internal(e),
         }

@@ -2,6 +2,7 @@
 //! ([`session`]: extractors, the cookie, the page guard), call a service, and map its errors
 //! to status codes ([`error`]); the work happens in the services.
 
+mod api_account;
 mod api_admin;
 mod api_auth;
 mod api_chat;
@@ -16,7 +17,7 @@ pub mod session;
 
 use axum::{
     middleware,
-    routing::{get, patch, post, put},
+    routing::{delete, get, patch, post, put},
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -30,7 +31,11 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/register", post(api_auth::register))
         .route("/auth/login", post(api_auth::login))
         .route("/auth/logout", post(api_auth::logout))
+        .route("/auth/logout-all", post(api_account::logout_all))
         .route("/me", get(api_auth::me))
+        .route("/me/password", put(api_account::change_password))
+        .route("/me/sessions", get(api_account::list_sessions))
+        .route("/me/sessions/{id}", delete(api_account::revoke_session))
         .route("/models", get(api_chat::models))
         .route(
             "/conversations",
@@ -73,6 +78,18 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/login", post(auth_forms::login))
         .route("/auth/logout", post(auth_forms::logout))
         .route("/settings/save", post(api_settings::save_form))
+        .route(
+            "/settings/password",
+            post(api_account::change_password_form),
+        )
+        .route(
+            "/settings/sessions/revoke-all",
+            post(api_account::logout_all_form),
+        )
+        .route(
+            "/settings/sessions/{id}/revoke",
+            post(api_account::revoke_session_form),
+        )
         .route("/admin/users/{id}/budget", post(api_admin::budget_form))
         .route("/admin/settings", post(api_admin::settings_form))
         .route("/admin/models", post(api_admin::new_model_form))

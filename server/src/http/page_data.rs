@@ -16,7 +16,7 @@ use axum::{
 };
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::{error::ApiError, session::PageSession};
 use crate::{db::now, state::AppState};
 
 pub async fn load_page_data(
@@ -30,6 +30,7 @@ pub async fn load_page_data(
     let Some(settings) = request.extensions().get::<SettingsView>().cloned() else {
         return next.run(request).await;
     };
+    let session = request.extensions().get::<PageSession>().copied();
     let route = AppRoute::parse(request.uri().path());
     let extensions = request.extensions_mut();
     let loaded = match route {
@@ -39,7 +40,7 @@ pub async fn load_page_data(
         Some(AppRoute::Conversation(id)) => chat_page(&state, user.id, settings, Some(id))
             .await
             .map(|data| put(extensions, data)),
-        Some(AppRoute::Settings) => settings_page(&state, settings)
+        Some(AppRoute::Settings) => settings_page(&state, user.id, session, settings)
             .await
             .map(|data| put(extensions, data)),
         Some(AppRoute::Usage) => {
@@ -77,11 +78,18 @@ async fn admin_page(state: &AppState) -> Result<AdminPageData, ApiError> {
 
 async fn settings_page(
     state: &AppState,
+    user_id: Uuid,
+    session: Option<PageSession>,
     settings: SettingsView,
 ) -> Result<SettingsPageData, ApiError> {
+    let sessions = match session {
+        Some(PageSession(current)) => state.auth.sessions(user_id, current).await?,
+        None => Vec::new(),
+    };
     Ok(SettingsPageData {
         settings,
         models: state.chat.model_views().await?,
+        sessions,
     })
 }
 

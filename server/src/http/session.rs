@@ -1,7 +1,8 @@
 //! From a request to a user: the `Authorization: Bearer` header (API clients) or the
-//! HttpOnly session cookie (the browser), the [`AuthUser`] extractor for API routes, the
-//! session cookie itself, and the page guard that gives server-rendered pages their
-//! [`SessionUser`]. The auth service says who a token belongs to; this is the HTTP side of it.
+//! HttpOnly session cookie (the browser), the [`AuthUser`] and [`CurrentSession`] extractors
+//! for API routes, the session cookie itself, and the page guard that gives server-rendered
+//! pages their [`SessionUser`] (and [`PageSession`]). The auth service says who a token
+//! belongs to and whether its session is still open; this is the HTTP side of it.
 
 use app::{routes::AppRoute, session::SessionUser};
 use axum::{
@@ -12,8 +13,14 @@ use axum::{
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
+use uuid::Uuid;
+
 use super::error::ApiError;
-use crate::{auth::AuthError, db::entities::users, state::AppState};
+use crate::{
+    auth::{sessions::SignedIn, AuthError},
+    db::entities::users,
+    state::AppState,
+};
 
 pub const SESSION_COOKIE: &str = "rustchat_session";
 
@@ -71,6 +78,14 @@ pub async fn user_for_token(state: &AppState, token: &str) -> Result<users::Mode
     Ok(state.auth.user_for_token(token).await?)
 }
 
+/// The client's `User-Agent`, for the list of sessions.
+pub fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// A logged-in user, for API routes. Rejects with 401 and our JSON error shape.
 pub struct AuthUser(pub users::Model);
 
@@ -78,10 +93,28 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (token, _) = credential(&parts.headers).ok_or(AuthError::NotLoggedIn)?;
-        user_for_token(state, &token).await.map(AuthUser)
+        let CurrentSession(signed_in) = CurrentSession::from_request_parts(parts, state).await?;
+        Ok(AuthUser(signed_in.user))
     }
 }
+
+/// A logged-in user and the session the request came with, for the routes that manage
+/// sessions (they mark, keep or end "this" one).
+pub struct CurrentSession(pub SignedIn);
+
+impl FromRequestParts<AppState> for CurrentSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (token, _) = credential(&parts.headers).ok_or(AuthError::NotLoggedIn)?;
+        Ok(CurrentSession(state.auth.session_for_token(&token).await?))
+    }
+}
+
+/// The session a server-rendered page was requested with; the page guard puts it in the
+/// request beside the [`SessionUser`], so the settings page can tell "this device" apart.
+#[derive(Clone, Copy, Debug)]
+pub struct PageSession(pub Uuid);
 
 /// An admin, for admin routes. Anyone else, signed in or not, gets 404: the routes do not
 /// exist for them. The role is read from the database on every request, so a change applies
@@ -114,9 +147,9 @@ pub async fn page_session(
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty());
     let mut expired = false;
-    let user = match token {
-        Some(token) => match state.auth.user_for_token(&token).await {
-            Ok(user) => Some(user),
+    let signed_in = match token {
+        Some(token) => match state.auth.session_for_token(&token).await {
+            Ok(signed_in) => Some(signed_in),
             Err(e) if e.is_session_problem() => {
                 expired = true;
                 None
@@ -125,8 +158,8 @@ pub async fn page_session(
         },
         None => None,
     };
-    match user {
-        Some(user) => {
+    match signed_in {
+        Some(SignedIn { user, session_id }) => {
             if route.is_some_and(AppRoute::is_for_visitors) {
                 return Redirect::to(&AppRoute::Home.href()).into_response();
             }
@@ -144,6 +177,7 @@ pub async fn page_session(
                 font_size: settings.font_size,
             });
             request.extensions_mut().insert(settings);
+            request.extensions_mut().insert(PageSession(session_id));
             next.run(request).await
         }
         None if route.is_some_and(AppRoute::needs_login) => {

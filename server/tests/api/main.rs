@@ -10,6 +10,7 @@ mod conversations;
 mod multi_process;
 mod pages;
 mod providers;
+mod sessions;
 mod settings;
 mod usage;
 mod websocket;

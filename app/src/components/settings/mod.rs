@@ -1,1 +1,4 @@
+pub mod account_card;
 pub mod chat_settings_form;
+pub mod password_form;
+pub mod sessions_list;

@@ -8,5 +8,6 @@ pub mod chat_settings;
 pub mod conversations;
 pub mod instance_settings;
 pub mod messages;
+pub mod sessions;
 pub mod usage_logs;
 pub mod users;

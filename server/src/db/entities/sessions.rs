@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+/// One signed-in device: the `sid` claim of the tokens issued to it names this row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: DateTimeUtc,
+    /// Refreshed at most once a minute, so a busy client does not write on every request.
+    pub last_seen_at: DateTimeUtc,
+    pub user_agent: Option<String>,
+    /// Set by logout, "log out everywhere", a password change or a revoke on the settings page.
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
