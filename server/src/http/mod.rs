@@ -10,6 +10,7 @@ mod api_json;
 mod api_settings;
 mod api_usage;
 mod auth_forms;
+pub mod cross_site;
 pub mod error;
 pub mod page_data;
 mod request_log;
@@ -108,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(middleware::from_fn_with_state(state.clone(), page_session));
 
+    let [nosniff, referrer_policy, frame_options, csp] = cross_site::security_headers();
     Router::new()
         .route("/ws", get(crate::ws::upgrade))
         .nest("/api", api)
@@ -116,6 +118,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(middleware::from_fn(cross_site::refuse_cross_site))
+        .layer(nosniff)
+        .layer(referrer_policy)
+        .layer(frame_options)
+        .layer(csp)
         .layer(request_log::layer())
         .with_state(state)
 }

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use axum::{
     extract::{ws::WebSocketUpgrade, Query, State},
-    http::{header, HeaderMap},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
 use crate::{
     http::{
+        cross_site::is_cross_site,
         error::ApiError,
         session::{credential, user_for_token, CredentialSource},
     },
@@ -66,7 +67,7 @@ pub async fn upgrade(
             ApiError::unauthorized("unauthorized", "Log in to open the live feed.")
         })?,
     };
-    if source == CredentialSource::Cookie && !same_origin(&headers) {
+    if source == CredentialSource::Cookie && is_cross_site(&headers) {
         return Err(ApiError::Forbidden {
             code: "bad_origin",
             message: "The live feed only accepts pages of this site.".into(),
@@ -85,49 +86,4 @@ pub async fn upgrade(
         .max_frame_size(settings.max_frame_bytes)
         .on_upgrade(move |socket| session::run(socket, state, user.id))
         .into_response())
-}
-
-/// True when the `Origin` header names the host the request was sent to (or is absent, as
-/// for non-browser clients, which cannot be made to send someone's cookie).
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, host.parse().unwrap());
-        if let Some(origin) = origin {
-            h.insert(header::ORIGIN, origin.parse().unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn only_our_own_origin_may_use_the_cookie() {
-        assert!(same_origin(&headers(
-            Some("http://127.0.0.1:3000"),
-            "127.0.0.1:3000"
-        )));
-        assert!(same_origin(&headers(None, "127.0.0.1:3000")));
-        assert!(!same_origin(&headers(
-            Some("https://evil.example"),
-            "127.0.0.1:3000"
-        )));
-        assert!(!same_origin(&headers(
-            Some("http://127.0.0.1:3000.evil.example"),
-            "127.0.0.1:3000"
-        )));
-    }
 }

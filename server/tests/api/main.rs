@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod budgets;
 mod conversations;
+mod cross_site;
 mod multi_process;
 mod pages;
 mod providers;
