@@ -79,6 +79,18 @@ impl AuthService {
         // Writes come before reads in this transaction: SQLite cannot upgrade a reader to a
         // writer under contention, but a writer waits its turn.
         let txn = self.db.begin().await?;
+        // Registrations take turns, so the count below sees every account committed before
+        // this one: two at once on an empty instance cannot both become the admin. A no-op
+        // write on the one settings row is the turn: PostgreSQL holds its row lock until the
+        // commit, and SQLite has one writer at a time anyway.
+        instance_settings::Entity::update_many()
+            .col_expr(
+                instance_settings::Column::Id,
+                Expr::col(instance_settings::Column::Id),
+            )
+            .filter(instance_settings::Column::Id.eq(1))
+            .exec(&txn)
+            .await?;
         let mut user = users::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(email.as_str().to_owned()),

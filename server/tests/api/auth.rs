@@ -194,3 +194,34 @@ async fn malformed_json_and_unknown_api_routes_answer_in_the_error_shape() {
     assert_eq!(response.status(), 404);
     assert_eq!(error_code(response).await, "not_found");
 }
+
+/// Twenty, not two: password hashing staggers registrations, and without the turn-taking in
+/// `register` about one run in three still made several admins at twenty.
+#[tokio::test]
+async fn twenty_registrations_at_once_on_an_empty_instance_make_exactly_one_admin() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use server::db::entities::users;
+
+    let app = spawn_app().await;
+    let registrations = (0..20).map(|i| {
+        let url = app.url("/api/auth/register");
+        async move {
+            anonymous_client()
+                .post(url)
+                .json(&json!({"email": format!("first{i}@example.com"), "password": "correct horse battery"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(registrations).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let admins = users::Entity::find()
+        .filter(users::Column::Role.eq(UserRole::Admin))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1, "exactly one of the twenty is the admin");
+    assert_eq!(users::Entity::find().count(&app.db).await.unwrap(), 20);
+}
