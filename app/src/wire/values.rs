@@ -153,11 +153,6 @@ impl ProviderId {
             ProviderId::Demo => "the offline demo",
         }
     }
-
-    /// Whether it needs an API key in the server's configuration (the demo never does).
-    pub const fn needs_key(self) -> bool {
-        !matches!(self, ProviderId::Demo)
-    }
 }
 
 /// An amount of money in integer micro-dollars (1 $ = 1,000,000), the one unit every price,
@@ -182,8 +177,6 @@ impl fmt::Display for InvalidDollars {
 impl std::error::Error for InvalidDollars {}
 
 impl Micros {
-    pub const ZERO: Micros = Micros(0);
-
     pub const fn get(self) -> i64 {
         self.0
     }
@@ -283,19 +276,6 @@ impl Micros {
             .parse()
             .map_err(|_| InvalidDollars)?;
         Ok(Micros(whole * 1_000_000 + fraction))
-    }
-}
-
-impl fmt::Display for Micros {
-    /// The exact amount with a dollar sign (see [`Micros::cost_exact`]).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.cost_exact())
-    }
-}
-
-impl From<i64> for Micros {
-    fn from(value: i64) -> Self {
-        Micros(value)
     }
 }
 

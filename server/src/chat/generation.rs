@@ -215,7 +215,6 @@ impl Generation {
         );
     }
 
-    /// The coalesced write while streaming: the text so far and its chunk boundaries.
     /// The coalesced write while streaming: appends the text that arrived since the last one
     /// (so a long reply costs O(its length) in writes, not O(length²)) and the chunk boundaries.
     async fn flush(&self, streamed: &mut Streamed) {

@@ -73,11 +73,6 @@ pub fn credential(headers: &HeaderMap) -> Option<(String, CredentialSource)> {
     })
 }
 
-/// Resolves a token to its user, as the edge's error.
-pub async fn user_for_token(state: &AppState, token: &str) -> Result<users::Model, ApiError> {
-    Ok(state.auth.user_for_token(token).await?)
-}
-
 /// The client's `User-Agent`, for the list of sessions.
 pub fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers

@@ -18,7 +18,7 @@ use crate::{
     http::{
         cross_site::is_cross_site,
         error::ApiError,
-        session::{credential, user_for_token, CredentialSource},
+        session::{credential, CredentialSource},
     },
     state::AppState,
 };
@@ -73,7 +73,7 @@ pub async fn upgrade(
             message: "The live feed only accepts pages of this site.".into(),
         });
     }
-    let user = user_for_token(&state, &token).await?;
+    let user = state.auth.user_for_token(&token).await?;
     let settings = state.sockets.clone();
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
