@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=(StaticSegment(segment::SETTINGS),) view=pages::settings::SettingsPage/>
                 <Route path=(StaticSegment(segment::USAGE),) view=pages::usage::UsagePage/>
                 <Route path=(StaticSegment(segment::ADMIN),) view=pages::admin::AdminPage/>
+                <Route path=(StaticSegment(segment::WAITING),) view=pages::waiting::WaitingPage/>
             </Routes>
         </Router>
     }

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::wire::{
-    AdminModelView, AdminUserView, BudgetView, ConversationView, InstanceSettingsView, MessageItem,
-    ModelView, SessionView, SettingsView, UsageReport,
+    AdminModelView, AdminUserView, ApiTokenView, AuditPage, BudgetView, ConversationView,
+    CreatedApiToken, CreatedInvite, InstanceSettingsView, InviteView, MessageItem, ModelView,
+    SessionView, SettingsView, UsageReport,
 };
 
 /// `/` and `/c/{id}`.
@@ -37,6 +38,23 @@ pub struct AdminPageData {
     pub settings: InstanceSettingsView,
     /// `YYYY-MM`, the month the users' usage covers.
     pub month: String,
+    /// The server's `REGISTRATION` mode: `open`, `approval`, `invite` or `closed`.
+    pub registration: String,
+    /// The newest invites, used and revoked ones included.
+    pub invites: Vec<InviteView>,
+    /// The invite the admin just made, shown this once (its code is not kept).
+    pub created_invite: Option<CreatedInvite>,
+    /// A page of the audit log: the newest, or those before `?before=ID`.
+    pub audit: AuditPage,
+}
+
+/// `/register`, for visitors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegisterPageData {
+    /// The server's `REGISTRATION` mode: `open`, `approval`, `invite` or `closed`.
+    pub registration: String,
+    /// The instance has no account yet: whoever registers now is its admin, in every mode.
+    pub first_account: bool,
 }
 
 /// `/settings`.
@@ -47,6 +65,10 @@ pub struct SettingsPageData {
     /// The user's active sessions, newest first; the one the page was requested with is
     /// marked `current`.
     pub sessions: Vec<SessionView>,
+    /// The user's personal API tokens that still work, newest first.
+    pub tokens: Vec<ApiTokenView>,
+    /// The token the user just made, shown this once (only its digest is kept).
+    pub created_token: Option<CreatedApiToken>,
 }
 
 /// The page data of type `T` the server put in this request, when rendering on the server.

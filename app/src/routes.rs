@@ -12,6 +12,7 @@ pub mod segment {
     pub const SETTINGS: &str = "settings";
     pub const USAGE: &str = "usage";
     pub const ADMIN: &str = "admin";
+    pub const WAITING: &str = "waiting";
 }
 
 /// A page, parsed from a request path.
@@ -26,6 +27,8 @@ pub enum AppRoute {
     Settings,
     Usage,
     Admin,
+    /// `/waiting`: where an account that waits for an admin's approval is sent.
+    Waiting,
 }
 
 impl AppRoute {
@@ -41,6 +44,7 @@ impl AppRoute {
             (segment::SETTINGS, None) => AppRoute::Settings,
             (segment::USAGE, None) => AppRoute::Usage,
             (segment::ADMIN, None) => AppRoute::Admin,
+            (segment::WAITING, None) => AppRoute::Waiting,
             (segment::CONVERSATION, Some(id)) => AppRoute::Conversation(Uuid::parse_str(id).ok()),
             _ => return None,
         };
@@ -66,6 +70,7 @@ impl AppRoute {
             AppRoute::Settings => format!("/{}", segment::SETTINGS),
             AppRoute::Usage => format!("/{}", segment::USAGE),
             AppRoute::Admin => format!("/{}", segment::ADMIN),
+            AppRoute::Waiting => format!("/{}", segment::WAITING),
             AppRoute::Conversation(Some(id)) => format!("/{}/{id}", segment::CONVERSATION),
             AppRoute::Conversation(None) => "/".into(),
         }
@@ -82,6 +87,8 @@ mod tests {
         assert_eq!(AppRoute::parse("/"), Some(AppRoute::Home));
         assert_eq!(AppRoute::parse("/login"), Some(AppRoute::Login));
         assert_eq!(AppRoute::parse("/admin/"), Some(AppRoute::Admin));
+        assert_eq!(AppRoute::parse("/waiting"), Some(AppRoute::Waiting));
+        assert!(AppRoute::Waiting.needs_login());
         assert_eq!(
             AppRoute::parse(&format!("/c/{id}")),
             Some(AppRoute::Conversation(Some(id)))

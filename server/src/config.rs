@@ -52,9 +52,13 @@ pub struct Config {
     pub jwt_expires_in: Duration,
     /// Mark the session cookie `Secure` (HTTPS only). On by default in production.
     pub cookie_secure: bool,
-    /// `ADMIN_EMAILS`: accounts with these emails (comma-separated, any case) are admins, as is
-    /// the first account ever registered.
-    pub admin_emails: Vec<String>,
+    /// `REGISTRATION`: who may create an account (the first account of an empty instance
+    /// always may, and is the admin).
+    pub registration: RegistrationMode,
+    /// `PUBLIC_URL`: the address people open the app at. Its host is the one requests may
+    /// name (besides loopback names and IP addresses); invite links are built on it, and an
+    /// `https` one turns on HSTS.
+    pub public_url: Option<PublicUrl>,
     pub providers: ProviderConfig,
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
@@ -100,6 +104,84 @@ pub enum ConfigError {
     MissingJwtSecretInProduction,
     #[error("JWT_SECRET must be at least 32 characters long in production")]
     WeakJwtSecret,
+    #[error(
+        "ADMIN_EMAILS is no longer read: an email address is not proof of who registered it. \
+         Remove it and make admins on the host with `server admin grant EMAIL`"
+    )]
+    AdminEmailsRemoved,
+}
+
+/// Who may create an account once the instance has its first (admin) account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistrationMode {
+    /// Anyone, and the account is active at once.
+    Open,
+    /// Anyone, but the account waits (`pending`) until an admin approves it. The default.
+    Approval,
+    /// Only with an invite an admin made.
+    Invite,
+    /// Nobody (invites still work: an admin made them on purpose).
+    Closed,
+}
+
+impl RegistrationMode {
+    fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
+        match vars.text("REGISTRATION").as_deref().map(str::trim) {
+            None | Some("approval") => Ok(Self::Approval),
+            Some("open") => Ok(Self::Open),
+            Some("invite") => Ok(Self::Invite),
+            Some("closed") => Ok(Self::Closed),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "REGISTRATION",
+                reason: format!("expected open, approval, invite or closed, got `{other}`"),
+            }),
+        }
+    }
+}
+
+/// `PUBLIC_URL`, checked: an http(s) origin such as `https://chat.example.com`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// Without a trailing slash.
+    pub origin: String,
+    /// The `Host` header requests for it carry (host, and port when not the scheme's own).
+    pub host: String,
+    pub https: bool,
+}
+
+impl PublicUrl {
+    fn from_vars(vars: &Vars) -> Result<Option<Self>, ConfigError> {
+        let Some(raw) = vars.text("PUBLIC_URL") else {
+            return Ok(None);
+        };
+        let invalid = |reason: &str| ConfigError::Invalid {
+            name: "PUBLIC_URL",
+            reason: format!("{reason} (example: https://chat.example.com)"),
+        };
+        let url = url::Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return Err(invalid("the scheme is http or https")),
+        };
+        let host = url
+            .host_str()
+            .ok_or_else(|| invalid("it needs a host"))?
+            .to_ascii_lowercase();
+        if url.path() != "/" || url.query().is_some() {
+            return Err(invalid("give the origin only, without a path"));
+        }
+        let host = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        let origin = format!("{}://{host}", url.scheme());
+        Ok(Some(Self {
+            origin,
+            host,
+            https,
+        }))
+    }
 }
 
 impl Config {
@@ -113,6 +195,9 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
         let environment = Environment::from_vars(&vars)?;
+        if vars.text("ADMIN_EMAILS").is_some() {
+            return Err(ConfigError::AdminEmailsRemoved);
+        }
         let data_dir = PathBuf::from(vars.text("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = vars.secret("DATABASE_URL").unwrap_or_else(|| {
             let path = data_dir.join("rustchat.db");
@@ -131,7 +216,8 @@ impl Config {
             cookie_secure: vars
                 .flag("COOKIE_SECURE")?
                 .unwrap_or(environment == Environment::Production),
-            admin_emails: vars.list("ADMIN_EMAILS"),
+            registration: RegistrationMode::from_vars(&vars)?,
+            public_url: PublicUrl::from_vars(&vars)?,
             providers: ProviderConfig::from_vars(&vars)?,
             stream_flush_interval: vars.duration(
                 "STREAM_FLUSH_INTERVAL",
@@ -276,17 +362,6 @@ impl Vars<'_> {
     }
 
     /// Comma-separated, trimmed and lower-cased; empty items are dropped.
-    fn list(&self, name: &str) -> Vec<String> {
-        self.text(name)
-            .map(|list| {
-                list.split(',')
-                    .map(|item| item.trim().to_lowercase())
-                    .filter(|item| !item.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     fn parsed<T: FromStr>(
         &self,
         name: &'static str,
@@ -375,9 +450,38 @@ mod tests {
     }
 
     #[test]
-    fn admin_emails_are_trimmed_and_lower_cased() {
-        let c = config(&[("ADMIN_EMAILS", " Ann@Example.com, ,bob@example.com ")]).unwrap();
-        assert_eq!(c.admin_emails, ["ann@example.com", "bob@example.com"]);
+    fn admin_emails_is_refused_with_the_command_to_use_instead() {
+        let err = config(&[("ADMIN_EMAILS", "ann@example.com")]).unwrap_err();
+        assert!(err.to_string().contains("server admin grant"), "{err}");
+    }
+
+    #[test]
+    fn registration_waits_for_approval_unless_told_otherwise() {
+        assert_eq!(config(&[]).unwrap().registration, RegistrationMode::Approval);
+        for (raw, mode) in [
+            ("open", RegistrationMode::Open),
+            ("invite", RegistrationMode::Invite),
+            ("closed", RegistrationMode::Closed),
+        ] {
+            assert_eq!(config(&[("REGISTRATION", raw)]).unwrap().registration, mode);
+        }
+        let err = config(&[("REGISTRATION", "everyone")]).unwrap_err();
+        assert!(err.to_string().contains("REGISTRATION"), "{err}");
+    }
+
+    #[test]
+    fn the_public_url_is_an_origin() {
+        let c = config(&[("PUBLIC_URL", "https://Chat.Example.com/")]).unwrap();
+        let url = c.public_url.unwrap();
+        assert_eq!(url.origin, "https://chat.example.com");
+        assert_eq!(url.host, "chat.example.com");
+        assert!(url.https);
+        let c = config(&[("PUBLIC_URL", "http://10.0.0.5:8080")]).unwrap();
+        assert_eq!(c.public_url.unwrap().host, "10.0.0.5:8080");
+        for bad in ["chat.example.com", "ftp://x.org", "https://x.org/chat"] {
+            let err = config(&[("PUBLIC_URL", bad)]).unwrap_err();
+            assert!(err.to_string().contains("PUBLIC_URL"), "{bad}: {err}");
+        }
     }
 
     #[test]

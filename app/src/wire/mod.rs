@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use events::{ClientMessage, ControlMessage, Event, ServerMessage, StreamDelta};
-pub use values::{InvalidDollars, MessageStatus, Micros, ProviderId, Role, UnknownValue, UserRole};
+pub use values::{
+    InvalidDollars, MessageStatus, Micros, ProviderId, Role, UnknownValue, UserRole, UserStatus,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserView {
@@ -17,6 +19,8 @@ pub struct UserView {
     pub email: String,
     pub name: String,
     pub role: UserRole,
+    /// `pending` accounts wait for an admin's approval; `disabled` ones never get this far.
+    pub status: UserStatus,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,6 +34,76 @@ pub struct SessionView {
     pub user_agent: Option<String>,
     /// The session the request itself was made with.
     pub current: bool,
+}
+
+/// A personal API token as listed (`GET /api/tokens`): never the token itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenView {
+    pub id: Uuid,
+    pub name: String,
+    /// The token's first characters (`rc_AbC1…`), to tell tokens apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A token just created (`POST /api/tokens`): the only time `token` is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An invite as admins see it (`/api/admin/invites`, the admin page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub id: Uuid,
+    /// Only this address may use it, when set.
+    pub email: Option<String>,
+    pub role: UserRole,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub used_by_email: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An invite just created: its code and link are shown this once (only a hash is kept).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedInvite {
+    pub id: Uuid,
+    pub code: String,
+    /// The register page with the code (absolute when `PUBLIC_URL` is set).
+    pub url: String,
+    pub email: Option<String>,
+    pub role: UserRole,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One admin or security action (`GET /api/admin/audit`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: Uuid,
+    /// Who did it; `None` for the operator's command line on the host.
+    pub actor_id: Option<Uuid>,
+    /// The actor's email now, for display (`None` when gone or the command line).
+    pub actor_email: Option<String>,
+    /// What was done, e.g. `user.approved`, `invite.created`, `token.revoked`.
+    pub action: String,
+    /// What it was done to, as a person reads it (an email, a model, an invite id).
+    pub target: Option<String>,
+    /// The particulars, e.g. `{"from": "pending", "to": "active"}`.
+    pub details: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of the audit log, newest first; `next_cursor` fetches the older ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntryView>,
+    pub next_cursor: Option<Uuid>,
 }
 
 /// The body of `PUT /api/me/password`.
@@ -219,6 +293,7 @@ pub struct AdminUserView {
     pub email: String,
     pub name: String,
     pub role: UserRole,
+    pub status: UserStatus,
     pub created_at: DateTime<Utc>,
     pub monthly_budget_micros: Option<i64>,
     /// Reserved by replies still streaming.

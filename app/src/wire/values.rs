@@ -123,6 +123,16 @@ impl UserRole {
 }
 
 string_enum! {
+    /// Whether an account may use the app: `Pending` accounts wait for an admin's approval
+    /// (they can log in and see that they wait), `Disabled` ones cannot log in at all.
+    pub enum UserStatus {
+        Active = "active",
+        Pending = "pending",
+        Disabled = "disabled",
+    }
+}
+
+string_enum! {
     /// The AI providers the server can talk to. OpenAI-compatible servers (Ollama, vLLM, …)
     /// are reached as `openai` with `OPENAI_BASE_URL`.
     pub enum ProviderId {

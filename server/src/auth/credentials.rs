@@ -1,5 +1,9 @@
 //! Domain types that can only hold valid input: an [`Email`] is normalised and well formed, a
-//! [`NewPassword`] is long enough and not one of the passwords every attacker tries first.
+//! [`NewPassword`] is long enough and not one of the passwords every attacker tries first; and
+//! the random secrets (API tokens, invite codes) the database keeps only a digest of.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 use crate::domain::Invalid;
 
@@ -28,6 +32,19 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A fresh random secret: `bytes` bytes from the OS, as lower-case hex, after `prefix`.
+pub fn random_secret(prefix: &str, bytes: usize) -> String {
+    let mut raw = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    format!("{prefix}{}", hex::encode(raw))
+}
+
+/// What the database keeps of a random secret: its SHA-256, as hex. The secrets are 128+ bits
+/// of randomness, so a fast hash is enough (a password needs argon2; these cannot be guessed).
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 pub struct NewPassword(String);
@@ -154,5 +171,19 @@ mod tests {
         assert_eq!(display_name(None, &email).unwrap(), "grace");
         assert_eq!(display_name(Some("  Grace H "), &email).unwrap(), "Grace H");
         assert!(display_name(Some(&"x".repeat(101)), &email).is_err());
+    }
+
+    #[test]
+    fn random_secrets_differ_and_only_their_digest_is_fixed() {
+        let a = random_secret("rc_", 32);
+        let b = random_secret("rc_", 32);
+        assert!(a.starts_with("rc_") && a.len() == 3 + 64, "{a}");
+        assert_ne!(a, b);
+        assert_eq!(digest(&a), digest(&a));
+        assert_ne!(digest(&a), digest(&b));
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

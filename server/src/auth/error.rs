@@ -26,6 +26,26 @@ pub enum AuthError {
     /// A valid token of an account that was deleted since.
     #[error("Your account no longer exists.")]
     AccountGone,
+    /// The account was disabled by an admin: its sessions and tokens let nobody in.
+    #[error("This account is disabled. Ask an admin of this instance.")]
+    AccountDisabled,
+    /// Signed in, but an admin has not approved the account yet.
+    #[error("Your account is waiting for an admin's approval.")]
+    PendingApproval,
+    #[error("Registration is closed on this instance.")]
+    RegistrationClosed,
+    #[error("Registration on this instance needs an invite. Ask an admin for a link.")]
+    InviteRequired,
+    /// Unknown, used, revoked, expired, or for another email: one answer for all, so codes
+    /// cannot be probed.
+    #[error("This invite is not valid any more (used, revoked or expired), or it is for another email address.")]
+    InvalidInvite,
+    /// The change would leave the instance without an active admin.
+    #[error("This is the last active admin: make another admin first.")]
+    LastAdmin,
+    /// A user, token or invite that does not exist (or is not the caller's).
+    #[error("not found")]
+    NotFound,
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("internal error: {0}")]
@@ -41,7 +61,11 @@ impl AuthError {
     pub fn is_session_problem(&self) -> bool {
         matches!(
             self,
-            Self::NotLoggedIn | Self::SessionExpired | Self::InvalidToken | Self::AccountGone
+            Self::NotLoggedIn
+                | Self::SessionExpired
+                | Self::InvalidToken
+                | Self::AccountGone
+                | Self::AccountDisabled
         )
     }
 }

@@ -1,9 +1,9 @@
 //! The register and log-in workflows.
 
-use app::wire::UserRole;
+use app::wire::{UserRole, UserStatus};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -13,12 +13,18 @@ use super::{
     token::TokenKeys,
 };
 use super::{sessions::SignedIn, AuthError};
-use crate::db::entities::{chat_settings, instance_settings, users};
+use crate::{
+    audit::{AuditAction, AuditEntry},
+    config::RegistrationMode,
+    db::entities::{chat_settings, instance_settings, users},
+};
 
 pub struct RegisterInput {
     pub email: String,
     pub password: String,
     pub name: Option<String>,
+    /// An invite code (`/register?invite=…`): lets the account in whatever the mode.
+    pub invite: Option<String>,
     /// The client's `User-Agent`, shown in the user's list of sessions.
     pub user_agent: Option<String>,
 }
@@ -27,39 +33,63 @@ pub struct RegisterInput {
 pub struct AuthService {
     pub(super) db: DatabaseConnection,
     pub(super) keys: TokenKeys,
-    /// Emails of accounts that are admins (lowercase), besides the first account.
-    admin_emails: Vec<String>,
+    registration: RegistrationMode,
+}
+
+/// Takes the registration turn inside `txn`: a no-op write on the one settings row.
+/// PostgreSQL holds its row lock until the commit, and SQLite has one writer at a time anyway,
+/// so whatever the transaction counts next (accounts, admins) cannot change under it.
+pub(super) async fn take_accounts_turn(txn: &impl ConnectionTrait) -> Result<(), AuthError> {
+    instance_settings::Entity::update_many()
+        .col_expr(
+            instance_settings::Column::Id,
+            Expr::col(instance_settings::Column::Id),
+        )
+        .filter(instance_settings::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 impl AuthService {
-    pub async fn new(
-        db: DatabaseConnection,
-        keys: TokenKeys,
-        admin_emails: Vec<String>,
-    ) -> Result<Self, AuthError> {
-        if !admin_emails.is_empty() {
-            // An email added to ADMIN_EMAILS makes an existing account an admin at the next start.
-            users::Entity::update_many()
-                .col_expr(users::Column::Role, Expr::value(UserRole::Admin))
-                .filter(users::Column::Email.is_in(admin_emails.clone()))
-                .filter(users::Column::Role.ne(UserRole::Admin))
-                .exec(&db)
-                .await?;
-        }
-        Ok(Self {
+    pub fn new(db: DatabaseConnection, keys: TokenKeys, registration: RegistrationMode) -> Self {
+        Self {
             db,
             keys,
-            admin_emails,
-        })
+            registration,
+        }
     }
 
     pub fn keys(&self) -> &TokenKeys {
         &self.keys
     }
 
+    pub fn registration(&self) -> RegistrationMode {
+        self.registration
+    }
+
+    /// Whether the instance has no account yet (the next one registered is its admin).
+    pub async fn is_empty(&self) -> Result<bool, AuthError> {
+        Ok(users::Entity::find().count(&self.db).await? == 0)
+    }
+
+    /// Refuses, before any password is hashed, a registration the mode does not allow.
+    async fn check_mode(&self, invite: Option<&str>) -> Result<(), AuthError> {
+        if invite.is_some() {
+            return Ok(());
+        }
+        match self.registration {
+            RegistrationMode::Open | RegistrationMode::Approval => Ok(()),
+            _ if self.is_empty().await? => Ok(()),
+            RegistrationMode::Invite => Err(AuthError::InviteRequired),
+            RegistrationMode::Closed => Err(AuthError::RegistrationClosed),
+        }
+    }
+
     /// Creates the account, its default chat settings and its first session in one
-    /// transaction, and returns the user with the session's token. The first account becomes
-    /// an admin.
+    /// transaction, and returns the user with the session's token. The first account of an
+    /// empty instance is an active admin; after that the registration mode (or an invite)
+    /// decides whether an account may be made and whether it waits for approval.
     pub async fn register(
         &self,
         input: RegisterInput,
@@ -67,6 +97,8 @@ impl AuthService {
         let email = Email::parse(&input.email)?;
         let name = display_name(input.name.as_deref(), &email)?;
         let new_password = NewPassword::parse(input.password, &email)?;
+        let invite_code = input.invite.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        self.check_mode(invite_code).await?;
         if self.find_by_email(&email).await?.is_some() {
             return Err(AuthError::EmailTaken);
         }
@@ -80,27 +112,28 @@ impl AuthService {
         // writer under contention, but a writer waits its turn.
         let txn = self.db.begin().await?;
         // Registrations take turns, so the count below sees every account committed before
-        // this one: two at once on an empty instance cannot both become the admin. A no-op
-        // write on the one settings row is the turn: PostgreSQL holds its row lock until the
-        // commit, and SQLite has one writer at a time anyway.
-        instance_settings::Entity::update_many()
-            .col_expr(
-                instance_settings::Column::Id,
-                Expr::col(instance_settings::Column::Id),
-            )
-            .filter(instance_settings::Column::Id.eq(1))
-            .exec(&txn)
-            .await?;
-        let mut user = users::ActiveModel {
+        // this one: two at once on an empty instance cannot both become the admin.
+        take_accounts_turn(&txn).await?;
+        let first = users::Entity::find().count(&txn).await? == 0;
+        let invite = match invite_code {
+            Some(code) if !first => Some(self.claim_invite(&txn, code, &email).await?),
+            _ => None,
+        };
+        let (role, status) = match (&invite, self.registration) {
+            _ if first => (UserRole::Admin, UserStatus::Active),
+            (Some(invite), _) => (invite.role, UserStatus::Active),
+            (None, RegistrationMode::Open) => (UserRole::User, UserStatus::Active),
+            (None, RegistrationMode::Approval) => (UserRole::User, UserStatus::Pending),
+            (None, RegistrationMode::Invite) => return Err(AuthError::InviteRequired),
+            (None, RegistrationMode::Closed) => return Err(AuthError::RegistrationClosed),
+        };
+        let user = users::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(email.as_str().to_owned()),
             name: Set(name),
             password_hash: Set(password_hash),
-            role: Set(if self.admin_emails.iter().any(|e| e == email.as_str()) {
-                UserRole::Admin
-            } else {
-                UserRole::User
-            }),
+            role: Set(role),
+            status: Set(status),
             monthly_budget_micros: Set(default_budget),
             created_at: Set(now),
             updated_at: Set(now),
@@ -125,16 +158,19 @@ impl AuthService {
         }
         .insert(&txn)
         .await?;
-        if users::Entity::find().count(&txn).await? == 1 {
-            let mut admin: users::ActiveModel = user.clone().into();
-            admin.role = Set(UserRole::Admin);
-            user = admin.update(&txn).await?;
+        if let Some(invite) = &invite {
+            self.mark_invite_used_by(&txn, invite, &user).await?;
         }
+        AuditEntry::new(Some(user.id), AuditAction::UserRegistered)
+            .target(user.email.clone())
+            .details(serde_json::json!({ "role": role, "status": status, "first": first }))
+            .record(&txn)
+            .await?;
         let token = self
             .open_session(&txn, user.id, input.user_agent.as_deref())
             .await?;
         txn.commit().await?;
-        tracing::info!(user_id = %user.id, role = %user.role, "account created");
+        tracing::info!(user_id = %user.id, role = %user.role, status = %user.status, "account created");
         Ok((user, token))
     }
 
@@ -158,6 +194,9 @@ impl AuthService {
             .unwrap_or_else(|| password::DUMMY_HASH.to_owned());
         let matches = password::verify(password, stored).await?;
         match user {
+            Some(user) if matches && user.status == UserStatus::Disabled => {
+                Err(AuthError::AccountDisabled)
+            }
             Some(user) if matches => {
                 let token = self.open_session(&self.db, user.id, user_agent).await?;
                 Ok((user, token))
@@ -194,7 +233,11 @@ impl AuthService {
             .filter(users::Column::Id.eq(user.id))
             .exec(&txn)
             .await?;
-        self.revoke_other_sessions(&txn, user.id, signed_in.session_id)
+        self.revoke_other_sessions(&txn, user.id, signed_in.session_id())
+            .await?;
+        AuditEntry::new(Some(user.id), AuditAction::PasswordChanged)
+            .target(user.email.clone())
+            .record(&txn)
             .await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, "password changed, other sessions revoked");

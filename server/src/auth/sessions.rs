@@ -3,10 +3,10 @@
 //! revokes the one session, "log out everywhere" all of a user's, a password change all but
 //! the one it was made from.
 
-use app::wire::SessionView;
+use app::wire::{SessionView, UserStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -15,9 +15,12 @@ use super::{
     token::{TokenError, TokenSubject},
     AuthError,
 };
-use crate::db::{
-    entities::{sessions, users},
-    now,
+use crate::{
+    audit::{AuditAction, AuditEntry},
+    db::{
+        entities::{sessions, users},
+        now,
+    },
 };
 
 /// Longest user agent kept: enough to tell a browser and a device apart.
@@ -27,11 +30,30 @@ const USER_AGENT_CHARS: usize = 200;
 /// one write a minute, not one per request.
 const LAST_SEEN_GRANULARITY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
-/// A request's proven identity: the user and the session its token belongs to.
+/// A request's proven identity: the user, and the session or API token that proved it.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
     pub user: users::Model,
-    pub session_id: Uuid,
+    pub proof: Proof,
+}
+
+/// What a request presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// A session token (log-in); the id of its row in `sessions`.
+    Session(Uuid),
+    /// A personal API token; the id of its row in `api_tokens`.
+    ApiToken(Uuid),
+}
+
+impl SignedIn {
+    /// The session the request came with, if it came with one (not with an API token).
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.proof {
+            Proof::Session(id) => Some(id),
+            Proof::ApiToken(_) => None,
+        }
+    }
 }
 
 impl AuthService {
@@ -64,9 +86,12 @@ impl AuthService {
         }))
     }
 
-    /// The user and session a token proves: an error that says why when it is forged,
-    /// expired, revoked, or its user no longer exists.
+    /// The user and session (or API token) a token proves: an error that says why when it is
+    /// forged, expired, revoked, or its user no longer exists or is disabled.
     pub async fn session_for_token(&self, token: &str) -> Result<SignedIn, AuthError> {
+        if token.starts_with(super::api_tokens::PREFIX) {
+            return self.signed_in_by_api_token(token).await;
+        }
         let subject = self.keys.verify(token).map_err(|e| match e {
             TokenError::Expired => AuthError::SessionExpired,
             TokenError::Invalid => AuthError::InvalidToken,
@@ -76,10 +101,7 @@ impl AuthService {
             .await?
             .filter(|s| s.user_id == subject.user_id && s.revoked_at.is_none())
             .ok_or(AuthError::SessionExpired)?;
-        let user = self
-            .user(subject.user_id)
-            .await?
-            .ok_or(AuthError::AccountGone)?;
+        let user = self.usable_user(subject.user_id).await?;
         let now = now();
         if now - session.last_seen_at > LAST_SEEN_GRANULARITY {
             // Conditional, so requests racing past the check above write once between them.
@@ -92,13 +114,19 @@ impl AuthService {
         }
         Ok(SignedIn {
             user,
-            session_id: session.id,
+            proof: Proof::Session(session.id),
         })
     }
 
-    /// The user a session token proves (see [`Self::session_for_token`]).
-    pub async fn user_for_token(&self, token: &str) -> Result<users::Model, AuthError> {
-        Ok(self.session_for_token(token).await?.user)
+    /// The account a valid credential names, if it may still be used: not deleted, not
+    /// disabled. (Disabling also revokes every session and token; this holds even for a
+    /// request already past that check.)
+    pub(super) async fn usable_user(&self, user_id: Uuid) -> Result<users::Model, AuthError> {
+        let user = self.user(user_id).await?.ok_or(AuthError::AccountGone)?;
+        if user.status == UserStatus::Disabled {
+            return Err(AuthError::AccountDisabled);
+        }
+        Ok(user)
     }
 
     /// Revokes the session `token` belongs to. A token that proves nothing any more (expired,
@@ -134,25 +162,32 @@ impl AuthService {
 
     /// "Log out everywhere": revokes every session of the user, this one included.
     pub async fn revoke_all_sessions(&self, user_id: Uuid) -> Result<(), AuthError> {
-        self.revoke_where(Condition::all().add(sessions::Column::UserId.eq(user_id)))
+        let txn = self.db.begin().await?;
+        self.revoke_other_sessions(&txn, user_id, None).await?;
+        AuditEntry::new(Some(user_id), AuditAction::SessionsRevoked)
+            .details(serde_json::json!({ "scope": "all" }))
+            .record(&txn)
             .await?;
+        txn.commit().await?;
         Ok(())
     }
 
-    /// Revokes every session of the user but `keep` (after a password change).
+    /// Revokes every session of the user but `keep` (after a password change; every one when
+    /// `keep` is `None`, as when an account is disabled).
     pub(super) async fn revoke_other_sessions(
         &self,
         conn: &impl ConnectionTrait,
         user_id: Uuid,
-        keep: Uuid,
+        keep: Option<Uuid>,
     ) -> Result<(), AuthError> {
-        sessions::Entity::update_many()
+        let mut update = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(Some(now())))
             .filter(sessions::Column::UserId.eq(user_id))
-            .filter(sessions::Column::Id.ne(keep))
-            .filter(sessions::Column::RevokedAt.is_null())
-            .exec(conn)
-            .await?;
+            .filter(sessions::Column::RevokedAt.is_null());
+        if let Some(keep) = keep {
+            update = update.filter(sessions::Column::Id.ne(keep));
+        }
+        update.exec(conn).await?;
         Ok(())
     }
 
@@ -161,7 +196,7 @@ impl AuthService {
     pub async fn sessions(
         &self,
         user_id: Uuid,
-        current: Uuid,
+        current: Option<Uuid>,
     ) -> Result<Vec<SessionView>, AuthError> {
         let lifetime = chrono::TimeDelta::from_std(self.keys.lifetime())
             .map_err(|e| AuthError::Internal(format!("token lifetime: {e}")))?;
@@ -175,7 +210,7 @@ impl AuthService {
         Ok(sessions
             .into_iter()
             .map(|s| SessionView {
-                current: s.id == current,
+                current: Some(s.id) == current,
                 id: s.id,
                 created_at: s.created_at,
                 last_seen_at: s.last_seen_at,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{
     api_json::ApiJson,
-    session::{cleared_session_cookie, credential, session_cookie, user_agent, AuthUser},
+    session::{cleared_session_cookie, credential, session_cookie, user_agent, CurrentSession},
 };
 use crate::{
     auth::service::RegisterInput, db::entities::users, http::error::ApiError, state::AppState,
@@ -23,6 +23,8 @@ pub struct RegisterBody {
     email: String,
     password: String,
     name: Option<String>,
+    /// An invite code from `POST /api/admin/invites`.
+    invite: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +39,7 @@ pub fn user_view(user: users::Model) -> UserView {
         email: user.email,
         name: user.name,
         role: user.role,
+        status: user.status,
         created_at: user.created_at,
     }
 }
@@ -53,6 +56,7 @@ pub async fn register(
             email: body.email,
             password: body.password,
             name: body.name,
+            invite: body.invite,
             user_agent: user_agent(&headers),
         })
         .await?;
@@ -100,6 +104,7 @@ pub async fn logout(
     ))
 }
 
-pub async fn me(AuthUser(user): AuthUser) -> Json<UserView> {
-    Json(user_view(user))
+/// Who is signed in; answers for a pending account too, whose `status` says it waits.
+pub async fn me(CurrentSession(signed_in): CurrentSession) -> Json<UserView> {
+    Json(user_view(signed_in.user))
 }

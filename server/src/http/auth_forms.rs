@@ -27,6 +27,8 @@ pub struct RegisterForm {
     email: String,
     password: String,
     name: Option<String>,
+    /// From `/register?invite=…`, carried in a hidden field.
+    invite: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -43,7 +45,8 @@ fn signed_in(state: &AppState, jar: CookieJar, token: String) -> Response {
         .into_response()
 }
 
-fn back_to(page: AppRoute, error: AuthError) -> Response {
+/// Back to the form's page with the error's code; `invite` keeps the register page's invite.
+fn back_to(page: AppRoute, error: AuthError, invite: Option<&str>) -> Response {
     let code = match ApiError::from(error) {
         error @ (ApiError::Database(_) | ApiError::Internal(_)) => {
             tracing::error!(%error, "auth form failed");
@@ -51,7 +54,12 @@ fn back_to(page: AppRoute, error: AuthError) -> Response {
         }
         other => other.code(),
     };
-    Redirect::to(&format!("{}?error={code}", page.href())).into_response()
+    let invite = invite
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && c.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(|c| format!("&invite={c}"))
+        .unwrap_or_default();
+    Redirect::to(&format!("{}?error={code}{invite}", page.href())).into_response()
 }
 
 pub async fn register(
@@ -60,15 +68,17 @@ pub async fn register(
     jar: CookieJar,
     Form(form): Form<RegisterForm>,
 ) -> Response {
+    let invite = form.invite.clone();
     let input = RegisterInput {
         email: form.email,
         password: form.password,
         name: form.name,
+        invite: form.invite,
         user_agent: user_agent(&headers),
     };
     match state.auth.register(input).await {
         Ok((_, token)) => signed_in(&state, jar, token),
-        Err(e) => back_to(AppRoute::Register, e),
+        Err(e) => back_to(AppRoute::Register, e, invite.as_deref()),
     }
 }
 
@@ -85,7 +95,7 @@ pub async fn login(
         .await
     {
         Ok((_, token)) => signed_in(&state, jar, token),
-        Err(e) => back_to(AppRoute::Login, e),
+        Err(e) => back_to(AppRoute::Login, e, None),
     }
 }
 

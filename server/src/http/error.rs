@@ -131,7 +131,28 @@ impl From<AuthError> for ApiError {
                 Self::unauthorized("session_expired", message)
             }
             AuthError::InvalidToken => Self::unauthorized("invalid_token", message),
-            AuthError::SessionNotFound => Self::NotFound,
+            AuthError::AccountDisabled => Self::unauthorized("account_disabled", message),
+            AuthError::PendingApproval => Self::Forbidden {
+                code: "pending_approval",
+                message,
+            },
+            AuthError::RegistrationClosed => Self::Forbidden {
+                code: "registration_closed",
+                message,
+            },
+            AuthError::InviteRequired => Self::Forbidden {
+                code: "invite_required",
+                message,
+            },
+            AuthError::InvalidInvite => Self::Forbidden {
+                code: "invalid_invite",
+                message,
+            },
+            AuthError::LastAdmin => Self::Conflict {
+                code: "last_admin",
+                message,
+            },
+            AuthError::SessionNotFound | AuthError::NotFound => Self::NotFound,
             AuthError::Database(e) => Self::Database(e),
             AuthError::Internal(e) => Self::Internal(e),
         }

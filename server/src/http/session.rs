@@ -16,6 +16,8 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use uuid::Uuid;
 
 use super::error::ApiError;
+use app::wire::UserStatus;
+
 use crate::{
     auth::{sessions::SignedIn, AuthError},
     db::entities::users,
@@ -81,7 +83,8 @@ pub fn user_agent(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A logged-in user, for API routes. Rejects with 401 and our JSON error shape.
+/// A logged-in user whose account is active, for the app's API routes. Rejects with 401 (not
+/// signed in) or 403 `pending_approval` (waiting for an admin), in our JSON error shape.
 pub struct AuthUser(pub users::Model);
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -89,12 +92,16 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let CurrentSession(signed_in) = CurrentSession::from_request_parts(parts, state).await?;
+        if signed_in.user.status == UserStatus::Pending {
+            return Err(AuthError::PendingApproval.into());
+        }
         Ok(AuthUser(signed_in.user))
     }
 }
 
-/// A logged-in user and the session the request came with, for the routes that manage
-/// sessions (they mark, keep or end "this" one).
+/// A logged-in user (active or still waiting for approval) and the session or API token the
+/// request came with, for the routes about the account itself: who am I, sessions, password,
+/// tokens.
 pub struct CurrentSession(pub SignedIn);
 
 impl FromRequestParts<AppState> for CurrentSession {
@@ -121,7 +128,9 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match AuthUser::from_request_parts(parts, state).await {
-            Ok(AuthUser(user)) if user.role.is_admin() => Ok(AdminUser(user)),
+            Ok(AuthUser(user)) if user.role.is_admin() && user.status == UserStatus::Active => {
+                Ok(AdminUser(user))
+            }
             _ => Err(ApiError::NotFound),
         }
     }
@@ -154,9 +163,24 @@ pub async fn page_session(
         None => None,
     };
     match signed_in {
-        Some(SignedIn { user, session_id }) => {
-            if route.is_some_and(AppRoute::is_for_visitors) {
-                return Redirect::to(&AppRoute::Home.href()).into_response();
+        Some(signed_in) => {
+            let session_id = signed_in.session_id();
+            let user = signed_in.user;
+            let waiting = user.status == UserStatus::Pending;
+            // A waiting account sees the waiting page and nothing else of the app; everyone
+            // else is sent on from it and from the visitors' pages.
+            let elsewhere = match route {
+                Some(AppRoute::Waiting) if !waiting => Some(AppRoute::Home),
+                Some(route) if route.is_for_visitors() => Some(if waiting {
+                    AppRoute::Waiting
+                } else {
+                    AppRoute::Home
+                }),
+                Some(route) if waiting && route != AppRoute::Waiting => Some(AppRoute::Waiting),
+                _ => None,
+            };
+            if let Some(elsewhere) = elsewhere {
+                return Redirect::to(&elsewhere.href()).into_response();
             }
             // Read once per page: the page-data layer takes them from the request too.
             let settings = match crate::settings::load(&state.db, user.id).await {
@@ -172,7 +196,9 @@ pub async fn page_session(
                 font_size: settings.font_size,
             });
             request.extensions_mut().insert(settings);
-            request.extensions_mut().insert(PageSession(session_id));
+            if let Some(session_id) = session_id {
+                request.extensions_mut().insert(PageSession(session_id));
+            }
             next.run(request).await
         }
         None if route.is_some_and(AppRoute::needs_login) => {

@@ -1,4 +1,4 @@
-use app::wire::UserRole;
+use app::wire::{UserRole, UserStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,6 +11,7 @@ pub struct Model {
     pub name: String,
     pub password_hash: String,
     pub role: UserRole,
+    pub status: UserStatus,
     /// Cap on spending per calendar month (UTC), in micro-dollars; `None` = no cap.
     pub monthly_budget_micros: Option<i64>,
     pub created_at: DateTimeUtc,
