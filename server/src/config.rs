@@ -9,7 +9,10 @@ use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{chat::provider::NetworkSettings, ws::SocketSettings};
+use crate::{
+    chat::{provider::NetworkSettings, ChatLimits},
+    ws::SocketSettings,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -59,6 +62,36 @@ pub struct Config {
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
     pub sockets: SocketSettings,
+    /// What one person can store.
+    pub chat_limits: ChatLimits,
+    pub connections: ConnectionSettings,
+}
+
+/// How the server treats connections and requests, so slow or many clients cannot hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `HEADER_READ_TIMEOUT`: a client must send a request's headers within this.
+    pub header_read_timeout: Duration,
+    /// `REQUEST_TIMEOUT`: the most a request other than the WebSocket may take, its body
+    /// included.
+    pub request_timeout: Duration,
+    /// `MAX_CONNECTIONS`: connections open at once (open WebSockets included); more wait to be
+    /// accepted.
+    pub max_connections: usize,
+    /// `SHUTDOWN_GRACE`: on shutdown, how long replies still streaming may take to finish
+    /// before they are stopped and stored as they are.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
 }
 
 /// Where the key that signs session tokens comes from.
@@ -139,6 +172,8 @@ impl Config {
                 Duration::from_millis(10),
             )?,
             sockets: socket_settings(&vars)?,
+            chat_limits: chat_limits(&vars)?,
+            connections: connection_settings(&vars)?,
             environment,
             data_dir,
         })
@@ -220,6 +255,41 @@ fn socket_settings(vars: &Vars) -> Result<SocketSettings, ConfigError> {
     })
 }
 
+fn chat_limits(vars: &Vars) -> Result<ChatLimits, ConfigError> {
+    let defaults = ChatLimits::default();
+    Ok(ChatLimits {
+        max_messages_per_conversation: vars.at_least(
+            "MAX_MESSAGES_PER_CONVERSATION",
+            defaults.max_messages_per_conversation,
+            2,
+        )?,
+        max_conversations_per_user: vars.at_least(
+            "MAX_CONVERSATIONS_PER_USER",
+            defaults.max_conversations_per_user,
+            1,
+        )?,
+    })
+}
+
+fn connection_settings(vars: &Vars) -> Result<ConnectionSettings, ConfigError> {
+    let defaults = ConnectionSettings::default();
+    let at_least = Duration::from_millis(1);
+    Ok(ConnectionSettings {
+        header_read_timeout: vars.duration(
+            "HEADER_READ_TIMEOUT",
+            defaults.header_read_timeout,
+            at_least,
+        )?,
+        request_timeout: vars.duration("REQUEST_TIMEOUT", defaults.request_timeout, at_least)?,
+        max_connections: vars.at_least(
+            "MAX_CONNECTIONS",
+            defaults.max_connections as u32,
+            1,
+        )? as usize,
+        shutdown_grace: vars.duration("SHUTDOWN_GRACE", defaults.shutdown_grace, Duration::ZERO)?,
+    })
+}
+
 /// The variables, read through a lookup, with one reader per kind of value; each error names
 /// its variable.
 struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -261,6 +331,18 @@ impl Vars<'_> {
                 reason: format!("expected a whole number, got `{n}`"),
             }),
         }
+    }
+
+    /// A whole number no smaller than `min`.
+    fn at_least(&self, name: &'static str, default: u32, min: u32) -> Result<u32, ConfigError> {
+        let n = self.whole_number(name, default)?;
+        if n < min {
+            return Err(ConfigError::Invalid {
+                name,
+                reason: format!("must be at least {min}, got {n}"),
+            });
+        }
+        Ok(n)
     }
 
     fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
@@ -378,6 +460,39 @@ mod tests {
     fn admin_emails_are_trimmed_and_lower_cased() {
         let c = config(&[("ADMIN_EMAILS", " Ann@Example.com, ,bob@example.com ")]).unwrap();
         assert_eq!(c.admin_emails, ["ann@example.com", "bob@example.com"]);
+    }
+
+    #[test]
+    fn connection_and_storage_limits_have_defaults_and_refuse_nonsense() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.connections, ConnectionSettings::default());
+        assert_eq!(c.chat_limits, ChatLimits::default());
+        assert_eq!(c.chat_limits.max_messages_per_conversation, 10_000);
+        let c = config(&[
+            ("HEADER_READ_TIMEOUT", "5s"),
+            ("REQUEST_TIMEOUT", "2m"),
+            ("MAX_CONNECTIONS", "500"),
+            ("SHUTDOWN_GRACE", "0s"),
+            ("MAX_MESSAGES_PER_CONVERSATION", "100"),
+            ("MAX_CONVERSATIONS_PER_USER", "7"),
+        ])
+        .unwrap();
+        assert_eq!(c.connections.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.connections.request_timeout, Duration::from_secs(120));
+        assert_eq!(c.connections.max_connections, 500);
+        assert_eq!(c.connections.shutdown_grace, Duration::ZERO);
+        assert_eq!(c.chat_limits.max_messages_per_conversation, 100);
+        assert_eq!(c.chat_limits.max_conversations_per_user, 7);
+        for (name, bad) in [
+            ("MAX_CONNECTIONS", "0"),
+            ("MAX_MESSAGES_PER_CONVERSATION", "1"),
+            ("MAX_CONVERSATIONS_PER_USER", "many"),
+            ("HEADER_READ_TIMEOUT", "0s"),
+            ("REQUEST_TIMEOUT", "soon"),
+        ] {
+            let err = config(&[(name, bad)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

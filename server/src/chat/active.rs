@@ -74,6 +74,16 @@ impl ActiveReplies {
             .cloned()
     }
 
+    /// Every reply being generated now.
+    pub fn all(&self) -> Vec<Arc<ActiveReply>> {
+        self.replies
+            .lock()
+            .expect("active replies lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Called once the final state is stored: wakes whoever waits for it.
     pub fn finish(&self, message_id: Uuid) {
         if let Some(reply) = self

@@ -39,12 +39,32 @@ pub struct EngineSettings {
     /// at most this much, and the number of writes per reply depends on its duration, not its
     /// number of tokens.
     pub flush_interval: Duration,
+    pub limits: ChatLimits,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             flush_interval: Duration::from_secs(30),
+            limits: ChatLimits::default(),
+        }
+    }
+}
+
+/// What one person can store: generous for people, a wall for a script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatLimits {
+    /// `MAX_MESSAGES_PER_CONVERSATION`: a send past it answers `conversation_full`.
+    pub max_messages_per_conversation: u32,
+    /// `MAX_CONVERSATIONS_PER_USER`: a new conversation past it answers `too_many_conversations`.
+    pub max_conversations_per_user: u32,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        Self {
+            max_messages_per_conversation: 10_000,
+            max_conversations_per_user: 10_000,
         }
     }
 }
@@ -80,6 +100,8 @@ pub struct ChatService {
     pub bus: Arc<EventBus>,
     pub active: Arc<ActiveReplies>,
     pub settings: EngineSettings,
+    /// Rows and bytes read to build contexts (see `context::Gathering`).
+    pub history_reads: Arc<context::HistoryReads>,
 }
 
 impl ChatService {
@@ -102,6 +124,7 @@ impl ChatService {
             bus: Arc::new(bus),
             active,
             settings,
+            history_reads: Arc::default(),
         })
     }
 

@@ -5,9 +5,12 @@
 mod helpers;
 
 mod auth;
+mod bounded;
 mod budgets;
 mod conversations;
 mod cross_site;
+mod deleting;
+mod hygiene;
 mod multi_process;
 mod pages;
 mod providers;
