@@ -97,9 +97,20 @@ async fn a_send_in_a_conversation_of_5000_long_messages_reads_only_the_window() 
     assert!(rows < 500, "read {rows} of 5,000 rows");
     assert!(bytes < 1_500_000, "read {bytes} of {total} bytes");
 
-    let reply = app
-        .wait_for_reply(conversation.id, sent.assistant_message.id)
-        .await;
+    // The reply is past the first page of 5,000 messages: read it by its id.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let reply = loop {
+        let reply = app
+            .chat
+            .owned_message(me.id, sent.assistant_message.id)
+            .await
+            .unwrap();
+        if reply.status != MessageStatus::Streaming {
+            break reply;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "reply still streaming");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(reply.status, MessageStatus::Complete, "{:?}", reply.error);
     // The demo reports the context it got: the window was filled, not starved.
     assert!(
