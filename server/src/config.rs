@@ -281,11 +281,8 @@ fn connection_settings(vars: &Vars) -> Result<ConnectionSettings, ConfigError> {
             at_least,
         )?,
         request_timeout: vars.duration("REQUEST_TIMEOUT", defaults.request_timeout, at_least)?,
-        max_connections: vars.at_least(
-            "MAX_CONNECTIONS",
-            defaults.max_connections as u32,
-            1,
-        )? as usize,
+        max_connections: vars.at_least("MAX_CONNECTIONS", defaults.max_connections as u32, 1)?
+            as usize,
         shutdown_grace: vars.duration("SHUTDOWN_GRACE", defaults.shutdown_grace, Duration::ZERO)?,
     })
 }

@@ -129,12 +129,10 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
         let settings = self.state.config.connections.clone();
-        let router = self
-            .router
-            .layer(axum::middleware::from_fn_with_state(
-                settings.request_timeout,
-                serving::request_timeout,
-            ));
+        let router = self.router.layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            serving::request_timeout,
+        ));
         serving::serve(self.listener, router, &settings, shutdown).await;
         serving::settle_replies(&self.state.chat, settings.shutdown_grace).await;
         Ok(())
@@ -245,7 +243,11 @@ mod serving {
         if replies.is_empty() {
             return;
         }
-        tracing::info!(count = replies.len(), ?grace, "waiting for streaming replies");
+        tracing::info!(
+            count = replies.len(),
+            ?grace,
+            "waiting for streaming replies"
+        );
         let all_finished =
             futures::future::join_all(replies.iter().map(|reply| reply.wait_finished()));
         if tokio::time::timeout(grace, all_finished).await.is_ok() {

@@ -269,7 +269,8 @@ mod tests {
     /// Building from what [`Gathering`] kept equals building from the whole history.
     fn gathered_matches_whole(history: &[ChatTurn], window: i64, max_tokens: i64) -> usize {
         let (new_message, older) = history.split_last().unwrap();
-        let mut gathering = Gathering::new(Some("Be brief."), &new_message.content, window, max_tokens);
+        let mut gathering =
+            Gathering::new(Some("Be brief."), &new_message.content, window, max_tokens);
         let mut read = 0;
         for turn in older.iter().rev() {
             read += 1;
@@ -277,7 +278,12 @@ mod tests {
                 break;
             }
         }
-        let gathered = build(Some("Be brief."), gathering.into_history(), window, max_tokens);
+        let gathered = build(
+            Some("Be brief."),
+            gathering.into_history(),
+            window,
+            max_tokens,
+        );
         let whole = build(Some("Be brief."), history.to_vec(), window, max_tokens);
         match (gathered, whole) {
             (Ok(gathered), Ok(whole)) => assert_eq!(gathered, whole),

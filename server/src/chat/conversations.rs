@@ -3,8 +3,8 @@
 
 use app::wire::{ConversationView, Event, MessageStatus, MessageView, Page};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Iterable, PaginatorTrait,
-    IdenStatic, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IdenStatic, Iterable,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use uuid::Uuid;

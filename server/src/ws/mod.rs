@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use axum::{
     extract::{ws::WebSocketUpgrade, Query, State},
-    Extension,
     http::HeaderMap,
     response::{IntoResponse, Response},
+    Extension,
 };
 use serde::Deserialize;
 

@@ -52,11 +52,21 @@ fn message(
 
 /// Writes `count` messages of about `bytes` each straight into the database, alternating
 /// user and assistant, and returns their total size.
-async fn fill(app: &TestApp, conversation_id: Uuid, user_id: Uuid, count: usize, bytes: usize) -> usize {
+async fn fill(
+    app: &TestApp,
+    conversation_id: Uuid,
+    user_id: Uuid,
+    count: usize,
+    bytes: usize,
+) -> usize {
     let mut total = 0;
     let rows: Vec<messages::ActiveModel> = (0..count)
         .map(|i| {
-            let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+            let role = if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            };
             let content = format!("{i} {}", "word ".repeat(bytes / 5));
             total += content.len();
             message(conversation_id, user_id, role, content)
@@ -68,12 +78,13 @@ async fn fill(app: &TestApp, conversation_id: Uuid, user_id: Uuid, count: usize,
             .await
             .unwrap();
     }
-    let mut conversation: conversations::ActiveModel = conversations::Entity::find_by_id(conversation_id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
+    let mut conversation: conversations::ActiveModel =
+        conversations::Entity::find_by_id(conversation_id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
     conversation.message_count = Set(count as i32);
     conversation.update(&app.db).await.unwrap();
     total
@@ -89,7 +100,10 @@ async fn a_send_in_a_conversation_of_5000_long_messages_reads_only_the_window() 
     assert_eq!(conversation.provider, ProviderId::Demo);
     let total = fill(&app, conversation.id, me.id, 5_000, 2_000).await;
 
-    let (rows_before, bytes_before) = (app.chat.history_reads.rows(), app.chat.history_reads.bytes());
+    let (rows_before, bytes_before) = (
+        app.chat.history_reads.rows(),
+        app.chat.history_reads.bytes(),
+    );
     let sent = app.send(conversation.id, "And what comes next?").await;
     let rows = app.chat.history_reads.rows() - rows_before;
     let bytes = app.chat.history_reads.bytes() - bytes_before;
@@ -108,7 +122,10 @@ async fn a_send_in_a_conversation_of_5000_long_messages_reads_only_the_window() 
         if reply.status != MessageStatus::Streaming {
             break reply;
         }
-        assert!(tokio::time::Instant::now() < deadline, "reply still streaming");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "reply still streaming"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(reply.status, MessageStatus::Complete, "{:?}", reply.error);
@@ -209,7 +226,10 @@ async fn ten_thousand_subscribe_unsubscribe_cycles_leave_the_channel_count_where
                 .await;
         }
     }
-    assert!(peak >= at_start + 50, "subscriptions made channels ({peak})");
+    assert!(
+        peak >= at_start + 50,
+        "subscriptions made channels ({peak})"
+    );
     socket.send(json!({"type": "ping"})).await;
     socket
         .until(Duration::from_secs(5), |f| f["type"] == "pong")

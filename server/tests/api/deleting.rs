@@ -189,7 +189,10 @@ async fn deleting_on_one_process_stops_the_reply_another_process_generates() {
     assert!(budget(&shared.db, user_id).await.reserved_micros > 0);
 
     let response = client
-        .delete(format!("{}/api/conversations/{}", b.address, conversation.id))
+        .delete(format!(
+            "{}/api/conversations/{}",
+            b.address, conversation.id
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -204,7 +207,10 @@ async fn deleting_on_one_process_stops_the_reply_another_process_generates() {
         .expect("A booked the stopped reply");
     assert_eq!(period.spent_micros, booked);
     let gone = client
-        .get(format!("{}/api/conversations/{}", a.address, conversation.id))
+        .get(format!(
+            "{}/api/conversations/{}",
+            a.address, conversation.id
+        ))
         .bearer_auth(&token)
         .send()
         .await

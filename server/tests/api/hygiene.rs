@@ -48,7 +48,14 @@ const LEAKY: &str = "Incorrect API key provided: sk-proj-AbC1**************xY9z.
                      Upstream llm-gateway.internal.corp:8443 refused the call.";
 
 fn assert_leaks_nothing(text: &str) {
-    for secret in ["sk-proj", "AbC1", "xY9z", "internal.corp", "8443", "Incorrect API key"] {
+    for secret in [
+        "sk-proj",
+        "AbC1",
+        "xY9z",
+        "internal.corp",
+        "8443",
+        "Incorrect API key",
+    ] {
         assert!(!text.contains(secret), "`{secret}` leaked: {text}");
     }
 }
@@ -86,11 +93,13 @@ async fn provider_errors_show_our_sentence_naming_the_provider_and_never_the_ups
         assert!(error.contains(kind_words), "says what failed: {error}");
         assert_leaks_nothing(&error);
         // Nowhere else either: the whole stored message and its prompt row.
-        assert_leaks_nothing(&app.get(&format!("/api/conversations/{}/messages", conversation.id))
-            .await
-            .text()
-            .await
-            .unwrap());
+        assert_leaks_nothing(
+            &app.get(&format!("/api/conversations/{}/messages", conversation.id))
+                .await
+                .text()
+                .await
+                .unwrap(),
+        );
     }
 }
 
@@ -243,11 +252,7 @@ async fn an_oversized_websocket_frame_gets_close_code_1009() {
         .await
         .expect("an answer within 10 s");
         let close = close.unwrap_or_else(|e| panic!("{size} bytes: no close frame: {e}"));
-        assert_eq!(
-            close.map(|c| c.code),
-            Some(CloseCode::Size),
-            "{size} bytes"
-        );
+        assert_eq!(close.map(|c| c.code), Some(CloseCode::Size), "{size} bytes");
     }
 }
 
@@ -391,7 +396,10 @@ async fn server_to_shut_down(
 async fn shutdown_lets_streaming_replies_finish_or_stores_them_stopped() {
     let shared = spawn_app().await;
     shared.register("shutdown@example.com").await;
-    for (grace, expected) in [("60s", MessageStatus::Complete), ("0s", MessageStatus::Stopped)] {
+    for (grace, expected) in [
+        ("60s", MessageStatus::Complete),
+        ("0s", MessageStatus::Stopped),
+    ] {
         let (address, stop, running) = server_to_shut_down(&shared, grace).await;
         let conversation: ConversationView = shared
             .client

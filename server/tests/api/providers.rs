@@ -449,7 +449,10 @@ async fn an_error_event_mid_stream_is_shown() {
     assert_eq!(reply.content, "Some");
     let error = reply.error.as_deref().unwrap();
     assert!(error.contains("Anthropic is overloaded"), "{error}");
-    assert!(!error.contains("Overloaded"), "the upstream's text: {error}");
+    assert!(
+        !error.contains("Overloaded"),
+        "the upstream's text: {error}"
+    );
     assert_eq!(fake.request_count(), 1, "no retry once a token was shown");
 }
 

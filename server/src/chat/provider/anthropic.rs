@@ -206,10 +206,8 @@ fn map_event(
                         ),
                         _ => format!("{NAME} stopped the reply with an error."),
                     };
-                    ProviderError::new(kind, sentence).with_detail(format!(
-                        "{}: {}",
-                        event.error.kind, event.error.message
-                    ))
+                    ProviderError::new(kind, sentence)
+                        .with_detail(format!("{}: {}", event.error.kind, event.error.message))
                 }
                 Err(e) => e,
             };

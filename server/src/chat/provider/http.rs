@@ -179,6 +179,9 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
             ErrorKind::Malformed,
             format!("{name} sent a reply we could not read."),
         )
-        .with_detail(format!("{e}: {}", data.chars().take(300).collect::<String>()))
+        .with_detail(format!(
+            "{e}: {}",
+            data.chars().take(300).collect::<String>()
+        ))
     })
 }
