@@ -268,6 +268,9 @@ fn chat_limits(vars: &Vars) -> Result<ChatLimits, ConfigError> {
             defaults.max_conversations_per_user,
             1,
         )?,
+        max_conversation_bytes: vars
+            .byte_count("MAX_CONVERSATION_BYTES", defaults.max_conversation_bytes)?,
+        max_user_bytes: vars.byte_count("MAX_STORED_BYTES_PER_USER", defaults.max_user_bytes)?,
     })
 }
 
@@ -327,6 +330,20 @@ impl Vars<'_> {
                 name,
                 reason: format!("expected a whole number, got `{n}`"),
             }),
+        }
+    }
+
+    /// A number of bytes, at least one.
+    fn byte_count(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.text(name) {
+            None => Ok(default),
+            Some(n) => match n.trim().parse::<u64>() {
+                Ok(bytes) if bytes > 0 => Ok(bytes),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected a number of bytes above 0, got `{n}`"),
+                }),
+            },
         }
     }
 
@@ -472,6 +489,8 @@ mod tests {
             ("SHUTDOWN_GRACE", "0s"),
             ("MAX_MESSAGES_PER_CONVERSATION", "100"),
             ("MAX_CONVERSATIONS_PER_USER", "7"),
+            ("MAX_CONVERSATION_BYTES", "5000000000"),
+            ("MAX_STORED_BYTES_PER_USER", "1000"),
         ])
         .unwrap();
         assert_eq!(c.connections.header_read_timeout, Duration::from_secs(5));
@@ -480,10 +499,14 @@ mod tests {
         assert_eq!(c.connections.shutdown_grace, Duration::ZERO);
         assert_eq!(c.chat_limits.max_messages_per_conversation, 100);
         assert_eq!(c.chat_limits.max_conversations_per_user, 7);
+        assert_eq!(c.chat_limits.max_conversation_bytes, 5_000_000_000);
+        assert_eq!(c.chat_limits.max_user_bytes, 1_000);
         for (name, bad) in [
             ("MAX_CONNECTIONS", "0"),
             ("MAX_MESSAGES_PER_CONVERSATION", "1"),
             ("MAX_CONVERSATIONS_PER_USER", "many"),
+            ("MAX_CONVERSATION_BYTES", "0"),
+            ("MAX_STORED_BYTES_PER_USER", "1GB"),
             ("HEADER_READ_TIMEOUT", "0s"),
             ("REQUEST_TIMEOUT", "soon"),
         ] {

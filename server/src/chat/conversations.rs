@@ -151,6 +151,7 @@ impl ChatService {
             completion_tokens: Set(0),
             total_tokens: Set(0),
             cost_micros: Set(0),
+            content_bytes: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
         }

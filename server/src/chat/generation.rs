@@ -395,6 +395,16 @@ impl Generation {
         if let Some(usage) = usage {
             self.book_usage(&txn, &usage, cost, now).await?;
         }
+        // The reply's text counts toward the storage caps once it is final.
+        use sea_orm::ExprTrait as _;
+        conversations::Entity::update_many()
+            .col_expr(
+                conversations::Column::ContentBytes,
+                Expr::col(conversations::Column::ContentBytes).add(streamed.content.len() as i64),
+            )
+            .filter(conversations::Column::Id.eq(self.conversation.id))
+            .exec(&txn)
+            .await?;
         txn.commit().await
     }
 

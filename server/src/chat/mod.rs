@@ -58,6 +58,12 @@ pub struct ChatLimits {
     pub max_messages_per_conversation: u32,
     /// `MAX_CONVERSATIONS_PER_USER`: a new conversation past it answers `too_many_conversations`.
     pub max_conversations_per_user: u32,
+    /// `MAX_CONVERSATION_BYTES`: text one conversation holds; a send past it answers
+    /// `conversation_full`.
+    pub max_conversation_bytes: u64,
+    /// `MAX_STORED_BYTES_PER_USER`: text all of one account's conversations hold; a send past
+    /// it answers `storage_full`.
+    pub max_user_bytes: u64,
 }
 
 impl Default for ChatLimits {
@@ -65,6 +71,8 @@ impl Default for ChatLimits {
         Self {
             max_messages_per_conversation: 10_000,
             max_conversations_per_user: 10_000,
+            max_conversation_bytes: 100_000_000,
+            max_user_bytes: 1_000_000_000,
         }
     }
 }

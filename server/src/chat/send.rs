@@ -101,6 +101,7 @@ impl ChatService {
                 ),
             ));
         }
+        self.check_storage(user_id, &conversation, content).await?;
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
@@ -139,6 +140,44 @@ impl ChatService {
             previous,
             worst_case,
         })
+    }
+
+    /// The caps on stored text: the conversation's and the account's (replies are counted
+    /// when they end, so a cap is passed by one reply at most).
+    async fn check_storage(
+        &self,
+        user_id: Uuid,
+        conversation: &conversations::Model,
+        content: &str,
+    ) -> Result<(), ChatError> {
+        let limits = &self.settings.limits;
+        let added = content.len() as i64;
+        let conversation_cap = i64::try_from(limits.max_conversation_bytes).unwrap_or(i64::MAX);
+        if conversation.content_bytes.saturating_add(added) > conversation_cap {
+            return Err(ChatError::invalid(
+                "conversation_full",
+                "This conversation holds as much text as one can. Start a new conversation to \
+                 go on.",
+            ));
+        }
+        let stored: Option<i64> = conversations::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(content_bytes), 0) AS BIGINT)"),
+                "stored",
+            )
+            .filter(conversations::Column::UserId.eq(user_id))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let user_cap = i64::try_from(limits.max_user_bytes).unwrap_or(i64::MAX);
+        if stored.unwrap_or(0).saturating_add(added) > user_cap {
+            return Err(ChatError::invalid(
+                "storage_full",
+                "Your conversations hold as much text as an account can. Delete some to go on.",
+            ));
+        }
+        Ok(())
     }
 
     /// One write transaction: the budget reservation (refused when it does not fit, with
@@ -217,6 +256,10 @@ impl ChatService {
             .col_expr(
                 conversations::Column::MessageCount,
                 Expr::col(conversations::Column::MessageCount).add(2),
+            )
+            .col_expr(
+                conversations::Column::ContentBytes,
+                Expr::col(conversations::Column::ContentBytes).add(content.len() as i64),
             )
             .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
             .filter(conversations::Column::Id.eq(conversation.id));

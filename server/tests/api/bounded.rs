@@ -186,6 +186,7 @@ async fn ten_thousand_subscribe_unsubscribe_cycles_leave_the_channel_count_where
             completion_tokens: Set(0),
             total_tokens: Set(0),
             cost_micros: Set(0),
+            content_bytes: Set(0),
             created_at: Set(at),
             updated_at: Set(at),
         })

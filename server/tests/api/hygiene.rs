@@ -8,6 +8,7 @@ use std::time::Duration;
 use app::wire::{ConversationView, MessageStatus, Page};
 use futures::StreamExt;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -287,6 +288,53 @@ async fn storage_caps_refuse_with_clear_codes_and_store_nothing() {
     assert_eq!(error_code(response).await, "too_many_conversations");
     let listed: Page<ConversationView> = app.get_json("/api/conversations").await;
     assert_eq!(listed.items.len(), 2);
+}
+
+#[tokio::test]
+async fn caps_on_stored_text_refuse_with_clear_codes_and_count_every_byte() {
+    // One conversation may hold 1,000 bytes; then an account 1,000 bytes.
+    for (cap, code) in [
+        ("MAX_CONVERSATION_BYTES", "conversation_full"),
+        ("MAX_STORED_BYTES_PER_USER", "storage_full"),
+    ] {
+        let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms"), (cap, "1000")]).await;
+        app.register("bytes@example.com").await;
+        let first = app.create_conversation(json!({})).await;
+        let sent = app.send(first.id, &"é".repeat(300)).await;
+        let reply = app
+            .wait_for_reply(first.id, sent.assistant_message.id)
+            .await;
+        let stored = server::db::entities::conversations::Entity::find_by_id(first.id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.content_bytes as usize,
+            600 + reply.content.len(),
+            "both messages are counted, in bytes"
+        );
+        let next = if code == "conversation_full" {
+            first.id
+        } else {
+            app.create_conversation(json!({})).await.id
+        };
+        let response = app
+            .post_json(
+                &format!("/api/conversations/{next}/messages"),
+                json!({"content": "x".repeat(500)}),
+            )
+            .await;
+        assert_eq!(
+            status_and_code(response).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, code.to_owned()),
+            "{cap}"
+        );
+        assert!(
+            app.messages(next).await.len() == if next == first.id { 2 } else { 0 },
+            "nothing stored"
+        );
+    }
 }
 
 fn port_of(app: &TestApp) -> String {
