@@ -91,17 +91,7 @@ impl ChatService {
         content: &str,
     ) -> Result<PreparedSend, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
-        let cap = self.settings.limits.max_messages_per_conversation;
-        if i64::from(conversation.message_count) + 2 > i64::from(cap) {
-            return Err(ChatError::invalid(
-                "conversation_full",
-                format!(
-                    "This conversation has reached its limit of {cap} messages. Start a new \
-                     conversation to go on."
-                ),
-            ));
-        }
-        self.check_storage(user_id, &conversation, content).await?;
+        self.check_caps(user_id, &conversation, content).await?;
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
@@ -142,15 +132,26 @@ impl ChatService {
         })
     }
 
-    /// The caps on stored text: the conversation's and the account's (replies are counted
-    /// when they end, so a cap is passed by one reply at most).
-    async fn check_storage(
+    /// The caps on what is stored: messages per conversation, and text per conversation and
+    /// per account (replies are counted when they end, so a cap is passed by one reply at
+    /// most).
+    async fn check_caps(
         &self,
         user_id: Uuid,
         conversation: &conversations::Model,
         content: &str,
     ) -> Result<(), ChatError> {
         let limits = &self.settings.limits;
+        let cap = limits.max_messages_per_conversation;
+        if i64::from(conversation.message_count) + 2 > i64::from(cap) {
+            return Err(ChatError::invalid(
+                "conversation_full",
+                format!(
+                    "This conversation has reached its limit of {cap} messages. Start a new \
+                     conversation to go on."
+                ),
+            ));
+        }
         let added = content.len() as i64;
         let conversation_cap = i64::try_from(limits.max_conversation_bytes).unwrap_or(i64::MAX);
         if conversation.content_bytes.saturating_add(added) > conversation_cap {
