@@ -404,6 +404,56 @@ async fn connections_past_the_limit_wait_until_one_closes() {
 }
 
 #[tokio::test]
+async fn an_open_websocket_holds_its_connection_place() {
+    let app = spawn_app_with(&[("MAX_CONNECTIONS", "1")]).await;
+    // Clients that keep no idle connection, which would hold the one place.
+    let unpooled = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let registered: app::wire::AuthResponse = unpooled()
+        .post(app.url("/api/auth/register"))
+        .json(&json!({"email": "one-socket@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let probe = || async {
+        unpooled()
+            .get(app.url("/api/me"))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await
+    };
+    wait_until_served(&probe).await;
+    let socket = WsClient::connect(&app.address, &registered.token).await;
+    assert!(
+        probe().await.is_err(),
+        "the socket, upgraded from its request, still counts"
+    );
+    drop(socket);
+    wait_until_served(&probe).await;
+}
+
+async fn wait_until_served<F, Fut>(probe: &F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while probe().await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a place frees up once the connection holding it closes"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_request_past_the_request_timeout_is_cut_off_with_503() {
     // Hashing a password takes far longer than a millisecond.
     let app = spawn_app_with(&[("REQUEST_TIMEOUT", "1ms")]).await;
