@@ -1,4 +1,9 @@
-use axum::extract::{FromRequest, Request};
+use axum::{
+    body::Body,
+    extract::{FromRequest, Request},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -21,15 +26,46 @@ where
             .await
             .map_err(ApiError::from)?;
         if holds_nul(&value) {
-            return Err(ApiError::validation(
-                "invalid_text",
-                "Text cannot contain the NUL character (\\u0000); remove it and try again.",
-            ));
+            return Err(nul_refused());
         }
         serde_json::from_value(value)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))
     }
+}
+
+fn nul_refused() -> ApiError {
+    ApiError::validation(
+        "invalid_text",
+        "Text cannot contain the NUL character (\\u0000); remove it and try again.",
+    )
+}
+
+/// The same refusal for the page forms (`application/x-www-form-urlencoded`): a NUL in any
+/// field is a 422 before the form's handler runs. Forms are small: a body over 1 MiB is
+/// refused as well.
+pub async fn refuse_nul_in_form(request: Request, next: Next) -> Response {
+    let is_form = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return ApiError::BadRequest("The form is too large.".into()).into_response();
+    };
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    if fields
+        .iter()
+        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return nul_refused().into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Whether any string of the document, or any key, holds a NUL.

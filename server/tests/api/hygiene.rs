@@ -162,6 +162,40 @@ async fn a_nul_in_what_a_person_sends_is_refused_with_422_and_nothing_is_stored(
 }
 
 #[tokio::test]
+async fn a_nul_in_a_page_form_is_refused_with_422() {
+    let app = spawn_app().await;
+    for (path, form) in [
+        (
+            "/auth/register",
+            "email=form%40example.com&password=correct+horse+battery&name=a%00b",
+        ),
+        ("/auth/login", "email=x%00y%40example.com&password=whatever"),
+    ] {
+        let response = anonymous_client()
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            status_and_code(response).await,
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_text".into()),
+            "{path}"
+        );
+    }
+    // The same form without the NUL registers.
+    let response = anonymous_client()
+        .post(app.url("/auth/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("email=form%40example.com&password=correct+horse+battery&name=ab")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+}
+
+#[tokio::test]
 async fn a_provider_reply_with_a_nul_completes_without_it() {
     let frames = openai_reply(
         &["Hel\u{0}lo", "\u{0}", ", world"],
