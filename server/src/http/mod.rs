@@ -119,7 +119,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/settings", post(api_admin::settings_form))
         .route("/admin/models", post(api_admin::new_model_form))
-        .route("/admin/models/{id}", post(api_admin::model_form));
+        .route("/admin/models/{id}", post(api_admin::model_form))
+        .route_layer(middleware::from_fn(api_json::refuse_nul_in_form));
 
     let leptos_options = state.leptos_options.clone();
     let pages = Router::<AppState>::new()

@@ -11,6 +11,7 @@ use axum::{
     extract::{ws::WebSocketUpgrade, Query, State},
     http::HeaderMap,
     response::{IntoResponse, Response},
+    Extension,
 };
 use serde::Deserialize;
 
@@ -23,6 +24,7 @@ use crate::{
         error::ApiError,
         session::{credential, CredentialSource},
     },
+    startup::ConnectionSlot,
     state::AppState,
 };
 
@@ -40,6 +42,14 @@ pub struct SocketSettings {
     pub max_frame_bytes: usize,
     /// Outgoing messages buffered per socket before its subscriptions must wait.
     pub outbox: usize,
+}
+
+impl SocketSettings {
+    /// The most a frame may be while it is read: larger frames than `max_frame_bytes` are read
+    /// (up to this) only to be refused cleanly.
+    pub fn read_limit(&self) -> usize {
+        self.max_frame_bytes.saturating_mul(16).max(1 << 20)
+    }
 }
 
 impl Default for SocketSettings {
@@ -62,6 +72,7 @@ pub async fn upgrade(
     State(state): State<AppState>,
     Query(query): Query<WsQuery>,
     headers: HeaderMap,
+    slot: Option<Extension<ConnectionSlot>>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let (token, source) = match query.token {
@@ -88,8 +99,15 @@ pub async fn upgrade(
         // write buffer is not capped: the writer holds one message at a time).
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .max_message_size(settings.max_frame_bytes)
-        .max_frame_size(settings.max_frame_bytes)
-        .on_upgrade(move |socket| session::run(socket, state, user.id, token))
+        // Frames are read up to a larger limit and measured by the session, which answers
+        // one over `max_frame_bytes` with a close frame (1009) and a proper closing handshake;
+        // refused while reading, the frame's unread rest would reset the connection under it.
+        .max_message_size(settings.read_limit())
+        .max_frame_size(settings.read_limit())
+        .on_upgrade(move |socket| async move {
+            // The socket holds its connection's place among MAX_CONNECTIONS while it is open.
+            let _slot = slot;
+            session::run(socket, state, user.id, token).await
+        })
         .into_response())
 }

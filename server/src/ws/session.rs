@@ -100,7 +100,19 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
                 }
             }
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break };
+                let frame = match frame {
+                    Some(Ok(frame)) if frame_len(&frame) <= settings.max_frame_bytes => frame,
+                    // Too large, measured here or (past the read limit) refused while reading.
+                    Some(Ok(_)) => {
+                        close_too_large(&outbox);
+                        break;
+                    }
+                    Some(Err(e)) if is_too_large(&e) => {
+                        close_too_large(&outbox);
+                        break;
+                    }
+                    _ => break,
+                };
                 last_heard = Instant::now();
                 match frame {
                     Message::Text(text) => {
@@ -146,6 +158,30 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
         }
     })
     .await;
+}
+
+fn frame_len(frame: &Message) -> usize {
+    match frame {
+        Message::Text(text) => text.len(),
+        Message::Binary(bytes) => bytes.len(),
+        _ => 0,
+    }
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    error
+        .source()
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
+/// Close code 1009 ("message too big"); the closing handshake then reads the client's Close.
+fn close_too_large(outbox: &Outbox) {
+    let _ = outbox.try_send(Message::Close(Some(CloseFrame {
+        code: axum::extract::ws::close_code::SIZE,
+        reason: "frame too large".into(),
+    })));
 }
 
 async fn handle_client_message(

@@ -208,12 +208,17 @@ impl TestApp {
         json_body(response).await
     }
 
+    /// Every message of the conversation, page after page (a page also ends at its byte
+    /// budget).
     pub async fn messages(&self, conversation_id: Uuid) -> Vec<MessageView> {
-        self.get_json::<Page<MessageView>>(&format!(
-            "/api/conversations/{conversation_id}/messages?limit=1000"
-        ))
-        .await
-        .items
+        let path = format!("/api/conversations/{conversation_id}/messages?limit=1000");
+        let mut page = self.get_json::<Page<MessageView>>(&path).await;
+        let mut messages = std::mem::take(&mut page.items);
+        while let Some(after) = page.next_cursor.take() {
+            page = self.get_json(&format!("{path}&cursor={after}")).await;
+            messages.append(&mut page.items);
+        }
+        messages
     }
 
     /// Polls the stored message until it has left `streaming`.
