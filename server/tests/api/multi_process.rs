@@ -254,6 +254,7 @@ async fn disabling_an_account_on_one_process_stops_its_reply_and_socket_on_anoth
     let conversation: ConversationView = client
         .post(format!("{}/api/conversations", a.address))
         .bearer_auth(&person.token)
+        .json(&json!({}))
         .send()
         .await
         .unwrap()
