@@ -50,6 +50,10 @@ module.exports = defineConfig({
       ANTHROPIC_API_KEY: 'e2e-not-a-real-key',
       // The admin test's account (every other account is a plain user unless it came first).
       ADMIN_EMAILS: 'admin-e2e@example.com',
+      // Every test registers and sends from one address, faster than a person would.
+      AUTH_ATTEMPTS_PER_MINUTE: '0',
+      SENDS_PER_MINUTE: '0',
+      MAX_ACTIVE_REPLIES_PER_USER: '1000',
     },
   },
 });

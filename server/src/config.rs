@@ -9,7 +9,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{chat::provider::NetworkSettings, ws::SocketSettings};
+use crate::{chat::provider::NetworkSettings, limits::LimitSettings, ws::SocketSettings};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -59,6 +59,7 @@ pub struct Config {
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
     pub sockets: SocketSettings,
+    pub limits: LimitSettings,
 }
 
 /// Where the key that signs session tokens comes from.
@@ -139,6 +140,7 @@ impl Config {
                 Duration::from_millis(10),
             )?,
             sockets: socket_settings(&vars)?,
+            limits: limit_settings(&vars)?,
             environment,
             data_dir,
         })
@@ -217,6 +219,34 @@ fn socket_settings(vars: &Vars) -> Result<SocketSettings, ConfigError> {
             Duration::from_millis(100),
         )?,
         ..defaults
+    })
+}
+
+fn limit_settings(vars: &Vars) -> Result<LimitSettings, ConfigError> {
+    let defaults = LimitSettings::default();
+    let trusted_proxies = vars
+        .list("TRUSTED_PROXIES")
+        .iter()
+        .map(|proxy| {
+            proxy.parse().map_err(|_| ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason: format!("expected IP addresses separated by commas, got `{proxy}`"),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(LimitSettings {
+        auth_attempts_per_minute: vars.whole_number(
+            "AUTH_ATTEMPTS_PER_MINUTE",
+            defaults.auth_attempts_per_minute,
+        )?,
+        sends_per_minute: vars.whole_number("SENDS_PER_MINUTE", defaults.sends_per_minute)?,
+        max_active_replies_per_user: vars.whole_number(
+            "MAX_ACTIVE_REPLIES_PER_USER",
+            defaults.max_active_replies_per_user,
+        )?,
+        max_sockets_per_user: vars
+            .whole_number("MAX_SOCKETS_PER_USER", defaults.max_sockets_per_user)?,
+        trusted_proxies,
     })
 }
 
@@ -378,6 +408,43 @@ mod tests {
     fn admin_emails_are_trimmed_and_lower_cased() {
         let c = config(&[("ADMIN_EMAILS", " Ann@Example.com, ,bob@example.com ")]).unwrap();
         assert_eq!(c.admin_emails, ["ann@example.com", "bob@example.com"]);
+    }
+
+    #[test]
+    fn limits_have_defaults_read_whole_numbers_and_trusted_proxy_addresses() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.limits.auth_attempts_per_minute, 10);
+        assert_eq!(c.limits.sends_per_minute, 30);
+        assert_eq!(c.limits.max_active_replies_per_user, 4);
+        assert_eq!(c.limits.max_sockets_per_user, 20);
+        assert!(c.limits.trusted_proxies.is_empty());
+        let c = config(&[
+            ("AUTH_ATTEMPTS_PER_MINUTE", "0"),
+            ("SENDS_PER_MINUTE", "5"),
+            ("MAX_ACTIVE_REPLIES_PER_USER", "1000"),
+            ("MAX_SOCKETS_PER_USER", "3"),
+            ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.auth_attempts_per_minute, 0);
+        assert_eq!(c.limits.sends_per_minute, 5);
+        assert_eq!(c.limits.max_active_replies_per_user, 1000);
+        assert_eq!(c.limits.max_sockets_per_user, 3);
+        assert_eq!(
+            c.limits.trusted_proxies,
+            [
+                "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        for (name, value) in [
+            ("AUTH_ATTEMPTS_PER_MINUTE", "ten"),
+            ("MAX_ACTIVE_REPLIES_PER_USER", "-1"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

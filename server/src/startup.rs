@@ -23,6 +23,7 @@ use crate::{
     },
     config::{Config, JwtSecret, ProviderConfig, Secret},
     db, http,
+    limits::Limits,
     state::AppState,
 };
 
@@ -69,6 +70,7 @@ impl Application {
             providers(&config.providers),
             EngineSettings {
                 flush_interval: config.stream_flush_interval,
+                max_active_replies_per_user: config.limits.max_active_replies_per_user,
             },
             config.redis_url.as_ref().map(Secret::expose),
         )
@@ -92,6 +94,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(site_addr),
             sockets: config.sockets.clone(),
+            limits: Limits::new(config.limits.clone()),
             config: Arc::new(config),
             db,
             auth,
@@ -113,10 +116,14 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish. Each request
+    /// knows its peer's address (the log-in limits count per client).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
     }

@@ -14,6 +14,8 @@ pub fn auth_error_message(code: &str) -> Option<&'static str> {
         "invalid_name" => "Your name can be at most 100 characters.",
         "session_expired" => "Your session has ended. Please log in again.",
         "server_error" => "Something went wrong on our side. Please try again.",
+        "too_many_attempts" => "Too many attempts. Wait a minute, then try again.",
+        "server_busy" => "The server is busy. Please try again in a moment.",
         _ => return None,
     })
 }

@@ -26,6 +26,9 @@ pub enum AuthError {
     /// A valid token of an account that was deleted since.
     #[error("Your account no longer exists.")]
     AccountGone,
+    /// Every password-hashing slot stayed busy for the whole wait: the server is saturated.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy,
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("internal error: {0}")]

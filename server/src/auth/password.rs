@@ -24,11 +24,26 @@ fn hashing_slots() -> &'static tokio::sync::Semaphore {
     })
 }
 
+/// How long a request waits for a hashing slot. A few dozen hashes' time: a burst is absorbed,
+/// but a flood makes the queue refuse ([`AuthError::Busy`]) instead of growing without end, so
+/// a waiting log-in never holds its connection for long.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn slot() -> Result<tokio::sync::SemaphorePermit<'static>, AuthError> {
-    hashing_slots()
-        .acquire()
-        .await
-        .map_err(|e| AuthError::Internal(format!("hashing slots: {e}")))
+    acquire_within(hashing_slots(), SLOT_WAIT).await
+}
+
+async fn acquire_within(
+    slots: &tokio::sync::Semaphore,
+    wait: std::time::Duration,
+) -> Result<tokio::sync::SemaphorePermit<'_>, AuthError> {
+    match tokio::time::timeout(wait, slots.acquire()).await {
+        Ok(permit) => permit.map_err(|e| AuthError::Internal(format!("hashing slots: {e}"))),
+        Err(_) => {
+            tracing::warn!("every password-hashing slot stayed busy; refusing a request");
+            Err(AuthError::Busy)
+        }
+    }
 }
 
 pub async fn hash(password: String) -> Result<String, AuthError> {
@@ -61,6 +76,19 @@ pub async fn verify(password: String, stored: String) -> Result<bool, AuthError>
 #[cfg(test)]
 mod dummy_tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_saturated_server_refuses_instead_of_queueing_forever() {
+        let slots = tokio::sync::Semaphore::new(1);
+        let wait = std::time::Duration::from_millis(50);
+        let held = acquire_within(&slots, wait).await.unwrap();
+        assert!(matches!(
+            acquire_within(&slots, wait).await,
+            Err(AuthError::Busy)
+        ));
+        drop(held);
+        assert!(acquire_within(&slots, wait).await.is_ok());
+    }
 
     #[tokio::test]
     async fn the_dummy_hash_costs_what_a_real_one_does_and_matches_nothing() {

@@ -39,12 +39,15 @@ pub struct EngineSettings {
     /// at most this much, and the number of writes per reply depends on its duration, not its
     /// number of tokens.
     pub flush_interval: Duration,
+    /// Replies one user may have streaming at once, on every process together; 0 is no limit.
+    pub max_active_replies_per_user: u32,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             flush_interval: Duration::from_secs(30),
+            max_active_replies_per_user: 4,
         }
     }
 }

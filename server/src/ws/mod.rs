@@ -1,7 +1,8 @@
 //! `GET /ws`: the live feed (ARCHITECTURE.md, "WebSocket feed"). The upgrade is
 //! authenticated by `?token=`, a bearer header or the session cookie; a cookie-authenticated
 //! upgrade must come from our own origin, since a browser attaches cookies to any site's
-//! WebSocket.
+//! WebSocket. A user holds at most `MAX_SOCKETS_PER_USER` sockets on one process (the count
+//! is per process: with several behind a balancer, each allows that many).
 
 mod session;
 
@@ -20,6 +21,7 @@ use crate::{
         error::ApiError,
         session::{credential, CredentialSource},
     },
+    limits::RetryAfter,
     state::AppState,
 };
 
@@ -74,6 +76,13 @@ pub async fn upgrade(
         });
     }
     let user = state.auth.user_for_token(&token).await?;
+    let slot = state.limits.open_socket(user.id).ok_or_else(|| {
+        ApiError::too_many_requests(
+            "too_many_sockets",
+            "You have too many live connections open. Close some tabs, then reload.",
+            RetryAfter(Duration::from_secs(10)),
+        )
+    })?;
     let settings = state.sockets.clone();
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
@@ -84,6 +93,9 @@ pub async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(settings.max_frame_bytes)
         .max_frame_size(settings.max_frame_bytes)
-        .on_upgrade(move |socket| session::run(socket, state, user.id))
+        .on_upgrade(move |socket| async move {
+            session::run(socket, state, user.id).await;
+            drop(slot);
+        })
         .into_response())
 }

@@ -8,6 +8,7 @@ mod auth;
 mod budgets;
 mod conversations;
 mod cross_site;
+mod limits;
 mod multi_process;
 mod pages;
 mod providers;
