@@ -91,7 +91,7 @@ async fn admit(
         .limits
         .check_auth_attempt(client, email.as_deref())
         .map_err(|retry_after| {
-            tracing::info!(%client, "log-in or register attempt refused by the rate limit");
+            tracing::debug!(%client, "log-in or register attempt refused by the rate limit");
             ApiError::too_many_requests(
                 TOO_MANY_ATTEMPTS,
                 "Too many log-in attempts. Wait a minute, then try again.",
