@@ -52,4 +52,10 @@ mod tests {
         assert!(auth_error_message("<script>alert(1)</script>").is_none());
         assert!(auth_error_message("invalid_credentials").is_some());
     }
+
+    #[test]
+    fn the_limits_refusals_have_sentences() {
+        assert!(auth_error_message("too_many_attempts").is_some());
+        assert!(auth_error_message("server_busy").is_some());
+    }
 }

@@ -188,8 +188,7 @@ async fn main() {
     });
     // The good users start once the flood is under way, and stop when it is over.
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let (during, during_errors) =
-        good_log_ins(&users, &url, 2, || !flood.is_finished()).await;
+    let (during, during_errors) = good_log_ins(&users, &url, 2, || !flood.is_finished()).await;
     let answered = flood.await.expect("the flood ran");
     let flood_time = flood_started.elapsed();
     summary("good users, during the flood", during, &during_errors);
