@@ -5,8 +5,8 @@
 //! answered.
 //!
 //! Start the server with its default limits on loopback, e.g.
-//! `DATA_DIR=$(mktemp -d) LEPTOS_SITE_ADDR=127.0.0.1:3999 target/debug/server`, then
-//! `cargo run -p bench --bin login-flood -- --url http://127.0.0.1:3999`.
+//! `DATA_DIR=$(mktemp -d) LEPTOS_SITE_ADDR=127.0.0.1:3917 target/debug/server`, then
+//! `cargo run -p bench --bin login-flood -- --url http://127.0.0.1:3917`.
 //! Each good user makes four attempts at most (register, one log-in before, two during), well
 //! under the default ten a minute. Against a server started with `AUTH_ATTEMPTS_PER_MINUTE=0`
 //! the same run shows what the limit saves the good users from.
@@ -25,7 +25,7 @@ use serde_json::json;
 #[command(about = "Floods a running server with bad log-ins from one address and times good ones")]
 struct Args {
     /// The server, listening on loopback.
-    #[arg(long, default_value = "http://127.0.0.1:3999")]
+    #[arg(long, default_value = "http://127.0.0.1:3917")]
     url: String,
     /// Bad log-ins sent from 127.0.0.1.
     #[arg(long, default_value_t = 1_000)]
