@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     chat::{provider::NetworkSettings, ChatLimits},
+    limits::LimitSettings,
     ws::SocketSettings,
 };
 
@@ -69,6 +70,7 @@ pub struct Config {
     /// What one person can store.
     pub chat_limits: ChatLimits,
     pub connections: ConnectionSettings,
+    pub limits: LimitSettings,
 }
 
 /// How the server treats connections and requests, so slow or many clients cannot hold it.
@@ -270,6 +272,7 @@ impl Config {
             sockets: socket_settings(&vars)?,
             chat_limits: chat_limits(&vars)?,
             connections: connection_settings(&vars)?,
+            limits: limit_settings(&vars)?,
             environment,
             data_dir,
         })
@@ -386,6 +389,34 @@ fn connection_settings(vars: &Vars) -> Result<ConnectionSettings, ConfigError> {
     })
 }
 
+fn limit_settings(vars: &Vars) -> Result<LimitSettings, ConfigError> {
+    let defaults = LimitSettings::default();
+    let trusted_proxies = vars
+        .list("TRUSTED_PROXIES")
+        .iter()
+        .map(|proxy| {
+            proxy.parse().map_err(|_| ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason: format!("expected IP addresses separated by commas, got `{proxy}`"),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(LimitSettings {
+        auth_attempts_per_minute: vars.whole_number(
+            "AUTH_ATTEMPTS_PER_MINUTE",
+            defaults.auth_attempts_per_minute,
+        )?,
+        sends_per_minute: vars.whole_number("SENDS_PER_MINUTE", defaults.sends_per_minute)?,
+        max_active_replies_per_user: vars.whole_number(
+            "MAX_ACTIVE_REPLIES_PER_USER",
+            defaults.max_active_replies_per_user,
+        )?,
+        max_sockets_per_user: vars
+            .whole_number("MAX_SOCKETS_PER_USER", defaults.max_sockets_per_user)?,
+        trusted_proxies,
+    })
+}
+
 /// The variables, read through a lookup, with one reader per kind of value; each error names
 /// its variable.
 struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
@@ -468,6 +499,18 @@ impl Vars<'_> {
     }
 
     /// Comma-separated, trimmed and lower-cased; empty items are dropped.
+    /// A comma-separated list, each item trimmed and lower-cased; empty items dropped.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.text(name)
+            .map(|list| {
+                list.split(',')
+                    .map(|item| item.trim().to_lowercase())
+                    .filter(|item| !item.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn parsed<T: FromStr>(
         &self,
         name: &'static str,
@@ -628,6 +671,43 @@ mod tests {
             ("REQUEST_TIMEOUT", "soon"),
         ] {
             let err = config(&[(name, bad)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn limits_have_defaults_read_whole_numbers_and_trusted_proxy_addresses() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.limits.auth_attempts_per_minute, 10);
+        assert_eq!(c.limits.sends_per_minute, 0);
+        assert_eq!(c.limits.max_active_replies_per_user, 4);
+        assert_eq!(c.limits.max_sockets_per_user, 20);
+        assert!(c.limits.trusted_proxies.is_empty());
+        let c = config(&[
+            ("AUTH_ATTEMPTS_PER_MINUTE", "0"),
+            ("SENDS_PER_MINUTE", "5"),
+            ("MAX_ACTIVE_REPLIES_PER_USER", "1000"),
+            ("MAX_SOCKETS_PER_USER", "3"),
+            ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.auth_attempts_per_minute, 0);
+        assert_eq!(c.limits.sends_per_minute, 5);
+        assert_eq!(c.limits.max_active_replies_per_user, 1000);
+        assert_eq!(c.limits.max_sockets_per_user, 3);
+        assert_eq!(
+            c.limits.trusted_proxies,
+            [
+                "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        for (name, value) in [
+            ("AUTH_ATTEMPTS_PER_MINUTE", "ten"),
+            ("MAX_ACTIVE_REPLIES_PER_USER", "-1"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
     }

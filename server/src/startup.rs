@@ -23,6 +23,7 @@ use crate::{
     },
     config::{Config, JwtSecret, ProviderConfig, Secret},
     db, http,
+    limits::Limits,
     state::AppState,
 };
 
@@ -70,6 +71,7 @@ impl Application {
             EngineSettings {
                 flush_interval: config.stream_flush_interval,
                 limits: config.chat_limits.clone(),
+                max_active_replies_per_user: config.limits.max_active_replies_per_user,
             },
             config.redis_url.as_ref().map(Secret::expose),
         )
@@ -91,6 +93,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(site_addr),
             sockets: config.sockets.clone(),
+            limits: Limits::new(config.limits.clone()),
             config: Arc::new(config),
             db,
             auth,

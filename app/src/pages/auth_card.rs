@@ -14,6 +14,8 @@ pub fn auth_error_message(code: &str) -> Option<&'static str> {
         "invalid_name" => "Your name can be at most 100 characters.",
         "session_expired" => "Your session has ended. Please log in again.",
         "server_error" => "Something went wrong on our side. Please try again.",
+        "too_many_attempts" => "Too many attempts. Wait a minute, then try again.",
+        "server_busy" => "The server is busy. Please try again in a moment.",
         _ => return None,
     })
 }
@@ -49,5 +51,11 @@ mod tests {
     fn unknown_error_codes_show_nothing() {
         assert!(auth_error_message("<script>alert(1)</script>").is_none());
         assert!(auth_error_message("invalid_credentials").is_some());
+    }
+
+    #[test]
+    fn the_limits_refusals_have_sentences() {
+        assert!(auth_error_message("too_many_attempts").is_some());
+        assert!(auth_error_message("server_busy").is_some());
     }
 }

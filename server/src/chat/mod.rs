@@ -41,6 +41,8 @@ pub struct EngineSettings {
     /// number of tokens.
     pub flush_interval: Duration,
     pub limits: ChatLimits,
+    /// Replies one user may have streaming at once, on every process together; 0 is no limit.
+    pub max_active_replies_per_user: u32,
 }
 
 impl Default for EngineSettings {
@@ -48,6 +50,7 @@ impl Default for EngineSettings {
         Self {
             flush_interval: Duration::from_secs(30),
             limits: ChatLimits::default(),
+            max_active_replies_per_user: 4,
         }
     }
 }

@@ -213,6 +213,14 @@ impl ChatService {
                 &status,
             )));
         }
+        // The reservation's UPDATE holds the user's budget row (PostgreSQL) or the database's
+        // write lock (SQLite) until this transaction ends: concurrent sends of one user, on
+        // any process, count each other's committed replies here one at a time.
+        let cap = self.settings.max_active_replies_per_user;
+        if cap != 0 && streaming_replies(&txn, user_id).await? >= u64::from(cap) {
+            txn.rollback().await?;
+            return Err(ChatError::TooManyReplies(cap));
+        }
         let user_message = new_message(conversation, prepared.previous, Role::User, content, now)
             .insert(&txn)
             .await?;
@@ -427,6 +435,18 @@ impl ChatService {
             .await?
             .ok_or(ChatError::NotFound)
     }
+}
+
+async fn streaming_replies(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait as _;
+    messages::Entity::find()
+        .filter(messages::Column::UserId.eq(user_id))
+        .filter(messages::Column::Status.eq(MessageStatus::Streaming))
+        .count(db)
+        .await
 }
 
 fn check_content(content: &str) -> Result<(), ChatError> {

@@ -124,6 +124,13 @@ pub async fn send_message(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<SendBody>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
+    state.limits.check_send(user.id).map_err(|retry_after| {
+        ApiError::too_many_requests(
+            "too_many_requests",
+            "You are sending messages faster than this server allows. Wait a moment, then send again.",
+            retry_after,
+        )
+    })?;
     let sent = state
         .chat
         .send_message(user.id, id(&raw)?, body.content)

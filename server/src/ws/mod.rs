@@ -1,7 +1,8 @@
 //! `GET /ws`: the live feed (ARCHITECTURE.md, "WebSocket feed"). The upgrade is
 //! authenticated by `?token=`, a bearer header or the session cookie; a cookie-authenticated
 //! upgrade must come from our own origin, since a browser attaches cookies to any site's
-//! WebSocket.
+//! WebSocket. A user holds at most `MAX_SOCKETS_PER_USER` sockets on one process (the count
+//! is per process: with several behind a balancer, each allows that many).
 
 mod session;
 
@@ -24,6 +25,7 @@ use crate::{
         error::ApiError,
         session::{credential, CredentialSource},
     },
+    limits::RetryAfter,
     startup::ConnectionSlot,
     state::AppState,
 };
@@ -91,6 +93,13 @@ pub async fn upgrade(
     if user.status == UserStatus::Pending {
         return Err(AuthError::PendingApproval.into());
     }
+    let socket_slot = state.limits.open_socket(user.id).ok_or_else(|| {
+        ApiError::too_many_requests(
+            "too_many_sockets",
+            "You have too many live connections open. Close some tabs, then reload.",
+            RetryAfter(Duration::from_secs(10)),
+        )
+    })?;
     let settings = state.sockets.clone();
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
@@ -105,9 +114,11 @@ pub async fn upgrade(
         .max_message_size(settings.read_limit())
         .max_frame_size(settings.read_limit())
         .on_upgrade(move |socket| async move {
-            // The socket holds its connection's place among MAX_CONNECTIONS while it is open.
+            // The socket holds its connection's place among MAX_CONNECTIONS, and its place
+            // among the user's sockets, while it is open.
             let _slot = slot;
-            session::run(socket, state, user.id, token).await
+            session::run(socket, state, user.id, token).await;
+            drop(socket_slot);
         })
         .into_response())
 }

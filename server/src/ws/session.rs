@@ -5,12 +5,17 @@
 //! holds up its own forwarders. The hub's channels never wait for anyone; a forwarder that falls
 //! more than the channel's capacity behind gets `Lagged`, tells the client to resync, and stops —
 //! the client resumes with `after` and loses nothing. Memory per socket stays bounded.
+//!
+//! Work per client is bounded too: frames past [`FRAMES_PER_SECOND`] (after a burst) are
+//! dropped with a `slow_down` error, and a client that keeps flooding is closed with 1008; a
+//! subscribe names at most [`MAX_AFTER_ENTRIES`] replies to resume.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, num::NonZeroU32};
 
 use app::wire::{ClientMessage, ControlMessage, Event as WireEvent};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::{
     sync::{broadcast::error::RecvError, mpsc},
     task::JoinHandle,
@@ -24,7 +29,17 @@ use crate::{chat::events::Event, state::AppState};
 const CLOSE_IDLE: u16 = 4408;
 /// The credential the socket was opened with stopped working (revoked, account disabled).
 const CLOSE_SESSION_ENDED: u16 = 4401;
+/// Policy violation: the client kept sending after being told to slow down.
+const CLOSE_FLOODING: u16 = 1008;
 const MAX_SUBSCRIPTIONS: usize = 64;
+/// Replies one subscribe may ask to resume; a client only names the ones it saw streaming.
+const MAX_AFTER_ENTRIES: usize = 32;
+/// Frames a client may send per second, after a burst of [`FRAME_BURST`]: far beyond what a
+/// tab needs (a subscribe per conversation opened, a ping now and then).
+const FRAMES_PER_SECOND: NonZeroU32 = NonZeroU32::new(20).expect("not zero");
+const FRAME_BURST: NonZeroU32 = NonZeroU32::new(40).expect("not zero");
+/// Dropped frames a client may send (after a burst of [`FRAME_BURST`]) before it is closed.
+const DROPPED_FRAMES_PER_SECOND: NonZeroU32 = NonZeroU32::new(4).expect("not zero");
 /// A write that takes longer than this means the client stopped reading: drop it.
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -82,6 +97,10 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
     ping.tick().await;
     let mut last_heard = Instant::now();
     let mut account = state.chat.bus.watch_account(user_id);
+    let frames: DefaultDirectRateLimiter =
+        RateLimiter::direct(Quota::per_second(FRAMES_PER_SECOND).allow_burst(FRAME_BURST));
+    let dropped_frames: DefaultDirectRateLimiter =
+        RateLimiter::direct(Quota::per_second(DROPPED_FRAMES_PER_SECOND).allow_burst(FRAME_BURST));
 
     loop {
         tokio::select! {
@@ -114,6 +133,25 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
                     _ => break,
                 };
                 last_heard = Instant::now();
+                if matches!(frame, Message::Close(_)) {
+                    break;
+                }
+                if frames.check().is_err() {
+                    if dropped_frames.check().is_err() {
+                        let _ = outbox.try_send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_FLOODING,
+                            reason: "too many frames".into(),
+                        })));
+                        break;
+                    }
+                    // Never waits: a flooding client that does not read gets fewer of these.
+                    let _ = outbox.try_send(error(
+                        "slow_down",
+                        "You are sending frames too fast; this one was dropped.",
+                        None,
+                    ));
+                    continue;
+                }
                 match frame {
                     Message::Text(text) => {
                         handle_client_message(&state, user_id, &text, &outbox, &mut subscriptions).await;
@@ -238,6 +276,19 @@ async fn handle_client_message(
             conversation_id,
             after,
         } => {
+            if after.len() > MAX_AFTER_ENTRIES {
+                let _ = outbox
+                    .send(error(
+                        "too_many_entries",
+                        &format!(
+                            "`after` may name at most {MAX_AFTER_ENTRIES} replies: the ones you \
+                             saw streaming."
+                        ),
+                        Some(conversation_id),
+                    ))
+                    .await;
+                return;
+            }
             subscriptions.retain(|_, task| !task.is_finished());
             if let Some(previous) = subscriptions.remove(&conversation_id) {
                 previous.abort();

@@ -12,6 +12,7 @@ mod conversations;
 mod cross_site;
 mod deleting;
 mod hygiene;
+mod limits;
 mod multi_process;
 mod pages;
 mod providers;
