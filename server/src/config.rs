@@ -350,6 +350,7 @@ fn socket_settings(vars: &Vars) -> Result<SocketSettings, ConfigError> {
             defaults.idle_timeout,
             Duration::from_millis(100),
         )?,
+        frames_per_second: vars.whole_number("WS_FRAMES_PER_SECOND", defaults.frames_per_second)?,
         ..defaults
     })
 }

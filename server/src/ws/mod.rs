@@ -44,6 +44,10 @@ pub struct SocketSettings {
     pub max_frame_bytes: usize,
     /// Outgoing messages buffered per socket before its subscriptions must wait.
     pub outbox: usize,
+    /// `WS_FRAMES_PER_SECOND`: frames a client may send per second (after a burst of twice
+    /// that); 0 is no limit. Far beyond what a tab needs: a subscribe per conversation opened,
+    /// a ping now and then.
+    pub frames_per_second: u32,
 }
 
 impl SocketSettings {
@@ -61,6 +65,7 @@ impl Default for SocketSettings {
             idle_timeout: Duration::from_secs(90),
             max_frame_bytes: 64 * 1024,
             outbox: 256,
+            frames_per_second: 20,
         }
     }
 }

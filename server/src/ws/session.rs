@@ -6,7 +6,7 @@
 //! more than the channel's capacity behind gets `Lagged`, tells the client to resync, and stops —
 //! the client resumes with `after` and loses nothing. Memory per socket stays bounded.
 //!
-//! Work per client is bounded too: frames past [`FRAMES_PER_SECOND`] (after a burst) are
+//! Work per client is bounded too: frames past `WS_FRAMES_PER_SECOND` (after a burst) are
 //! dropped with a `slow_down` error, and a client that keeps flooding is closed with 1008; a
 //! subscribe names at most [`MAX_AFTER_ENTRIES`] replies to resume.
 
@@ -34,11 +34,8 @@ const CLOSE_FLOODING: u16 = 1008;
 const MAX_SUBSCRIPTIONS: usize = 64;
 /// Replies one subscribe may ask to resume; a client only names the ones it saw streaming.
 const MAX_AFTER_ENTRIES: usize = 32;
-/// Frames a client may send per second, after a burst of [`FRAME_BURST`]: far beyond what a
-/// tab needs (a subscribe per conversation opened, a ping now and then).
-const FRAMES_PER_SECOND: NonZeroU32 = NonZeroU32::new(20).expect("not zero");
-const FRAME_BURST: NonZeroU32 = NonZeroU32::new(40).expect("not zero");
-/// Dropped frames a client may send (after a burst of [`FRAME_BURST`]) before it is closed.
+/// Dropped frames a client may send (after a burst as large as the frames' own) before it is
+/// closed.
 const DROPPED_FRAMES_PER_SECOND: NonZeroU32 = NonZeroU32::new(4).expect("not zero");
 /// A write that takes longer than this means the client stopped reading: drop it.
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -97,10 +94,16 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
     ping.tick().await;
     let mut last_heard = Instant::now();
     let mut account = state.chat.bus.watch_account(user_id);
-    let frames: DefaultDirectRateLimiter =
-        RateLimiter::direct(Quota::per_second(FRAMES_PER_SECOND).allow_burst(FRAME_BURST));
-    let dropped_frames: DefaultDirectRateLimiter =
-        RateLimiter::direct(Quota::per_second(DROPPED_FRAMES_PER_SECOND).allow_burst(FRAME_BURST));
+    // Frames a client may send per second (`WS_FRAMES_PER_SECOND`, after a burst of twice
+    // that); none when it is 0.
+    let frame_limit = NonZeroU32::new(settings.frames_per_second).map(|rate| {
+        let burst = rate.saturating_mul(NonZeroU32::new(2).expect("not zero"));
+        let frames: DefaultDirectRateLimiter =
+            RateLimiter::direct(Quota::per_second(rate).allow_burst(burst));
+        let dropped: DefaultDirectRateLimiter =
+            RateLimiter::direct(Quota::per_second(DROPPED_FRAMES_PER_SECOND).allow_burst(burst));
+        (frames, dropped)
+    });
 
     loop {
         tokio::select! {
@@ -136,7 +139,9 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
                 if matches!(frame, Message::Close(_)) {
                     break;
                 }
-                if frames.check().is_err() {
+                if let Some((frames, dropped_frames)) =
+                    frame_limit.as_ref().filter(|(frames, _)| frames.check().is_err())
+                {
                     if dropped_frames.check().is_err() {
                         let _ = outbox.try_send(Message::Close(Some(CloseFrame {
                             code: CLOSE_FLOODING,
