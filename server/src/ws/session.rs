@@ -139,7 +139,7 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
                 if matches!(frame, Message::Close(_)) {
                     break;
                 }
-                if let Some((frames, dropped_frames)) =
+                if let Some((_, dropped_frames)) =
                     frame_limit.as_ref().filter(|(frames, _)| frames.check().is_err())
                 {
                     if dropped_frames.check().is_err() {
