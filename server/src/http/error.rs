@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde_json::json;
+use serde::Serialize;
 
 use crate::{
     admin::AdminError, auth::AuthError, chat::ChatError, domain::Invalid, settings::SettingsError,
@@ -95,12 +95,31 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer, as the OpenAPI document describes it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `not_found`, `invalid_title`, `budget_exceeded`, …
+    pub code: String,
+    /// A sentence for a person.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status().is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.public_message(),
+            },
+        };
         (self.status(), Json(body)).into_response()
     }
 }

@@ -7,6 +7,7 @@ mod api_admin;
 mod api_auth;
 mod api_chat;
 mod api_json;
+mod api_query;
 mod api_settings;
 mod api_usage;
 mod auth_forms;
@@ -14,6 +15,7 @@ pub mod cross_site;
 pub mod error;
 mod flash;
 pub mod host_check;
+mod openapi;
 pub mod page_data;
 mod request_log;
 pub mod session;
@@ -86,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             get(api_admin::list_models).post(api_admin::create_model),
         )
         .route("/admin/models/{id}", patch(api_admin::update_model))
+        .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound });
 
     let forms = Router::new()

@@ -10,6 +10,7 @@ mod budgets;
 mod conversations;
 mod cross_site;
 mod multi_process;
+mod openapi;
 mod pages;
 mod providers;
 mod sessions;
