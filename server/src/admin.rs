@@ -230,14 +230,21 @@ pub async fn models(
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelChanges {
+    #[schema(min_length = 1, max_length = 80)]
     pub display_name: Option<String>,
     pub enabled: Option<bool>,
+    #[schema(minimum = 256, maximum = 10_000_000)]
     pub context_window: Option<i32>,
+    /// At most the context window.
+    #[schema(minimum = 1)]
     pub max_output_tokens: Option<i32>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub input_micros_per_mtok: Option<i64>,
     /// `Some(None)` clears it (cache reads then cost the input price).
     #[serde(default, with = "double_option")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub cached_input_micros_per_mtok: Option<Option<i64>>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub output_micros_per_mtok: Option<i64>,
     pub sort_order: Option<i32>,
 }

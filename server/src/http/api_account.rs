@@ -134,6 +134,7 @@ pub async fn revoke_session(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
+    #[schema(min_length = 1, max_length = 80)]
     name: String,
 }
 

@@ -21,8 +21,12 @@ use crate::{
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterBody {
+    #[schema(format = Email)]
     email: String,
+    /// At least 8 characters, not a common password, not the email.
+    #[schema(min_length = 8)]
     password: String,
+    #[schema(max_length = 100)]
     name: Option<String>,
     /// An invite code from `POST /api/admin/invites`.
     invite: Option<String>,

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::{
     openapi::{
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
-        Content, Object, Ref, RefOr, Response, ResponseBuilder, Schema, Type,
+        Content, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Schema, Type,
     },
     Modify, OpenApi, PartialSchema,
 };
@@ -157,12 +157,14 @@ impl Modify for NewModelFields {
         };
         object.description =
             Some("A model to add, e.g. one served by an OpenAI-compatible local server.".into());
-        for field in ["provider", "model"] {
-            object
-                .properties
-                .insert(field.into(), Object::with_type(Type::String).into());
-            object.required.push(field.into());
-        }
+        let provider = Ref::from_schema_name("ProviderId");
+        let model = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The provider's id of the model."))
+            .pattern(Some("^[A-Za-z0-9._:/@-]{1,100}$"));
+        object.properties.insert("provider".into(), provider.into());
+        object.properties.insert("model".into(), model.into());
+        object.required.extend(["provider".into(), "model".into()]);
         let components = doc.components.get_or_insert_with(Default::default);
         components
             .schemas
