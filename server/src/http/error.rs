@@ -190,6 +190,16 @@ impl From<ChatError> for ApiError {
             ChatError::NotFound => Self::NotFound,
             ChatError::BudgetExceeded(message) => Self::BudgetExceeded(message),
             ChatError::BadCursor => Self::BadRequest(error.to_string()),
+            // The conversation was deleted between the ownership check and the write (a send
+            // racing a delete): it is gone, not a server fault.
+            ChatError::Database(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+                ) =>
+            {
+                Self::NotFound
+            }
             ChatError::Database(e) => Self::Database(e),
             ChatError::Internal(e) => Self::Internal(e),
         }
