@@ -8,7 +8,7 @@ use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, ProviderId,
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -132,7 +132,7 @@ pub async fn set_budget(
     budget: Option<i64>,
 ) -> Result<(), AdminError> {
     let budget = check_budget(budget)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = users::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -170,7 +170,7 @@ pub async fn save_settings(
 ) -> Result<InstanceSettingsView, AdminError> {
     let budget = check_budget(input.default_monthly_budget_micros)?;
     let before = settings(db).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     instance_settings::Entity::update_many()
         .col_expr(
             instance_settings::Column::DefaultMonthlyBudgetMicros,
@@ -227,23 +227,30 @@ pub async fn models(
 
 /// The editable fields of a model; absent ones stay as they are. Prices are micro-dollars per
 /// million tokens.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelChanges {
+    #[schema(min_length = 1, max_length = 80)]
     pub display_name: Option<String>,
     pub enabled: Option<bool>,
+    #[schema(minimum = 256, maximum = 10_000_000)]
     pub context_window: Option<i32>,
+    /// At most the context window.
+    #[schema(minimum = 1)]
     pub max_output_tokens: Option<i32>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub input_micros_per_mtok: Option<i64>,
     /// `Some(None)` clears it (cache reads then cost the input price).
     #[serde(default, with = "double_option")]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub cached_input_micros_per_mtok: Option<Option<i64>>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub output_micros_per_mtok: Option<i64>,
     pub sort_order: Option<i32>,
 }
 
 /// A model to add (e.g. one served by an OpenAI-compatible local server).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewModel {
     pub provider: String,
@@ -385,7 +392,7 @@ pub async fn update_model(
     apply(&mut model, changes)?;
     model.updated_at = now();
     let diff = model_diff(&before, &model);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Every field written: the edited model as a whole.
     let row = ai_model_configs::ActiveModel::from(model).reset_all();
     let saved = row.update(&txn).await?;
@@ -439,7 +446,7 @@ pub async fn create_model(
         updated_at: now,
     };
     apply(&mut model, new.fields)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let saved = ai_model_configs::ActiveModel::from(model)
         .reset_all()
         .insert(&txn)

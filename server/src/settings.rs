@@ -65,7 +65,7 @@ pub const FONT_SIZES: std::ops::RangeInclusive<i32> = 12..=24;
 /// A change to the settings (`PUT /api/settings`, the settings form); absent fields stay as
 /// they are. A new default model needs a provider and model that can be used now; when only
 /// one of the two is given, the other is the stored one.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 pub struct SettingsChanges {
     pub default_provider: Option<String>,
     pub default_model: Option<String>,

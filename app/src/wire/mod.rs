@@ -14,6 +14,7 @@ pub use values::{
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
@@ -26,6 +27,7 @@ pub struct UserView {
 
 /// One signed-in device of the user (`GET /api/me/sessions`, the settings page).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionView {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
@@ -38,6 +40,7 @@ pub struct SessionView {
 
 /// A personal API token as listed (`GET /api/tokens`): never the token itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiTokenView {
     pub id: Uuid,
     pub name: String,
@@ -49,6 +52,7 @@ pub struct ApiTokenView {
 
 /// A token just created (`POST /api/tokens`): the only time `token` is shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     pub id: Uuid,
     pub name: String,
@@ -58,6 +62,7 @@ pub struct CreatedApiToken {
 
 /// An invite as admins see it (`/api/admin/invites`, the admin page).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InviteView {
     pub id: Uuid,
     /// Only this address may use it, when set.
@@ -72,6 +77,7 @@ pub struct InviteView {
 
 /// An invite just created: its code and link are shown this once (only a hash is kept).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedInvite {
     pub id: Uuid,
     pub code: String,
@@ -84,6 +90,7 @@ pub struct CreatedInvite {
 
 /// One admin or security action (`GET /api/admin/audit`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntryView {
     pub id: Uuid,
     /// Who did it; `None` for the operator's command line on the host.
@@ -101,6 +108,7 @@ pub struct AuditEntryView {
 
 /// A page of the audit log, newest first; `next_cursor` fetches the older ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub items: Vec<AuditEntryView>,
     pub next_cursor: Option<Uuid>,
@@ -108,6 +116,7 @@ pub struct AuditPage {
 
 /// The body of `PUT /api/me/password`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
@@ -115,6 +124,7 @@ pub struct PasswordChange {
 
 /// The body of `POST /api/auth/register` and `POST /api/auth/login` answers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuthResponse {
     pub user: UserView,
     pub token: String,
@@ -122,6 +132,7 @@ pub struct AuthResponse {
 
 /// A message as the API and the WebSocket feed show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageView {
     pub id: Uuid,
     pub conversation_id: Uuid,
@@ -142,6 +153,7 @@ pub struct MessageView {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConversationView {
     pub id: Uuid,
     pub title: String,
@@ -160,6 +172,7 @@ pub struct ConversationView {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelView {
     pub provider: ProviderId,
     pub model: String,
@@ -173,6 +186,7 @@ pub struct ModelView {
 
 /// A page of a list; `next_cursor` fetches the next one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -180,6 +194,7 @@ pub struct Page<T> {
 
 /// The 202 answer of a send: the stored prompt and the reply that is now streaming.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SendResponse {
     pub user_message: MessageView,
     pub assistant_message: MessageView,
@@ -187,6 +202,7 @@ pub struct SendResponse {
 
 /// A user's chat settings (`GET /api/settings`, the settings page).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SettingsView {
     pub default_provider: String,
     pub default_model: String,
@@ -201,6 +217,7 @@ pub struct SettingsView {
 /// A message as the chat page shows it: the stored message, its body rendered to safe HTML
 /// by the server when finished, and how many deltas the page already holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MessageItem {
     pub message: MessageView,
     pub html: Option<String>,
@@ -210,6 +227,7 @@ pub struct MessageItem {
 /// The signed-in user's budget this month (`GET /api/budget`): settled spending, what replies
 /// still streaming have reserved, and the cap (`None` = no cap).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BudgetView {
     /// `YYYY-MM`, UTC.
     pub month: String,
@@ -228,6 +246,7 @@ impl BudgetView {
 
 /// Sums over usage logs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageTotals {
     /// Replies that booked usage.
     pub requests: i64,
@@ -241,6 +260,7 @@ pub struct UsageTotals {
 
 /// One UTC day of usage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageDay {
     /// `YYYY-MM-DD`.
     pub date: String,
@@ -250,6 +270,7 @@ pub struct UsageDay {
 
 /// Usage of one model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageByModel {
     pub provider: ProviderId,
     pub model: String,
@@ -260,6 +281,7 @@ pub struct UsageByModel {
 
 /// Usage of one conversation; a deleted one keeps its usage under "Deleted conversation".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageByConversation {
     pub conversation_id: Option<Uuid>,
     pub title: String,
@@ -270,6 +292,7 @@ pub struct UsageByConversation {
 
 /// `GET /api/usage`: the last `days` days (UTC, today included), and this calendar month.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageReport {
     /// First and last day covered, `YYYY-MM-DD`.
     pub from: String,
@@ -288,6 +311,7 @@ pub struct UsageReport {
 
 /// A user as the admin page lists them, with this month's usage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminUserView {
     pub id: Uuid,
     pub email: String,
@@ -303,6 +327,7 @@ pub struct AdminUserView {
 
 /// A model as admins edit it (`/api/admin/models`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminModelView {
     pub id: Uuid,
     pub provider: ProviderId,
@@ -321,6 +346,7 @@ pub struct AdminModelView {
 
 /// Instance-wide settings (`/api/admin/settings`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InstanceSettingsView {
     /// The monthly budget new accounts start with; `None` = no cap.
     pub default_monthly_budget_micros: Option<i64>,

@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Declares a string-valued enum: serde names, sea-orm string values, `as_str`, `ALL` and
-/// `FromStr` from one list, so a variant's string is written exactly once.
+/// Declares a string-valued enum: serde names, sea-orm string values, the OpenAPI schema,
+/// `as_str`, `ALL` and `FromStr` from one list, so a variant's string is written exactly once.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
@@ -38,6 +38,20 @@ macro_rules! string_enum {
                 }
             }
         }
+
+        /// In the API's OpenAPI document: a string, one of the values.
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($value),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

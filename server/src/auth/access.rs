@@ -4,10 +4,7 @@
 //! working in the same transaction.
 
 use app::wire::{UserRole, UserStatus};
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
-};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::{
@@ -49,7 +46,7 @@ impl AuthService {
         user_id: Uuid,
         change: AccessChange,
     ) -> Result<AccessChanged, AuthError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         // Changes take turns with each other and with registrations, so the count of admins
         // below cannot go stale before the commit (two admins demoting each other at once).
         take_accounts_turn(&txn).await?;

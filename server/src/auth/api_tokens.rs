@@ -5,7 +5,7 @@
 use app::wire::{ApiTokenView, CreatedApiToken};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -60,7 +60,7 @@ impl AuthService {
     ) -> Result<CreatedApiToken, AuthError> {
         let name = token_name(name)?;
         let token = random_secret(PREFIX, 32);
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let held = api_tokens::Entity::find()
             .filter(api_tokens::Column::UserId.eq(user_id))
             .filter(api_tokens::Column::RevokedAt.is_null())
@@ -114,7 +114,7 @@ impl AuthService {
     /// Revokes one of the user's tokens; another user's, or one already revoked, is
     /// [`AuthError::NotFound`].
     pub async fn revoke_api_token(&self, user_id: Uuid, token_id: Uuid) -> Result<(), AuthError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let token = api_tokens::Entity::find_by_id(token_id)
             .filter(api_tokens::Column::UserId.eq(user_id))
             .filter(api_tokens::Column::RevokedAt.is_null())

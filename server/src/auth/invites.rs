@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use app::wire::{CreatedInvite, InviteView, UserRole};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ impl AuthService {
         let role = new.role.unwrap_or(UserRole::User);
         let code = random_secret("", 20);
         let now = now();
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let invite = invites::ActiveModel {
             id: Set(Uuid::now_v7()),
             code_hash: Set(digest(&code)),
@@ -135,7 +135,7 @@ impl AuthService {
 
     /// Revokes an invite not used yet; a used, revoked or unknown one is `NotFound`.
     pub async fn revoke_invite(&self, admin_id: Uuid, invite_id: Uuid) -> Result<(), AuthError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let revoked = invites::Entity::update_many()
             .col_expr(invites::Column::RevokedAt, Expr::value(Some(now())))
             .filter(invites::Column::Id.eq(invite_id))

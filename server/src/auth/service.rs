@@ -3,7 +3,7 @@
 use app::wire::{UserRole, UserStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -114,7 +114,7 @@ impl AuthService {
             .and_then(|s| s.default_monthly_budget_micros);
         // Writes come before reads in this transaction: SQLite cannot upgrade a reader to a
         // writer under contention, but a writer waits its turn.
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         // Registrations take turns, so the count below sees every account committed before
         // this one: two at once on an empty instance cannot both become the admin.
         take_accounts_turn(&txn).await?;
@@ -230,7 +230,7 @@ impl AuthService {
         let email = Email::parse(&user.email)?;
         let new_password = NewPassword::parse(new_password, &email)?;
         let password_hash = password::hash(new_password.into_inner()).await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         users::Entity::update_many()
             .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
             .col_expr(users::Column::UpdatedAt, Expr::value(crate::db::now()))

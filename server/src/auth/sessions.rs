@@ -6,7 +6,7 @@
 use app::wire::{SessionView, UserStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -170,7 +170,7 @@ impl AuthService {
 
     /// "Log out everywhere": revokes every session of the user, this one included.
     pub async fn revoke_all_sessions(&self, user_id: Uuid) -> Result<(), AuthError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         self.revoke_other_sessions(&txn, user_id, None).await?;
         AuditEntry::new(Some(user_id), AuditAction::SessionsRevoked)
             .details(serde_json::json!({ "scope": "all" }))

@@ -25,7 +25,7 @@ pub const DEFAULT_TITLE: &str = "New chat";
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_SYSTEM_PROMPT_CHARS: usize = 20_000;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewConversation {
     pub title: Option<String>,
     pub provider: Option<String>,
@@ -37,7 +37,7 @@ pub struct NewConversation {
 
 /// A change to a conversation; absent fields stay as they are. An empty `system_prompt`
 /// removes it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ConversationChanges {
     pub title: Option<String>,
     pub provider: Option<String>,

@@ -10,7 +10,6 @@ use futures::StreamExt;
 use sea_orm::{
     sea_query::{BinOper, Expr},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use tokio::time::{sleep_until, Instant};
 use uuid::Uuid;
@@ -380,7 +379,7 @@ impl Generation {
     ) -> Result<(), DbErr> {
         let now = now();
         let _gate = self.service.writes.enter().await;
-        let txn = self.service.db.begin().await?;
+        let txn = crate::db::begin_write(&self.service.db).await?;
         self.settle_prompt(&txn, streamed, ended, cost, now).await?;
         self.write_message(
             &txn,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use app::wire::MessageStatus;
 use sea_orm::{
     sea_query::{Expr, Query},
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, ExprTrait, QueryFilter,
 };
 
 use super::budget::{self, Reservation};
@@ -64,7 +64,7 @@ async fn interrupt(
         .all(db)
         .await?;
     for prompt in prompts {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let ended = ai_prompts::Entity::update_many()
             .col_expr(
                 ai_prompts::Column::Status,
@@ -87,7 +87,7 @@ async fn interrupt(
         }
         txn.commit().await?;
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let result = messages::Entity::update_many()
         .col_expr(
             messages::Column::Status,

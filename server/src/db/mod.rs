@@ -4,7 +4,10 @@
 pub mod entities;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Connects and brings the schema up to date. SQLite files are created when missing and use
 /// WAL with a busy timeout, so concurrent replies do not trip over each other's writes.
@@ -26,6 +29,19 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`): a deferred transaction that reads and then writes cannot wait for a writer
+/// that committed in between (its snapshot is stale, so SQLite answers "database is locked" at
+/// once, whatever the busy timeout), where an immediate one waits its turn. PostgreSQL has no
+/// such mode and ignores it.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// The current time at the database's precision (microseconds), so a value read back

@@ -22,11 +22,23 @@ use super::{
     api_json::ApiJson,
     error::ApiError,
     flash::{self, Flash},
+    openapi,
     session::{cleared_session_cookie, AuthUser, CurrentSession},
 };
 use crate::state::AppState;
 
 /// Revokes every session of the user, the one of this request included.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout-all",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Every session of the user is ended; API tokens stay."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn logout_all(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -41,6 +53,21 @@ pub async fn logout_all(
 }
 
 /// Changes the password and revokes every other session; this one stays signed in.
+#[utoipa::path(
+    put,
+    path = "/api/me/password",
+    tag = "account",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; every other session is ended."),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     CurrentSession(signed_in): CurrentSession,
@@ -55,6 +82,16 @@ pub async fn change_password(
 }
 
 /// The user's active sessions, newest first, in one page.
+#[utoipa::path(
+    get,
+    path = "/api/me/sessions",
+    tag = "account",
+    responses(
+        (status = 200, description = "The active sessions, newest first, in one page.", body = Page<SessionView>),
+        (status = 401, response = openapi::Unauthorized),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_sessions(
     State(state): State<AppState>,
     CurrentSession(signed_in): CurrentSession,
@@ -70,6 +107,19 @@ pub async fn list_sessions(
 }
 
 /// Revokes one of the user's sessions; anyone else's id is 404, as if it did not exist.
+#[utoipa::path(
+    delete,
+    path = "/api/me/sessions/{id}",
+    tag = "account",
+    params(("id" = Uuid, Path, description = "A session id from `GET /api/me/sessions`.")),
+    responses(
+        (status = 204, description = "The session is ended."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn revoke_session(
     State(state): State<AppState>,
     CurrentSession(signed_in): CurrentSession,
@@ -81,13 +131,25 @@ pub async fn revoke_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
+    #[schema(min_length = 1, max_length = 80)]
     name: String,
 }
 
 /// The user's API tokens that still work, newest first (never their text).
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    tag = "account",
+    responses(
+        (status = 200, description = "The tokens that still work, newest first, in one page.", body = Page<ApiTokenView>),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -99,6 +161,21 @@ pub async fn list_tokens(
 }
 
 /// Makes a token; the answer is the only time its text is shown.
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    tag = "account",
+    request_body = NewTokenBody,
+    responses(
+        (status = 201, description = "The token, shown this once.", body = CreatedApiToken),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -109,6 +186,19 @@ pub async fn create_token(
 }
 
 /// Revokes one of the user's tokens; anyone else's id is 404, as if it did not exist.
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    tag = "account",
+    params(("id" = Uuid, Path, description = "A token id from `GET /api/tokens`.")),
+    responses(
+        (status = 204, description = "The token no longer works."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

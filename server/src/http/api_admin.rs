@@ -7,7 +7,7 @@ use app::wire::{
     Micros, Page, UserRole, UserStatus,
 };
 use axum::{
-    extract::{rejection::FormRejection, Path, Query, State},
+    extract::{rejection::FormRejection, Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form, Json,
@@ -18,7 +18,9 @@ use uuid::Uuid;
 
 use super::{
     api_json::ApiJson,
+    api_query::ApiQuery,
     flash::{self, Flash},
+    openapi,
     page_data::invite_url,
 };
 use crate::{
@@ -33,6 +35,16 @@ use crate::{
     state::AppState,
 };
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every account with this month's usage.", body = Vec<AdminUserView>),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     _: AdminUser,
@@ -40,19 +52,36 @@ pub async fn list_users(
     Ok(Json(admin::users(&state.db, now()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetInput {
     /// Micro-dollars a month; `null` for no cap.
     monthly_budget_micros: Option<i64>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/admin/users/{id}/budget",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "A user id.")),
+    request_body = BudgetInput,
+    responses(
+        (status = 200, description = "The user with the new budget.", body = AdminUserView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn put_budget(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<Uuid>,
+    Path(raw): Path<String>,
     ApiJson(input): ApiJson<BudgetInput>,
 ) -> Result<Json<AdminUserView>, ApiError> {
+    let id = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound)?;
     admin::set_budget(&state.db, admin.id, id, input.monthly_budget_micros).await?;
     tracing::info!(admin = %admin.id, user_id = %id, budget = ?input.monthly_budget_micros, "budget changed");
     admin_user(&state, id).await.map(Json)
@@ -66,7 +95,7 @@ async fn admin_user(state: &AppState, id: Uuid) -> Result<AdminUserView, ApiErro
         .ok_or(ApiError::NotFound)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessBody {
     role: Option<UserRole>,
@@ -75,6 +104,23 @@ pub struct AccessBody {
 
 /// `PATCH /api/admin/users/{id}` `{role?, status?}`: approve, disable, re-enable, change the
 /// role. Disabling ends the user's sessions and tokens at once and stops their replies.
+#[utoipa::path(
+    patch,
+    path = "/api/admin/users/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "A user id.")),
+    request_body = AccessBody,
+    responses(
+        (status = 200, description = "The user as changed.", body = AdminUserView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn patch_user(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -108,6 +154,16 @@ async fn change_access(
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/settings",
+    tag = "admin",
+    responses(
+        (status = 200, description = "The instance settings.", body = InstanceSettingsView),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn get_settings(
     State(state): State<AppState>,
     _: AdminUser,
@@ -115,6 +171,21 @@ pub async fn get_settings(
     Ok(Json(admin::settings(&state.db).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/admin/settings",
+    tag = "admin",
+    request_body = InstanceSettingsView,
+    responses(
+        (status = 200, description = "The instance settings as saved.", body = InstanceSettingsView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn put_settings(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -125,6 +196,16 @@ pub async fn put_settings(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/models",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every model, enabled or not.", body = Vec<AdminModelView>),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_models(
     State(state): State<AppState>,
     _: AdminUser,
@@ -132,6 +213,22 @@ pub async fn list_models(
     Ok(Json(admin::models(&state.db, &state.chat.providers).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/models",
+    tag = "admin",
+    request_body = NewModel,
+    responses(
+        (status = 201, description = "The model as added.", body = AdminModelView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn create_model(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -141,18 +238,35 @@ pub async fn create_model(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/admin/models/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "A model id.")),
+    request_body = ModelChanges,
+    responses(
+        (status = 200, description = "The model as changed.", body = AdminModelView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn update_model(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<Uuid>,
+    Path(raw): Path<String>,
     ApiJson(changes): ApiJson<ModelChanges>,
 ) -> Result<Json<AdminModelView>, ApiError> {
+    let id = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound)?;
     Ok(Json(
         admin::update_model(&state.db, &state.chat.providers, admin.id, id, changes).await?,
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: Option<String>,
@@ -162,6 +276,21 @@ pub struct InviteBody {
 }
 
 /// `POST /api/admin/invites` `{email?, role?, expires_in_days?}` → 201 `{code, url, …}`.
+#[utoipa::path(
+    post,
+    path = "/api/admin/invites",
+    tag = "admin",
+    request_body = InviteBody,
+    responses(
+        (status = 201, description = "The invite; its code and link are shown this once.", body = CreatedInvite),
+        (status = 400, response = openapi::BadRequest),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn create_invite(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -177,6 +306,16 @@ pub async fn create_invite(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/admin/invites",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every invite, newest first, in one page.", body = Page<InviteView>),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_invites(
     State(state): State<AppState>,
     _: AdminUser,
@@ -187,6 +326,18 @@ pub async fn list_invites(
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/admin/invites/{id}",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "An invite id.")),
+    responses(
+        (status = 204, description = "The invite no longer works."),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn revoke_invite(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -197,7 +348,8 @@ pub async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// The `next_cursor` of the previous page.
     cursor: Option<Uuid>,
@@ -205,10 +357,22 @@ pub struct AuditQuery {
 }
 
 /// `GET /api/admin/audit?cursor=&limit=`: the audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    tag = "admin",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of the audit log, newest first.", body = AuditPage),
+        (status = 400, response = openapi::BadRequest),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn audit(
     State(state): State<AppState>,
     _: AdminUser,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     Ok(Json(

@@ -2,14 +2,14 @@
 
 use app::wire::{ConversationView, MessageView, ModelView, Page, SendResponse};
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     Json,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::api_json::ApiJson;
+use super::{api_json::ApiJson, api_query::ApiQuery, openapi};
 use crate::{
     chat::{
         conversations::{ConversationChanges, NewConversation},
@@ -20,13 +20,14 @@ use crate::{
     state::AppState,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     cursor: Option<String>,
     limit: Option<u64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     content: String,
 }
@@ -36,6 +37,17 @@ fn id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/models",
+    tag = "chat",
+    responses(
+        (status = 200, description = "The models that can be used now, in one page.", body = Page<ModelView>),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn models(
     State(state): State<AppState>,
     _user: AuthUser,
@@ -46,10 +58,23 @@ pub async fn models(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/conversations",
+    tag = "chat",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The user's conversations, most recently updated first.", body = Page<ConversationView>),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_conversations(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<ConversationView>>, ApiError> {
     let page = state
         .chat
@@ -58,6 +83,21 @@ pub async fn list_conversations(
     Ok(Json(page))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/conversations",
+    tag = "chat",
+    request_body = NewConversation,
+    responses(
+        (status = 201, description = "The new conversation; absent fields take the user's defaults.", body = ConversationView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn create_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -68,6 +108,19 @@ pub async fn create_conversation(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id.")),
+    responses(
+        (status = 200, description = "The conversation.", body = ConversationView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn get_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -77,6 +130,23 @@ pub async fn get_conversation(
     Ok(Json(conversation_view(conversation)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/conversations/{id}",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id.")),
+    request_body = ConversationChanges,
+    responses(
+        (status = 200, description = "The conversation as changed.", body = ConversationView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn update_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -91,6 +161,19 @@ pub async fn update_conversation(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/conversations/{id}",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id.")),
+    responses(
+        (status = 204, description = "Deleted with its messages; its usage stays in the reports."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn delete_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -100,11 +183,25 @@ pub async fn delete_conversation(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/messages",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id."), PageQuery),
+    responses(
+        (status = 200, description = "The conversation's messages, oldest first.", body = Page<MessageView>),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn list_messages(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<MessageView>>, ApiError> {
     let page = state
         .chat
@@ -118,6 +215,25 @@ pub async fn list_messages(
     Ok(Json(page))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/messages",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id.")),
+    request_body = SendBody,
+    responses(
+        (status = 202, description = "The prompt is stored and the reply streams over the WebSocket.", body = SendResponse),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 402, response = openapi::PaymentRequired),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+        (status = 429, response = openapi::TooManyRequests),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn send_message(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -138,6 +254,19 @@ pub async fn send_message(
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/messages/{id}/stop",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A message id.")),
+    responses(
+        (status = 200, description = "The reply as it stands: stopped, or already finished.", body = MessageView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn stop_message(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -146,13 +275,26 @@ pub async fn stop_message(
     Ok(Json(state.chat.stop(user.id, id(&raw)?).await?))
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct RenderedMessage {
     html: String,
 }
 
 /// A message's body as the chat page shows it after a reload, with the user's markdown and
 /// highlighting settings: the island swaps it in when a reply finishes.
+#[utoipa::path(
+    get,
+    path = "/api/messages/{id}/html",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A message id.")),
+    responses(
+        (status = 200, description = "The body rendered to safe HTML with the user's settings.", body = RenderedMessage),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn message_html(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

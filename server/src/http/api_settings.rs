@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::api_json::ApiJson;
+use super::{api_json::ApiJson, openapi};
 use crate::{
     http::error::ApiError,
     http::session::AuthUser,
@@ -18,6 +18,17 @@ use crate::{
     state::AppState,
 };
 
+#[utoipa::path(
+    get,
+    path = "/api/settings",
+    tag = "settings",
+    responses(
+        (status = 200, description = "The user's chat settings.", body = SettingsView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn get_settings(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -25,6 +36,21 @@ pub async fn get_settings(
     Ok(Json(settings::load(&state.db, user.id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/settings",
+    tag = "settings",
+    request_body = SettingsChanges,
+    responses(
+        (status = 200, description = "The settings as saved.", body = SettingsView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn put_settings(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -10,15 +10,28 @@ use axum::{
 };
 use serde::Deserialize;
 
+use super::openapi;
 use crate::{
     chat::budget, db::now, http::error::ApiError, http::session::AuthUser, state::AppState, usage,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     days: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/budget",
+    tag = "usage",
+    responses(
+        (status = 200, description = "This month's spending against the cap.", body = BudgetView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn budget(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -26,6 +39,19 @@ pub async fn budget(
     Ok(Json(budget::status(&state.db, user.id, now()).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/usage",
+    tag = "usage",
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "The usage report.", body = UsageReport),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn usage_json(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -35,6 +61,19 @@ pub async fn usage_json(
     Ok(Json(usage::report(&state.db, user.id, now(), days).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/usage.csv",
+    tag = "usage",
+    params(UsageQuery),
+    responses(
+        (status = 200, description = "One row per usage log of the period.", body = String, content_type = "text/csv"),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
 pub async fn usage_csv(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde_json::json;
+use serde::Serialize;
 
 use crate::{
     admin::AdminError, auth::AuthError, chat::ChatError, domain::Invalid, limits::RetryAfter,
@@ -136,12 +136,31 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer, as the OpenAPI document describes it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable: `not_found`, `invalid_title`, `budget_exceeded`, …
+    pub code: String,
+    /// A sentence for a person.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status().is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.public_message(),
+            },
+        };
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(retry_after) = self.retry_after() {
             response
@@ -222,6 +241,16 @@ impl From<ChatError> for ApiError {
                 Self::too_many_requests("too_many_replies", error.to_string(), REPLY_SLOT_RETRY)
             }
             ChatError::BadCursor => Self::BadRequest(error.to_string()),
+            // The conversation was deleted between the ownership check and the write (a send
+            // racing a delete): it is gone, not a server fault.
+            ChatError::Database(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+                ) =>
+            {
+                Self::NotFound
+            }
             ChatError::Database(e) => Self::Database(e),
             ChatError::Internal(e) => Self::Internal(e),
         }

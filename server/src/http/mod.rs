@@ -7,6 +7,7 @@ mod api_admin;
 mod api_auth;
 mod api_chat;
 mod api_json;
+mod api_query;
 mod api_settings;
 mod api_usage;
 mod auth_forms;
@@ -15,6 +16,7 @@ pub mod error;
 mod flash;
 pub mod host_check;
 pub mod limits;
+mod openapi;
 pub mod page_data;
 mod request_log;
 pub mod session;
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             get(api_admin::list_models).post(api_admin::create_model),
         )
         .route("/admin/models/{id}", patch(api_admin::update_model))
+        .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::NotFound });
 
     let forms = Router::new()

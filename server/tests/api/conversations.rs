@@ -527,3 +527,30 @@ async fn the_markdown_and_highlighting_settings_change_how_a_finished_reply_rend
     );
     assert!(!text.contains("<script"));
 }
+
+/// Found by the API fuzzer: a send whose conversation is deleted between the ownership check
+/// and the write failed the insert's foreign key and answered 500. The conversation is gone:
+/// 404 (or 202 when the send won), and the server logs no error.
+#[tokio::test]
+async fn a_send_racing_the_delete_of_its_conversation_is_a_404_not_a_500() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    app.register("racer@example.com").await;
+    for _ in 0..30 {
+        let conversation = app.create_conversation(json!({})).await;
+        let url = app.url(&format!("/api/conversations/{}", conversation.id));
+        let send = app
+            .client
+            .post(format!("{url}/messages"))
+            .json(&json!({ "content": "hello" }))
+            .send();
+        let delete = app.client.delete(&url).send();
+        let (sent, deleted) = tokio::join!(send, delete);
+        assert_eq!(deleted.unwrap().status(), 204);
+        let sent = sent.unwrap();
+        match sent.status().as_u16() {
+            202 => {}
+            404 => assert_eq!(error_code(sent).await, "not_found"),
+            other => panic!("a send racing a delete answered {other}"),
+        }
+    }
+}

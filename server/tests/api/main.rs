@@ -14,6 +14,7 @@ mod deleting;
 mod hygiene;
 mod limits;
 mod multi_process;
+mod openapi;
 mod pages;
 mod providers;
 mod sessions;
