@@ -8,3 +8,4 @@ pub mod not_found;
 pub mod register;
 pub mod settings;
 pub mod usage;
+pub mod waiting;
