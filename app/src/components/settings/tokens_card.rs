@@ -54,7 +54,7 @@ pub fn TokensCard(tokens: Vec<ApiTokenView>, created: Option<CreatedApiToken>) -
                         <div class="session-text">
                             <p class="session-agent">
                                 {token.name.clone()}
-                                " " <code class="token-prefix">{format!("{}…", token.prefix)}</code>
+                                " " <code class="token-prefix">{token.prefix.clone()}</code>
                             </p>
                             <p class="hint">{dates}</p>
                         </div>
