@@ -283,7 +283,7 @@ test('approval, live sign-out on disable, invites, the audit log and API tokens'
     await admin.goto('/settings');
     const tokens = admin.getByRole('region', { name: 'Personal API tokens' });
     await expect(tokens.getByText('No tokens yet.')).toBeVisible();
-    await tokens.getByLabel('Name', { exact: true }).fill('old script');
+    await tokens.getByLabel('Token name').fill('old script');
     await tokens.getByRole('button', { name: 'Create token' }).click();
     await expect(admin).toHaveURL(/\/settings\?saved=token_created/);
     await expect(admin.getByRole('status')).toHaveText('Token created.');
@@ -295,7 +295,7 @@ test('approval, live sign-out on disable, invites, the audit log and API tokens'
     await expect(admin.getByTestId('created-token')).toHaveCount(0);
     await expect(tokens.getByRole('listitem')).toHaveCount(0);
 
-    await tokens.getByLabel('Name', { exact: true }).fill('backup script');
+    await tokens.getByLabel('Token name').fill('backup script');
     await tokens.getByRole('button', { name: 'Create token' }).click();
     const token = await admin.getByLabel(/Your new token/).inputValue();
     await expect(tokens.getByRole('listitem')).toHaveCount(1);

@@ -17,7 +17,7 @@ pub fn WaitingPage() -> impl IntoView {
                 <span class="waiting-mark" aria-hidden="true"></span>
                 <div class="waiting-text">
                     {email.map(|email| view! {
-                        <p class="waiting-who">"Signed in as " <strong>{email}</strong></p>
+                        <p class="waiting-who">"Signed in as" <strong>{email}</strong></p>
                     })}
                     <p class="hint">"There is nothing else to do. Once an admin approves your account, \u{201c}Check again\u{201d} opens your chats."</p>
                 </div>

@@ -39,7 +39,8 @@ pub fn InvitesSection(
             </p>
             {created.map(|invite| view! { <CreatedInviteLink invite/> })}
             <form class="admin-grid-form admin-invite-form" method="post" action="/admin/invites">
-                <label>"Email " <span class="admin-optional">"(optional)"</span>
+                <label>
+                    <span>"Email " <span class="admin-optional">"(optional)"</span></span>
                     <input type="email" name="email" autocomplete="off" placeholder="Anyone with the link"/>
                 </label>
                 <label>"Role"

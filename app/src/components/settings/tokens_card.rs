@@ -81,7 +81,7 @@ pub fn TokensCard(tokens: Vec<ApiTokenView>, created: Option<CreatedApiToken>) -
                 {created.map(|token| view! { <CreatedToken token/> })}
                 <form method="post" action="/settings/tokens" class="token-form">
                     <div class="field">
-                        <label for="token_name">"Name"</label>
+                        <label for="token_name">"Token name"</label>
                         <div class="token-form-row">
                             <input type="text" id="token_name" name="name" maxlength="100" required=true placeholder="e.g. backup script" autocomplete="off"/>
                             <button type="submit" class="btn btn-primary">"Create token"</button>
