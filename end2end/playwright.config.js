@@ -4,6 +4,8 @@ const { defineConfig } = require('@playwright/test');
 const path = require('node:path');
 
 const port = Number(process.env.E2E_PORT || 3457);
+// Shared with the specs that run the server's operator commands on the same data (server.js).
+const { dataDir } = require('./tests/server');
 const baseURL = `http://127.0.0.1:${port}`;
 
 module.exports = defineConfig({
@@ -39,7 +41,7 @@ module.exports = defineConfig({
     stderr: 'pipe',
     env: {
       APP_ENV: 'development',
-      DATA_DIR: process.env.E2E_DATA_DIR || path.resolve(__dirname, 'test-results/data'),
+      DATA_DIR: dataDir,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT || path.resolve(__dirname, '../target/site'),
       LEPTOS_OUTPUT_NAME: 'rustchat',
@@ -48,8 +50,8 @@ module.exports = defineConfig({
       DEMO_WORD_DELAY: '40ms',
       // A key that is never used: it only makes Anthropic's models selectable.
       ANTHROPIC_API_KEY: 'e2e-not-a-real-key',
-      // The admin test's account (every other account is a plain user unless it came first).
-      ADMIN_EMAILS: 'admin-e2e@example.com',
+      // The specs register many people; the approval flow has its own server (accounts.spec.js).
+      REGISTRATION: 'open',
     },
   },
 });

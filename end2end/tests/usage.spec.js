@@ -3,6 +3,7 @@
 const { test, expect } = require('@playwright/test');
 const fs = require('node:fs');
 const path = require('node:path');
+const { grantAdmin } = require('./server');
 
 const password = 'correct horse battery staple';
 const shots = path.resolve(__dirname, '../screenshots');
@@ -61,8 +62,8 @@ test('the usage page shows charts and tables after a few demo replies', async ({
 });
 
 test('an admin sets a budget on the admin page and the chat shows what is left', async ({ page }) => {
-  // ADMIN_EMAILS (playwright.config.js) names this account; the data folder is fresh each run,
-  // but a rerun on a kept folder logs in instead.
+  // The operator makes this account an admin on the host (`server admin grant`); the data
+  // folder is fresh each run, but a rerun on a kept folder logs in instead.
   const email = 'admin-e2e@example.com';
   await page.goto('/register');
   await page.getByLabel('Email').fill(email);
@@ -75,6 +76,8 @@ test('an admin sets a budget on the admin page and the chat shows what is left',
     await page.getByRole('button', { name: 'Log in' }).click();
   }
   await expect(page).toHaveURL(/\/$/);
+  expect(grantAdmin(email)).toContain(`${email} is an admin`);
+  await page.reload();
 
   await page.getByLabel('Account menu').click();
   await page.getByRole('menuitem', { name: 'Admin' }).click();

@@ -8,12 +8,13 @@ use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, ProviderId,
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
+    audit::{AuditAction, AuditEntry},
     chat::{
         budget::{month_of, month_start},
         provider::Providers,
@@ -105,6 +106,7 @@ pub async fn users(
             email: u.email,
             name: u.name,
             role: u.role,
+            status: u.status,
             created_at: u.created_at,
             monthly_budget_micros: u.monthly_budget_micros,
         })
@@ -122,22 +124,34 @@ fn check_budget(budget: Option<i64>) -> Result<Option<i64>, Invalid> {
 }
 
 /// Sets a user's monthly budget (`None`: no cap). It applies from the next send; replies
-/// already streaming keep their reservation.
+/// already streaming keep their reservation. `admin` is who does it, for the audit log.
 pub async fn set_budget(
     db: &DatabaseConnection,
+    admin: Uuid,
     user_id: Uuid,
     budget: Option<i64>,
 ) -> Result<(), AdminError> {
     let budget = check_budget(budget)?;
-    let result = users::Entity::update_many()
+    let txn = db.begin().await?;
+    let user = users::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AdminError::NotFound)?;
+    users::Entity::update_many()
         .col_expr(users::Column::MonthlyBudgetMicros, Expr::value(budget))
         .col_expr(users::Column::UpdatedAt, Expr::value(now()))
         .filter(users::Column::Id.eq(user_id))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(AdminError::NotFound);
-    }
+    AuditEntry::new(Some(admin), AuditAction::BudgetChanged)
+        .target(user.email)
+        .details(serde_json::json!({
+            "from_micros": user.monthly_budget_micros,
+            "to_micros": budget,
+        }))
+        .record(&txn)
+        .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -151,9 +165,12 @@ pub async fn settings(db: &DatabaseConnection) -> Result<InstanceSettingsView, A
 /// Sets the budget new accounts start with; existing accounts keep theirs.
 pub async fn save_settings(
     db: &DatabaseConnection,
+    admin: Uuid,
     input: InstanceSettingsView,
 ) -> Result<InstanceSettingsView, AdminError> {
     let budget = check_budget(input.default_monthly_budget_micros)?;
+    let before = settings(db).await?;
+    let txn = db.begin().await?;
     instance_settings::Entity::update_many()
         .col_expr(
             instance_settings::Column::DefaultMonthlyBudgetMicros,
@@ -161,8 +178,18 @@ pub async fn save_settings(
         )
         .col_expr(instance_settings::Column::UpdatedAt, Expr::value(now()))
         .filter(instance_settings::Column::Id.eq(1))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    if before.default_monthly_budget_micros != budget {
+        AuditEntry::new(Some(admin), AuditAction::DefaultBudgetChanged)
+            .details(serde_json::json!({
+                "from_micros": before.default_monthly_budget_micros,
+                "to_micros": budget,
+            }))
+            .record(&txn)
+            .await?;
+    }
+    txn.commit().await?;
     settings(db).await
 }
 
@@ -293,21 +320,83 @@ fn apply(model: &mut ai_model_configs::Model, changes: ModelChanges) -> Result<(
     Ok(())
 }
 
+/// What an edit changed, field by field (`{"field": [before, after]}`), for the audit log.
+fn model_diff(
+    before: &ai_model_configs::Model,
+    after: &ai_model_configs::Model,
+) -> serde_json::Value {
+    let mut diff = serde_json::Map::new();
+    let mut field = |name: &str, a: serde_json::Value, b: serde_json::Value| {
+        if a != b {
+            diff.insert(name.to_owned(), serde_json::json!([a, b]));
+        }
+    };
+    field(
+        "display_name",
+        before.display_name.clone().into(),
+        after.display_name.clone().into(),
+    );
+    field("enabled", before.enabled.into(), after.enabled.into());
+    field(
+        "context_window",
+        before.context_window.into(),
+        after.context_window.into(),
+    );
+    field(
+        "max_output_tokens",
+        before.max_output_tokens.into(),
+        after.max_output_tokens.into(),
+    );
+    field(
+        "input_micros_per_mtok",
+        before.input_micros_per_mtok.into(),
+        after.input_micros_per_mtok.into(),
+    );
+    field(
+        "cached_input_micros_per_mtok",
+        before.cached_input_micros_per_mtok.into(),
+        after.cached_input_micros_per_mtok.into(),
+    );
+    field(
+        "output_micros_per_mtok",
+        before.output_micros_per_mtok.into(),
+        after.output_micros_per_mtok.into(),
+    );
+    field(
+        "sort_order",
+        before.sort_order.into(),
+        after.sort_order.into(),
+    );
+    serde_json::Value::Object(diff)
+}
+
 pub async fn update_model(
     db: &DatabaseConnection,
     providers: &Providers,
+    admin: Uuid,
     id: Uuid,
     changes: ModelChanges,
 ) -> Result<AdminModelView, AdminError> {
-    let mut model = ai_model_configs::Entity::find_by_id(id)
+    let before = ai_model_configs::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or(AdminError::NotFound)?;
+    let mut model = before.clone();
     apply(&mut model, changes)?;
     model.updated_at = now();
+    let diff = model_diff(&before, &model);
+    let txn = db.begin().await?;
     // Every field written: the edited model as a whole.
     let row = ai_model_configs::ActiveModel::from(model).reset_all();
-    let saved = row.update(db).await?;
+    let saved = row.update(&txn).await?;
+    if diff.as_object().is_some_and(|d| !d.is_empty()) {
+        AuditEntry::new(Some(admin), AuditAction::ModelChanged)
+            .target(format!("{}/{}", saved.provider, saved.model))
+            .details(diff)
+            .record(&txn)
+            .await?;
+    }
+    txn.commit().await?;
     tracing::info!(model_id = %id, model = %saved.model, "model configuration changed");
     Ok(model_view(saved, providers))
 }
@@ -315,6 +404,7 @@ pub async fn update_model(
 pub async fn create_model(
     db: &DatabaseConnection,
     providers: &Providers,
+    admin: Uuid,
     new: NewModel,
 ) -> Result<AdminModelView, AdminError> {
     let provider: ProviderId = new.provider.parse().map_err(|_| {
@@ -349,13 +439,23 @@ pub async fn create_model(
         updated_at: now,
     };
     apply(&mut model, new.fields)?;
+    let txn = db.begin().await?;
     let saved = ai_model_configs::ActiveModel::from(model)
         .reset_all()
-        .insert(db)
+        .insert(&txn)
         .await
         .map_err(|e| match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => AdminError::ModelExists,
             _ => AdminError::from(e),
         })?;
+    AuditEntry::new(Some(admin), AuditAction::ModelAdded)
+        .target(format!("{}/{}", saved.provider, saved.model))
+        .details(serde_json::json!({
+            "input_micros_per_mtok": saved.input_micros_per_mtok,
+            "output_micros_per_mtok": saved.output_micros_per_mtok,
+        }))
+        .record(&txn)
+        .await?;
+    txn.commit().await?;
     Ok(model_view(saved, providers))
 }

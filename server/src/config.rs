@@ -125,6 +125,16 @@ pub enum RegistrationMode {
 }
 
 impl RegistrationMode {
+    /// The value of `REGISTRATION` that selects it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Approval => "approval",
+            Self::Invite => "invite",
+            Self::Closed => "closed",
+        }
+    }
+
     fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         match vars.text("REGISTRATION").as_deref().map(str::trim) {
             None | Some("approval") => Ok(Self::Approval),
@@ -457,7 +467,10 @@ mod tests {
 
     #[test]
     fn registration_waits_for_approval_unless_told_otherwise() {
-        assert_eq!(config(&[]).unwrap().registration, RegistrationMode::Approval);
+        assert_eq!(
+            config(&[]).unwrap().registration,
+            RegistrationMode::Approval
+        );
         for (raw, mode) in [
             ("open", RegistrationMode::Open),
             ("invite", RegistrationMode::Invite),

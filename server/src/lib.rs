@@ -16,6 +16,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod chat;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

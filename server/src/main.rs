@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use server::{config::Config, startup::Application, telemetry};
+use server::{cli, config::Config, startup::Application, telemetry};
 
 /// glibc's malloc keeps freed memory for reuse, per thread arena, and raises its mmap
 /// threshold to the size of any large block freed. Argon2 takes 19 MiB per password hash on a
@@ -46,6 +46,19 @@ async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(outcome) = cli::run(&config, &args).await {
+        return match outcome {
+            Ok(output) => {
+                println!("{output}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {

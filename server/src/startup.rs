@@ -78,9 +78,7 @@ impl Application {
             tokio::spawn(recovery::sweep_dead_peers(db.clone()));
         }
         let keys = TokenKeys::new(&jwt_secret, config.jwt_expires_in);
-        let auth = AuthService::new(db.clone(), keys, config.admin_emails.clone())
-            .await
-            .map_err(|e| StartError::Setup(e.to_string()))?;
+        let auth = AuthService::new(db.clone(), keys, config.registration);
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -125,7 +123,7 @@ impl Application {
 /// Makes the data folder (the default SQLite database lives there) and returns the key that
 /// signs session tokens: `JWT_SECRET`, or in development one made on the first start and kept
 /// in the folder, so restarting the server keeps everyone logged in.
-fn prepare_data_dir(config: &Config) -> Result<Secret, StartError> {
+pub(crate) fn prepare_data_dir(config: &Config) -> Result<Secret, StartError> {
     let data_dir = &config.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
         path: data_dir.clone(),

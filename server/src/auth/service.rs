@@ -97,7 +97,11 @@ impl AuthService {
         let email = Email::parse(&input.email)?;
         let name = display_name(input.name.as_deref(), &email)?;
         let new_password = NewPassword::parse(input.password, &email)?;
-        let invite_code = input.invite.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let invite_code = input
+            .invite
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
         self.check_mode(invite_code).await?;
         if self.find_by_email(&email).await?.is_some() {
             return Err(AuthError::EmailTaken);

@@ -129,19 +129,21 @@ impl AuthService {
         Ok(user)
     }
 
-    /// Revokes the session `token` belongs to. A token that proves nothing any more (expired,
-    /// revoked, forged) has nothing left to revoke: that is not an error.
-    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+    /// Revokes the session `token` belongs to and says whose it was. A token that proves
+    /// nothing any more (expired, revoked, forged) has nothing left to revoke: that is not an
+    /// error. An API token is not a session: logging out does not revoke it.
+    pub async fn logout(&self, token: &str) -> Result<Option<Uuid>, AuthError> {
         let Ok(subject) = self.keys.verify(token) else {
-            return Ok(());
+            return Ok(None);
         };
-        self.revoke_where(
-            Condition::all()
-                .add(sessions::Column::Id.eq(subject.session_id))
-                .add(sessions::Column::UserId.eq(subject.user_id)),
-        )
-        .await?;
-        Ok(())
+        let revoked = self
+            .revoke_where(
+                Condition::all()
+                    .add(sessions::Column::Id.eq(subject.session_id))
+                    .add(sessions::Column::UserId.eq(subject.user_id)),
+            )
+            .await?;
+        Ok((revoked > 0).then_some(subject.user_id))
     }
 
     /// Revokes one of the user's active sessions; another user's, or one already ended, is

@@ -74,6 +74,17 @@ impl ActiveReplies {
             .cloned()
     }
 
+    /// The replies of one user being generated here.
+    pub fn of_user(&self, user_id: Uuid) -> Vec<Arc<ActiveReply>> {
+        self.replies
+            .lock()
+            .expect("active replies lock")
+            .values()
+            .filter(|reply| reply.user_id == user_id)
+            .cloned()
+            .collect()
+    }
+
     /// Called once the final state is stored: wakes whoever waits for it.
     pub fn finish(&self, message_id: Uuid) {
         if let Some(reply) = self

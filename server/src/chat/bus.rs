@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::{
     active::ActiveReplies,
     events::{Event, EventHub},
+    signals::{AccountSignals, AccountWatch},
 };
 
 const EVENTS_STREAM: &str = "rustchat:events";
@@ -39,10 +40,18 @@ struct Wire {
     event: Option<WireEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stop: Option<Uuid>,
+    /// The account `owner` was shut out: stop every reply of theirs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    stop_all: bool,
+    /// The sessions of `owner` changed: their sockets check their credential again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    sessions_changed: bool,
 }
 
 pub struct EventBus {
     hub: Arc<EventHub>,
+    signals: Arc<AccountSignals>,
+    active: Arc<ActiveReplies>,
     redis: Option<RedisLink>,
 }
 
@@ -57,9 +66,11 @@ struct RedisLink {
 pub struct RedisUnavailable(#[from] redis::RedisError);
 
 impl EventBus {
-    pub fn in_process() -> Self {
+    pub fn in_process(active: Arc<ActiveReplies>) -> Self {
         Self {
             hub: Arc::new(EventHub::default()),
+            signals: Arc::new(AccountSignals::default()),
+            active,
             redis: None,
         }
     }
@@ -73,13 +84,21 @@ impl EventBus {
         let writes = ConnectionManager::new(client.clone()).await?;
         let reads = ConnectionManager::new(client.clone()).await?;
         let hub = Arc::new(EventHub::default());
+        let signals = Arc::new(AccountSignals::default());
         let node = Uuid::now_v7();
         let (outbox, rx) = mpsc::channel(OUTBOX);
         tokio::spawn(write_loop(writes, rx));
-        tokio::spawn(read_loop(client, node, hub.clone(), active));
+        let local = Local {
+            hub: hub.clone(),
+            signals: signals.clone(),
+            active: active.clone(),
+        };
+        tokio::spawn(read_loop(client, node, local));
         tracing::info!(%node, "event bus on Redis");
         Ok(Self {
             hub,
+            signals,
+            active,
             redis: Some(RedisLink {
                 node,
                 outbox,
@@ -99,6 +118,8 @@ impl EventBus {
                 owner,
                 event: Some(event.clone()),
                 stop: None,
+                stop_all: false,
+                sessions_changed: false,
             };
             if redis.outbox.try_send(wire).is_err() {
                 tracing::error!("Redis outbox full: an event did not reach the other processes");
@@ -115,9 +136,47 @@ impl EventBus {
                 owner,
                 event: None,
                 stop: Some(message_id),
+                stop_all: false,
+                sessions_changed: false,
             };
             let _ = redis.outbox.try_send(wire);
         }
+    }
+
+    /// The account was shut out (disabled): stops every reply of `user_id` here and on the
+    /// other processes, and has their sockets check their credential (and close).
+    pub fn shut_out(&self, user_id: Uuid) {
+        self.send_control(user_id, true);
+        stop_replies_of(&self.active, user_id);
+        self.signals.raise(user_id);
+    }
+
+    /// The sessions of `user_id` changed (revoked, password changed): their sockets on every
+    /// process check their credential again.
+    pub fn sessions_changed(&self, user_id: Uuid) {
+        self.send_control(user_id, false);
+        self.signals.raise(user_id);
+    }
+
+    fn send_control(&self, user_id: Uuid, stop_all: bool) {
+        if let Some(redis) = &self.redis {
+            let wire = Wire {
+                node: redis.node,
+                owner: user_id,
+                event: None,
+                stop: None,
+                stop_all,
+                sessions_changed: true,
+            };
+            if redis.outbox.try_send(wire).is_err() {
+                tracing::error!("Redis outbox full: a sign-out did not reach the other processes");
+            }
+        }
+    }
+
+    /// The signal an open socket of `user_id` watches.
+    pub fn watch_account(&self, user_id: Uuid) -> AccountWatch {
+        self.signals.watch(user_id)
     }
 
     pub fn subscribe_conversation(&self, conversation_id: Uuid) -> broadcast::Receiver<Event> {
@@ -178,13 +237,26 @@ async fn write_loop(mut conn: ConnectionManager, mut rx: mpsc::Receiver<Wire>) {
     }
 }
 
-/// Feeds this process's hub from the shared stream, from the moment it starts.
-async fn read_loop(
-    client: redis::Client,
-    node: Uuid,
+fn stop_replies_of(active: &ActiveReplies, user_id: Uuid) {
+    for reply in active.of_user(user_id) {
+        reply.cancel.cancel();
+    }
+}
+
+/// What the reader feeds on this process.
+struct Local {
     hub: Arc<EventHub>,
+    signals: Arc<AccountSignals>,
     active: Arc<ActiveReplies>,
-) {
+}
+
+/// Feeds this process's hub from the shared stream, from the moment it starts.
+async fn read_loop(client: redis::Client, node: Uuid, local: Local) {
+    let Local {
+        hub,
+        signals,
+        active,
+    } = local;
     let mut last_id = "$".to_owned();
     loop {
         let mut conn = match client.get_multiplexed_async_connection().await {
@@ -227,6 +299,12 @@ async fn read_loop(
                         if let Some(reply) = active.get(message_id) {
                             reply.cancel.cancel();
                         }
+                    }
+                    if wire.stop_all {
+                        stop_replies_of(&active, wire.owner);
+                    }
+                    if wire.sessions_changed {
+                        signals.raise(wire.owner);
                     }
                 }
             }

@@ -17,6 +17,7 @@ pub mod provider;
 pub mod recovery;
 pub mod replay;
 pub mod send;
+pub mod signals;
 pub mod tokenizer;
 pub mod views;
 
@@ -93,7 +94,7 @@ impl ChatService {
         let active = Arc::new(ActiveReplies::default());
         let bus = match redis_url {
             Some(url) => EventBus::with_redis(url, active.clone()).await?,
-            None => EventBus::in_process(),
+            None => EventBus::in_process(active.clone()),
         };
         Ok(Self {
             writes: Arc::new(WriteGate::for_backend(&db)),

@@ -2,18 +2,31 @@
 //! page's plain HTML forms (amounts typed in dollars; the answer is a redirect back to
 //! `/admin` with `?saved=…` or `?error=CODE`). Anyone but an admin gets 404 from all of them.
 
-use app::wire::{AdminModelView, AdminUserView, InstanceSettingsView, Micros};
+use app::wire::{
+    AdminModelView, AdminUserView, AuditPage, CreatedInvite, InstanceSettingsView, InviteView,
+    Micros, Page, UserRole, UserStatus,
+};
 use axum::{
-    extract::{rejection::FormRejection, Path, State},
+    extract::{rejection::FormRejection, Path, Query, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     Form, Json,
 };
+use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::api_json::ApiJson;
+use super::{
+    api_json::ApiJson,
+    flash::{self, Flash},
+    page_data::invite_url,
+};
 use crate::{
     admin::{self, ModelChanges, NewModel},
+    auth::{
+        access::AccessChange,
+        invites::{NewInvite, DEFAULT_DAYS},
+    },
     db::now,
     http::error::ApiError,
     http::session::AdminUser,
@@ -40,14 +53,59 @@ pub async fn put_budget(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<BudgetInput>,
 ) -> Result<Json<AdminUserView>, ApiError> {
-    admin::set_budget(&state.db, id, input.monthly_budget_micros).await?;
+    admin::set_budget(&state.db, admin.id, id, input.monthly_budget_micros).await?;
     tracing::info!(admin = %admin.id, user_id = %id, budget = ?input.monthly_budget_micros, "budget changed");
+    admin_user(&state, id).await.map(Json)
+}
+
+async fn admin_user(state: &AppState, id: Uuid) -> Result<AdminUserView, ApiError> {
     admin::users(&state.db, now())
         .await?
         .into_iter()
         .find(|u| u.id == id)
-        .map(Json)
         .ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessBody {
+    role: Option<UserRole>,
+    status: Option<UserStatus>,
+}
+
+/// `PATCH /api/admin/users/{id}` `{role?, status?}`: approve, disable, re-enable, change the
+/// role. Disabling ends the user's sessions and tokens at once and stops their replies.
+pub async fn patch_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<AccessBody>,
+) -> Result<Json<AdminUserView>, ApiError> {
+    let id = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound)?;
+    let change = AccessChange {
+        role: body.role,
+        status: body.status,
+    };
+    change_access(&state, admin.id, id, change).await?;
+    admin_user(&state, id).await.map(Json)
+}
+
+/// Applies an access change and, when it shuts the user out, stops what they still have
+/// running on every process: streaming replies and open sockets.
+async fn change_access(
+    state: &AppState,
+    admin: Uuid,
+    user_id: Uuid,
+    change: AccessChange,
+) -> Result<(), ApiError> {
+    let changed = state
+        .auth
+        .change_access(Some(admin), user_id, change)
+        .await?;
+    if changed.shut_out {
+        state.chat.bus.shut_out(user_id);
+    }
+    Ok(())
 }
 
 pub async fn get_settings(
@@ -59,10 +117,12 @@ pub async fn get_settings(
 
 pub async fn put_settings(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     ApiJson(input): ApiJson<InstanceSettingsView>,
 ) -> Result<Json<InstanceSettingsView>, ApiError> {
-    Ok(Json(admin::save_settings(&state.db, input).await?))
+    Ok(Json(
+        admin::save_settings(&state.db, admin.id, input).await?,
+    ))
 }
 
 pub async fn list_models(
@@ -74,21 +134,85 @@ pub async fn list_models(
 
 pub async fn create_model(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     ApiJson(input): ApiJson<NewModel>,
-) -> Result<(axum::http::StatusCode, Json<AdminModelView>), ApiError> {
-    let created = admin::create_model(&state.db, &state.chat.providers, input).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(created)))
+) -> Result<(StatusCode, Json<AdminModelView>), ApiError> {
+    let created = admin::create_model(&state.db, &state.chat.providers, admin.id, input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 pub async fn update_model(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
     ApiJson(changes): ApiJson<ModelChanges>,
 ) -> Result<Json<AdminModelView>, ApiError> {
     Ok(Json(
-        admin::update_model(&state.db, &state.chat.providers, id, changes).await?,
+        admin::update_model(&state.db, &state.chat.providers, admin.id, id, changes).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    email: Option<String>,
+    role: Option<UserRole>,
+    /// How many days it works (1 to 90, default 7).
+    expires_in_days: Option<i64>,
+}
+
+/// `POST /api/admin/invites` `{email?, role?, expires_in_days?}` → 201 `{code, url, …}`.
+pub async fn create_invite(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiJson(body): ApiJson<InviteBody>,
+) -> Result<(StatusCode, Json<CreatedInvite>), ApiError> {
+    let new = NewInvite {
+        email: body.email,
+        role: body.role,
+        days: body.expires_in_days,
+    };
+    let mut created = state.auth.create_invite(admin.id, new, "").await?;
+    created.url = invite_url(&state, &created.code);
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn list_invites(
+    State(state): State<AppState>,
+    _: AdminUser,
+) -> Result<Json<Page<InviteView>>, ApiError> {
+    Ok(Json(Page {
+        items: state.auth.invites().await?,
+        next_cursor: None,
+    }))
+}
+
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound)?;
+    state.auth.revoke_invite(admin.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    /// The `next_cursor` of the previous page.
+    cursor: Option<Uuid>,
+    limit: Option<u64>,
+}
+
+/// `GET /api/admin/audit?cursor=&limit=`: the audit log, newest first.
+pub async fn audit(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    Ok(Json(
+        crate::audit::page(&state.db, query.cursor, limit).await?,
     ))
 }
 
@@ -111,10 +235,12 @@ fn parse_count(raw: Option<&str>, what: &str) -> Result<Option<i32>, ApiError> {
     }
 }
 
-/// Back to the admin page, at the section the form was in.
+/// Back to the admin page, at the tab and section the form was in.
 fn back(result: Result<&str, ApiError>, section: &str) -> Response {
     match result {
-        Ok(saved) => Redirect::to(&format!("/admin?saved={saved}#{section}")).into_response(),
+        Ok(saved) => {
+            Redirect::to(&format!("/admin?tab={section}&saved={saved}#{section}")).into_response()
+        }
         Err(error) => {
             let code = match error {
                 ApiError::Database(_) | ApiError::Internal(_) => {
@@ -123,7 +249,7 @@ fn back(result: Result<&str, ApiError>, section: &str) -> Response {
                 }
                 other => other.code(),
             };
-            Redirect::to(&format!("/admin?error={code}#{section}")).into_response()
+            Redirect::to(&format!("/admin?tab={section}&error={code}#{section}")).into_response()
         }
     }
 }
@@ -142,7 +268,7 @@ pub async fn budget_form(
     let result = async {
         let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
         let budget = parse_dollars(&form.budget)?;
-        admin::set_budget(&state.db, id, budget).await?;
+        admin::set_budget(&state.db, admin.id, id, budget).await?;
         tracing::info!(admin = %admin.id, user_id = %id, budget = ?budget, "budget changed");
         Ok("budget")
     }
@@ -157,7 +283,7 @@ pub struct SettingsForm {
 
 pub async fn settings_form(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     form: Result<Form<SettingsForm>, FormRejection>,
 ) -> Response {
     let result = async {
@@ -165,7 +291,7 @@ pub async fn settings_form(
         let input = InstanceSettingsView {
             default_monthly_budget_micros: parse_dollars(&form.default_budget)?,
         };
-        admin::save_settings(&state.db, input).await?;
+        admin::save_settings(&state.db, admin.id, input).await?;
         Ok("settings")
     }
     .await;
@@ -211,13 +337,14 @@ impl ModelForm {
 
 pub async fn model_form(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<Uuid>,
     form: Result<Form<ModelForm>, FormRejection>,
 ) -> Response {
     let result = async {
         let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        admin::update_model(&state.db, &state.chat.providers, id, form.changes()?).await?;
+        let changes = form.changes()?;
+        admin::update_model(&state.db, &state.chat.providers, admin.id, id, changes).await?;
         Ok("model")
     }
     .await;
@@ -226,7 +353,7 @@ pub async fn model_form(
 
 pub async fn new_model_form(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     form: Result<Form<ModelForm>, FormRejection>,
 ) -> Response {
     let result = async {
@@ -236,11 +363,115 @@ pub async fn new_model_form(
             model: form.model.clone().unwrap_or_default(),
             fields: form.changes()?,
         };
-        admin::create_model(&state.db, &state.chat.providers, new).await?;
+        admin::create_model(&state.db, &state.chat.providers, admin.id, new).await?;
         Ok("new_model")
     }
     .await;
     back(result, "models")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccessForm {
+    action: String,
+}
+
+/// The users tab's buttons: approve, disable, enable, make admin, make user.
+pub async fn access_form(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+    form: Result<Form<AccessForm>, FormRejection>,
+) -> Response {
+    let result = async {
+        let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let change = match form.action.as_str() {
+            "approve" | "enable" => AccessChange {
+                status: Some(UserStatus::Active),
+                ..Default::default()
+            },
+            "disable" => AccessChange {
+                status: Some(UserStatus::Disabled),
+                ..Default::default()
+            },
+            "make_admin" => AccessChange {
+                role: Some(UserRole::Admin),
+                ..Default::default()
+            },
+            "make_user" => AccessChange {
+                role: Some(UserRole::User),
+                ..Default::default()
+            },
+            _ => return Err(ApiError::BadRequest("Unknown action.".into())),
+        };
+        change_access(&state, admin.id, id, change).await?;
+        Ok("access")
+    }
+    .await;
+    back(result, "users")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    email: Option<String>,
+    role: Option<String>,
+    days: Option<String>,
+}
+
+/// Makes an invite and shows its link once on the invites tab (through the flash cookie).
+pub async fn invite_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    AdminUser(admin): AdminUser,
+    form: Result<Form<InviteForm>, FormRejection>,
+) -> Response {
+    let result = async {
+        let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let role =
+            match form.role.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(raw) => Some(raw.parse::<UserRole>().map_err(|_| {
+                    ApiError::validation("invalid_role", "The role is user or admin.")
+                })?),
+            };
+        let days = match form.days.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_DAYS,
+            Some(raw) => raw.parse().map_err(|_| {
+                ApiError::validation("invalid_invite_days", "Days must be a whole number.")
+            })?,
+        };
+        let new = NewInvite {
+            email: form.email,
+            role,
+            days: Some(days),
+        };
+        Ok(state.auth.create_invite(admin.id, new, "").await?)
+    }
+    .await;
+    match result {
+        Ok(created) => {
+            let flash = Flash::Invite {
+                id: created.id,
+                code: created.code,
+            };
+            let jar = flash::set(jar, &flash, state.config.cookie_secure);
+            (jar, back(Ok("invite_created"), "invites")).into_response()
+        }
+        Err(error) => back(Err(error), "invites"),
+    }
+}
+
+pub async fn revoke_invite_form(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let result = state
+        .auth
+        .revoke_invite(admin.id, id)
+        .await
+        .map(|()| "invite_revoked")
+        .map_err(ApiError::from);
+    back(result, "invites")
 }
 
 #[cfg(test)]

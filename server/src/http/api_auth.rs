@@ -96,7 +96,9 @@ pub async fn logout(
     jar: CookieJar,
 ) -> Result<impl IntoResponse, ApiError> {
     if let Some((token, _)) = credential(&headers) {
-        state.auth.logout(&token).await?;
+        if let Some(user_id) = state.auth.logout(&token).await? {
+            state.chat.bus.sessions_changed(user_id);
+        }
     }
     Ok((
         StatusCode::NO_CONTENT,

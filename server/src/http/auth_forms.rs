@@ -103,8 +103,10 @@ pub async fn login(
 /// fail, the cookie is still cleared, and the failure logged.
 pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Response {
     if let Some(cookie) = jar.get(SESSION_COOKIE).filter(|c| !c.value().is_empty()) {
-        if let Err(error) = state.auth.logout(cookie.value()).await {
-            tracing::error!(%error, "revoking the session at logout failed");
+        match state.auth.logout(cookie.value()).await {
+            Ok(Some(user_id)) => state.chat.bus.sessions_changed(user_id),
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "revoking the session at logout failed"),
         }
     }
     (

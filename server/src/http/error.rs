@@ -26,6 +26,9 @@ pub enum ApiError {
     Forbidden { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
+    /// The request names a host this server does not answer for (see `http::host_check`).
+    #[error("This server does not answer for that host name. Its operator sets PUBLIC_URL to the address people use.")]
+    UnknownHost,
     /// The send's worst-case cost does not fit what is left of the monthly budget.
     #[error("{0}")]
     BudgetExceeded(String),
@@ -59,6 +62,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             Self::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,6 +77,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. } => code,
             Self::NotFound => "not_found",
+            Self::UnknownHost => "unknown_host",
             Self::BudgetExceeded(_) => "budget_exceeded",
             Self::BadRequest(_) => "bad_request",
             Self::Database(_) | Self::Internal(_) => "internal",

@@ -12,6 +12,8 @@ mod api_usage;
 mod auth_forms;
 pub mod cross_site;
 pub mod error;
+mod flash;
+pub mod host_check;
 pub mod page_data;
 mod request_log;
 pub mod session;
@@ -37,6 +39,11 @@ pub fn router(state: AppState) -> Router {
         .route("/me/password", put(api_account::change_password))
         .route("/me/sessions", get(api_account::list_sessions))
         .route("/me/sessions/{id}", delete(api_account::revoke_session))
+        .route(
+            "/tokens",
+            get(api_account::list_tokens).post(api_account::create_token),
+        )
+        .route("/tokens/{id}", delete(api_account::revoke_token))
         .route("/models", get(api_chat::models))
         .route(
             "/conversations",
@@ -62,7 +69,14 @@ pub fn router(state: AppState) -> Router {
         .route("/usage", get(api_usage::usage_json))
         .route("/usage.csv", get(api_usage::usage_csv))
         .route("/admin/users", get(api_admin::list_users))
+        .route("/admin/users/{id}", patch(api_admin::patch_user))
         .route("/admin/users/{id}/budget", put(api_admin::put_budget))
+        .route(
+            "/admin/invites",
+            get(api_admin::list_invites).post(api_admin::create_invite),
+        )
+        .route("/admin/invites/{id}", delete(api_admin::revoke_invite))
+        .route("/admin/audit", get(api_admin::audit))
         .route(
             "/admin/settings",
             get(api_admin::get_settings).put(api_admin::put_settings),
@@ -91,7 +105,18 @@ pub fn router(state: AppState) -> Router {
             "/settings/sessions/{id}/revoke",
             post(api_account::revoke_session_form),
         )
+        .route("/settings/tokens", post(api_account::create_token_form))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(api_account::revoke_token_form),
+        )
+        .route("/admin/users/{id}/access", post(api_admin::access_form))
         .route("/admin/users/{id}/budget", post(api_admin::budget_form))
+        .route("/admin/invites", post(api_admin::invite_form))
+        .route(
+            "/admin/invites/{id}/revoke",
+            post(api_admin::revoke_invite_form),
+        )
         .route("/admin/settings", post(api_admin::settings_form))
         .route("/admin/models", post(api_admin::new_model_form))
         .route("/admin/models/{id}", post(api_admin::model_form));
@@ -110,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), page_session));
 
     let [nosniff, referrer_policy, frame_options, csp] = cross_site::security_headers();
+    let hosts = host_check::AllowedHosts::new(state.config.public_url.as_ref());
+    let hsts = host_check::hsts(state.config.public_url.as_ref());
     Router::new()
         .route("/ws", get(crate::ws::upgrade))
         .nest("/api", api)
@@ -123,6 +150,11 @@ pub fn router(state: AppState) -> Router {
         .layer(referrer_policy)
         .layer(frame_options)
         .layer(csp)
+        .layer(hsts)
+        .layer(middleware::from_fn_with_state(
+            hosts,
+            host_check::refuse_unknown_host,
+        ))
         .layer(request_log::layer())
         .with_state(state)
 }

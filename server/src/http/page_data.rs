@@ -4,43 +4,82 @@
 use std::sync::Arc;
 
 use app::{
-    page_data::{AdminPageData, ChatPageData, SettingsPageData, UsagePageData},
+    page_data::{AdminPageData, ChatPageData, RegisterPageData, SettingsPageData, UsagePageData},
     routes::AppRoute,
     session::SessionUser,
-    wire::SettingsView,
+    wire::{CreatedApiToken, CreatedInvite, SettingsView},
 };
 use axum::{
     extract::{Request, State},
+    http::header,
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use uuid::Uuid;
 
-use super::{error::ApiError, session::PageSession};
+use super::{
+    error::ApiError,
+    flash::{self, Flash},
+    session::PageSession,
+};
 use crate::{db::now, state::AppState};
+
+/// Audit entries on one page of the admin page's log.
+const AUDIT_PAGE: u64 = 50;
 
 pub async fn load_page_data(
     State(state): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
+    // A secret shown once (a new API token or invite link) is read here and cleared from
+    // the browser by this response, whichever page it lands on.
+    let flash = flash::read(request.headers());
+    let clear_flash = flash::present(request.headers());
+    let mut response = match load(&state, request, flash).await {
+        Ok(request) => next.run(request).await,
+        Err(e) => e.into_response(),
+    };
+    if clear_flash {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            flash::clearing_header(state.config.cookie_secure),
+        );
+    }
+    response
+}
+
+async fn load(
+    state: &AppState,
+    mut request: Request,
+    flash: Option<Flash>,
+) -> Result<Request, ApiError> {
+    let route = AppRoute::parse(request.uri().path());
+    if route == Some(AppRoute::Register) {
+        let data = RegisterPageData {
+            registration: state.auth.registration().as_str().to_owned(),
+            first_account: state.auth.is_empty().await?,
+        };
+        put(request.extensions_mut(), data);
+        return Ok(request);
+    }
     let Some(user) = request.extensions().get::<SessionUser>().cloned() else {
-        return next.run(request).await;
+        return Ok(request);
     };
     let Some(settings) = request.extensions().get::<SettingsView>().cloned() else {
-        return next.run(request).await;
+        return Ok(request);
     };
     let session = request.extensions().get::<PageSession>().copied();
-    let route = AppRoute::parse(request.uri().path());
+    let before = audit_cursor(request.uri().query());
     let extensions = request.extensions_mut();
     let loaded = match route {
-        Some(AppRoute::Home) => chat_page(&state, user.id, settings, None)
+        Some(AppRoute::Home) => chat_page(state, user.id, settings, None)
             .await
             .map(|data| put(extensions, data)),
-        Some(AppRoute::Conversation(id)) => chat_page(&state, user.id, settings, Some(id))
+        Some(AppRoute::Conversation(id)) => chat_page(state, user.id, settings, Some(id))
             .await
             .map(|data| put(extensions, data)),
-        Some(AppRoute::Settings) => settings_page(&state, user.id, session, settings)
+        Some(AppRoute::Settings) => settings_page(state, user.id, session, settings, flash)
             .await
             .map(|data| put(extensions, data)),
         Some(AppRoute::Usage) => {
@@ -50,15 +89,20 @@ pub async fn load_page_data(
                 .map_err(ApiError::from)
         }
         // Nobody else gets data; the page then answers 404, as the admin API does.
-        Some(AppRoute::Admin) if user.role.is_admin() => {
-            admin_page(&state).await.map(|data| put(extensions, data))
-        }
+        Some(AppRoute::Admin) if user.role.is_admin() => admin_page(state, before, flash)
+            .await
+            .map(|data| put(extensions, data)),
         _ => Ok(()),
     };
-    match loaded {
-        Ok(()) => next.run(request).await,
-        Err(e) => e.into_response(),
-    }
+    loaded.map(|()| request)
+}
+
+/// `?before=ID` of the admin page's audit tab.
+fn audit_cursor(query: Option<&str>) -> Option<Uuid> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("before="))
+        .find_map(|id| Uuid::parse_str(id).ok())
 }
 
 /// Page data goes in behind an `Arc` (see `app::page_data`).
@@ -66,14 +110,47 @@ fn put<T: Send + Sync + 'static>(extensions: &mut http::Extensions, data: T) {
     extensions.insert(Arc::new(data));
 }
 
-async fn admin_page(state: &AppState) -> Result<AdminPageData, ApiError> {
+async fn admin_page(
+    state: &AppState,
+    before: Option<Uuid>,
+    flash: Option<Flash>,
+) -> Result<AdminPageData, ApiError> {
     let now = now();
+    let invites = state.auth.invites().await?;
+    let created_invite = match flash {
+        Some(Flash::Invite { id, code }) => {
+            invites.iter().find(|i| i.id == id).map(|i| CreatedInvite {
+                url: invite_url(state, &code),
+                id,
+                code,
+                email: i.email.clone(),
+                role: i.role,
+                expires_at: i.expires_at,
+            })
+        }
+        _ => None,
+    };
     Ok(AdminPageData {
         users: crate::admin::users(&state.db, now).await?,
         models: crate::admin::models(&state.db, &state.chat.providers).await?,
         settings: crate::admin::settings(&state.db).await?,
         month: crate::chat::budget::month_of(now),
+        registration: state.auth.registration().as_str().to_owned(),
+        invites,
+        created_invite,
+        audit: crate::audit::page(&state.db, before, AUDIT_PAGE).await?,
     })
+}
+
+/// The link an invite code is used with: absolute when `PUBLIC_URL` is set.
+pub fn invite_url(state: &AppState, code: &str) -> String {
+    let origin = state
+        .config
+        .public_url
+        .as_ref()
+        .map(|u| u.origin.as_str())
+        .unwrap_or_default();
+    format!("{origin}{}?invite={code}", AppRoute::Register.href())
 }
 
 async fn settings_page(
@@ -81,15 +158,27 @@ async fn settings_page(
     user_id: Uuid,
     session: Option<PageSession>,
     settings: SettingsView,
+    flash: Option<Flash>,
 ) -> Result<SettingsPageData, ApiError> {
-    let sessions = match session {
-        Some(PageSession(current)) => state.auth.sessions(user_id, current).await?,
-        None => Vec::new(),
+    let current = session.map(|PageSession(id)| id);
+    let tokens = state.auth.api_tokens(user_id).await?;
+    let created_token = match flash {
+        Some(Flash::ApiToken { id, token }) => {
+            tokens.iter().find(|t| t.id == id).map(|t| CreatedApiToken {
+                id,
+                name: t.name.clone(),
+                token,
+                created_at: t.created_at,
+            })
+        }
+        _ => None,
     };
     Ok(SettingsPageData {
         settings,
         models: state.chat.model_views().await?,
-        sessions,
+        sessions: state.auth.sessions(user_id, current).await?,
+        tokens,
+        created_token,
     })
 }
 

@@ -19,7 +19,7 @@ use super::error::ApiError;
 use app::wire::UserStatus;
 
 use crate::{
-    auth::{sessions::SignedIn, AuthError},
+    auth::{api_tokens, sessions::SignedIn, AuthError},
     db::entities::users,
     state::AppState,
 };
@@ -68,11 +68,18 @@ pub fn credential(headers: &HeaderMap) -> Option<(String, CredentialSource)> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| (t.trim().to_owned(), CredentialSource::Bearer));
     bearer.or_else(|| {
-        CookieJar::from_headers(headers)
-            .get(SESSION_COOKIE)
-            .map(|c| (c.value().to_owned(), CredentialSource::Cookie))
-            .filter(|(v, _)| !v.is_empty())
+        session_cookie_value(&CookieJar::from_headers(headers))
+            .map(|token| (token, CredentialSource::Cookie))
     })
+}
+
+/// The session cookie's token. Only log-in sessions live there: an API token put in the
+/// cookie is not accepted (scripts send it as a bearer header, which no page can make a
+/// browser attach).
+fn session_cookie_value(jar: &CookieJar) -> Option<String> {
+    jar.get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty() && !v.starts_with(api_tokens::PREFIX))
 }
 
 /// The client's `User-Agent`, for the list of sessions.
@@ -146,10 +153,7 @@ pub async fn page_session(
 ) -> Response {
     let route = AppRoute::parse(request.uri().path());
     let jar = CookieJar::from_headers(request.headers());
-    let token = jar
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty());
+    let token = session_cookie_value(&jar);
     let mut expired = false;
     let signed_in = match token {
         Some(token) => match state.auth.session_for_token(&token).await {

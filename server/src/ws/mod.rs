@@ -14,7 +14,10 @@ use axum::{
 };
 use serde::Deserialize;
 
+use app::wire::UserStatus;
+
 use crate::{
+    auth::AuthError,
     http::{
         cross_site::is_cross_site,
         error::ApiError,
@@ -73,7 +76,10 @@ pub async fn upgrade(
             message: "The live feed only accepts pages of this site.".into(),
         });
     }
-    let user = state.auth.user_for_token(&token).await?;
+    let user = state.auth.session_for_token(&token).await?.user;
+    if user.status == UserStatus::Pending {
+        return Err(AuthError::PendingApproval.into());
+    }
     let settings = state.sockets.clone();
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
@@ -84,6 +90,6 @@ pub async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(settings.max_frame_bytes)
         .max_frame_size(settings.max_frame_bytes)
-        .on_upgrade(move |socket| session::run(socket, state, user.id))
+        .on_upgrade(move |socket| session::run(socket, state, user.id, token))
         .into_response())
 }

@@ -22,6 +22,8 @@ use crate::{chat::events::Event, state::AppState};
 
 /// Close codes of ours (4000–4999 are for applications).
 const CLOSE_IDLE: u16 = 4408;
+/// The credential the socket was opened with stopped working (revoked, account disabled).
+const CLOSE_SESSION_ENDED: u16 = 4401;
 const MAX_SUBSCRIPTIONS: usize = 64;
 /// A write that takes longer than this means the client stopped reading: drop it.
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -55,7 +57,9 @@ fn event_message(event: &Event) -> Message {
     Message::Text(Utf8Bytes::from(event.json.as_str()))
 }
 
-pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid) {
+/// Serves one socket of `user_id`, opened with `token` (checked again whenever the account's
+/// sessions change).
+pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: String) {
     let settings = state.sockets.clone();
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::channel::<Message>(settings.outbox);
@@ -77,9 +81,24 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid) {
     let mut ping = tokio::time::interval(settings.ping_interval);
     ping.tick().await;
     let mut last_heard = Instant::now();
+    let mut account = state.chat.bus.watch_account(user_id);
 
     loop {
         tokio::select! {
+            _ = account.changed() => {
+                if let Err(e) = state.auth.session_for_token(&token).await {
+                    if e.is_session_problem() {
+                        let _ = outbox
+                            .send(error("session_ended", "You were signed out. Log in again.", None))
+                            .await;
+                        let _ = outbox.try_send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_SESSION_ENDED,
+                            reason: "session ended".into(),
+                        })));
+                        break;
+                    }
+                }
+            }
             frame = stream.next() => {
                 let Some(Ok(frame)) = frame else { break };
                 last_heard = Instant::now();

@@ -118,6 +118,13 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// The server binary, for the tests that run it as a process: `SERVER_BIN` when set (worktrees
+/// that share one target folder overwrite each other's `debug/server`), else the one cargo
+/// built for these tests.
+pub fn server_binary() -> std::ffi::OsString {
+    std::env::var_os("SERVER_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_server").into())
+}
+
 /// Builds (but does not run) a server on an existing database: a restart, as far as the
 /// database can tell.
 pub async fn start_server(
@@ -133,6 +140,8 @@ pub async fn start_server(
             "JWT_SECRET".into(),
             "test-secret-that-is-long-enough-0123456789".into(),
         ),
+        // Most suites register many people; the accounts suite sets the other modes.
+        ("REGISTRATION".into(), "open".into()),
     ]);
     for (k, v) in vars {
         env.insert((*k).into(), (*v).into());

@@ -30,13 +30,14 @@ impl Drop for ServerProcess {
 
 /// Starts the real server binary and reads the port it bound from its log.
 fn start_process(data_dir: &std::path::Path, database_url: &str, redis_url: &str) -> ServerProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut child = Command::new(crate::helpers::server_binary())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATA_DIR", data_dir)
         .env("DATABASE_URL", database_url)
         .env("REDIS_URL", redis_url)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("REGISTRATION", "open")
         .env("JWT_SECRET", "shared-secret-of-both-processes-0123456789")
         .env("DEMO_WORD_DELAY", "20ms")
         .env("STREAM_FLUSH_INTERVAL", "50ms")
@@ -198,4 +199,104 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
         .unwrap();
     assert_eq!(stopped.status, MessageStatus::Stopped, "{stopped:?}");
     assert!(!stopped.content.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_an_account_on_one_process_stops_its_reply_and_socket_on_another() {
+    use sea_orm::EntityTrait;
+    use server::db::entities::messages;
+
+    let Some(redis_url) = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        eprintln!("TEST_REDIS_URL is not set: the two-process test needs Redis");
+        return;
+    };
+    let shared = spawn_app().await;
+    let a = start_process(shared.data_dir.path(), &shared.database_url, &redis_url);
+    let b = start_process(shared.data_dir.path(), &shared.database_url, &redis_url);
+    let client = reqwest::Client::new();
+    let register = |email: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/api/auth/register", a.address);
+        async move {
+            let registered: AuthResponse = client
+                .post(url)
+                .json(&json!({"email": email, "password": "correct horse battery"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            registered
+        }
+    };
+    let admin = register("admin@example.com").await;
+    let person = register("person@example.com").await;
+
+    let conversation: ConversationView = client
+        .post(format!("{}/api/conversations", a.address))
+        .bearer_auth(&person.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut on_a = WsClient::connect(&a.address, &person.token).await;
+    on_a.subscribe(conversation.id, json!({})).await;
+    on_a.until(Duration::from_secs(10), |f| f["type"] == "subscribed")
+        .await;
+    let sent: SendResponse = client
+        .post(format!(
+            "{}/api/conversations/{}/messages",
+            a.address, conversation.id
+        ))
+        .bearer_auth(&person.token)
+        .json(&json!({"content": "A long answer, please"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reply_id = sent.assistant_message.id;
+    on_a.until(Duration::from_secs(10), |f| {
+        is_event(f, "message.streaming", reply_id)
+    })
+    .await;
+
+    // The admin disables the account through B; A generates the reply and holds the socket.
+    let disabled = client
+        .patch(format!("{}/api/admin/users/{}", b.address, person.user.id))
+        .bearer_auth(&admin.token)
+        .json(&json!({"status": "disabled"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    on_a.until(Duration::from_secs(10), |f| f["code"] == "session_ended")
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let reply = loop {
+        let reply = messages::Entity::find_by_id(reply_id)
+            .one(&shared.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if reply.status != MessageStatus::Streaming || tokio::time::Instant::now() > deadline {
+            break reply;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(reply.status, MessageStatus::Stopped);
+    let me = client
+        .get(format!("{}/api/me", a.address))
+        .bearer_auth(&person.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
 }

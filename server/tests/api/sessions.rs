@@ -333,3 +333,44 @@ async fn last_seen_is_written_at_most_once_a_minute() {
     assert_eq!(me(&app, &token).await.status(), 200);
     assert!(last_seen().await >= fresh, "refreshed after a minute");
 }
+
+#[tokio::test]
+async fn revoking_a_session_closes_its_open_socket_and_leaves_the_others_open() {
+    use std::time::Duration;
+
+    let app = spawn_app().await;
+    app.register("tabs@example.com").await;
+    let laptop = login(&app, "tabs@example.com", PASSWORD, "laptop").await;
+    let phone = login(&app, "tabs@example.com", PASSWORD, "phone").await;
+    let mut laptop_socket = WsClient::connect(&app.address, &laptop).await;
+    let mut phone_socket = WsClient::connect(&app.address, &phone).await;
+    let phone_session = sessions(&app, &phone)
+        .await
+        .into_iter()
+        .find(|s| s.current)
+        .unwrap();
+    let response = anonymous_client()
+        .delete(app.url(&format!("/api/me/sessions/{}", phone_session.id)))
+        .bearer_auth(&laptop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let frames = phone_socket
+        .until(Duration::from_secs(10), |f| f["code"] == "session_ended")
+        .await;
+    assert_eq!(frames.last().unwrap()["type"], "error");
+    assert!(phone_socket
+        .next_json(Duration::from_secs(5))
+        .await
+        .is_none());
+    // The laptop's socket still answers.
+    laptop_socket.send(json!({"type": "ping"})).await;
+    let pong = laptop_socket
+        .until(Duration::from_secs(5), |f| f["type"] == "pong")
+        .await;
+    assert!(
+        pong.iter().all(|f| f["code"] != "session_ended"),
+        "{pong:?}"
+    );
+}
