@@ -116,9 +116,12 @@ const noSidewaysScroll = async (page) => {
 /// A full-page screenshot at desktop size, then at phone size (checking nothing but the tables'
 /// own wraps scroll sideways), back at desktop size afterwards.
 async function desktopAndPhone(page, name) {
+  // A full-page shot keeps the sticky top bar where the page was scrolled to: start at the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize(phone);
   await noSidewaysScroll(page);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize(desktop);
 }
@@ -272,11 +275,11 @@ test('approval, live sign-out on disable, invites, the audit log and API tokens'
     await expect(row(bobEmail)).toHaveAttribute('data-status', 'disabled');
     await expect(row(carolEmail)).toHaveAttribute('data-status', 'active');
     await expect(row(bobEmail).getByRole('button', { name: 'Enable' })).toBeVisible();
+    await desktopAndPhone(admin, 'admin-users');
     // The last admin cannot be demoted.
     await row(adminEmail).getByRole('button', { name: 'Make user' }).click();
     await expect(admin).toHaveURL(/error=last_admin/);
     await expect(admin.getByRole('alert')).toContainText('no active admin');
-    await desktopAndPhone(admin, 'admin-users');
   });
 
   await test.step('personal API tokens: made once, used as a Bearer token, revoked', async () => {

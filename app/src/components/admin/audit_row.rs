@@ -31,14 +31,35 @@ pub fn action_words(action: &str) -> &str {
     }
 }
 
+/// A value as the log shows it: moments in the page's format, ids cut to their last eight
+/// characters (ids are time-ordered, so their first ones are alike; the last tell entries
+/// apart), other text as it is.
+pub fn value_words(value: &str) -> String {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return format::when(at.to_utc());
+    }
+    if uuid::Uuid::parse_str(value).is_ok() {
+        return format!("…{}", &value[value.len() - 8..]);
+    }
+    value.to_owned()
+}
+
 /// The particulars in one line: `{"from": "pending", "to": "active"}` reads
-/// `pending → active`, other fields `key: value`, joined by commas.
+/// `pending → active`; a field that is true reads as its name, one that is false or empty is
+/// left out; the others read `key: value`, joined by commas.
 pub fn details_line(details: &serde_json::Value) -> String {
     fn plain(value: &serde_json::Value) -> String {
         match value {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => "none".into(),
+            serde_json::Value::String(s) => value_words(s),
             other => other.to_string(),
+        }
+    }
+    fn key_words(key: &str) -> String {
+        match key {
+            "first" => "first account".into(),
+            "expires_at" => "expires".into(),
+            "token_id" => "token".into(),
+            other => other.replace('_', " "),
         }
     }
     let Some(fields) = details.as_object() else {
@@ -52,7 +73,11 @@ pub fn details_line(details: &serde_json::Value) -> String {
     let rest = fields
         .iter()
         .filter(|(key, _)| !paired || !matches!(key.as_str(), "from" | "to"))
-        .map(|(key, value)| format!("{}: {}", key.replace('_', " "), plain(value)));
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::Bool(true) => Some(key_words(key)),
+            serde_json::Value::Bool(false) | serde_json::Value::Null => None,
+            value => Some(format!("{}: {}", key_words(key), plain(value))),
+        });
     moved.into_iter().chain(rest).collect::<Vec<_>>().join(", ")
 }
 
@@ -67,9 +92,9 @@ pub fn AuditRow(entry: AuditEntryView) -> impl IntoView {
     view! {
         <tr data-action=entry.action.clone()>
             <td class="admin-nowrap">{format::when(entry.created_at)}</td>
-            <td class="admin-user-cell">{actor}</td>
-            <td>{action_words(&entry.action).to_owned()}</td>
-            <td class="admin-user-cell">{entry.target.clone().unwrap_or_default()}</td>
+            <td class="admin-nowrap">{actor}</td>
+            <td class="admin-nowrap">{action_words(&entry.action).to_owned()}</td>
+            <td class="admin-nowrap" title=entry.target.clone()>{entry.target.as_deref().map(value_words).unwrap_or_default()}</td>
             <td class="admin-details">{details}</td>
         </tr>
     }
@@ -91,6 +116,16 @@ mod tests {
             "days: 7, role: admin"
         );
         assert_eq!(details_line(&json!("plain")), "plain");
+        assert_eq!(
+            details_line(
+                &json!({"email": null, "expires_at": "2026-12-16T05:32:12.303663Z", "first": true, "invited": false})
+            ),
+            "expires: 16 Dec 2026, 05:32 UTC, first account"
+        );
+        assert_eq!(
+            value_words("01a2353d-5dd3-74f8-a182-bee35a1d7673"),
+            "…5a1d7673"
+        );
     }
 
     #[test]
