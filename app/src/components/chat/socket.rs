@@ -3,6 +3,8 @@
 //! When the session has ended (logged out elsewhere, revoked, or the account disabled) the
 //! page goes to the log-in page instead of reconnecting.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use futures::{channel::mpsc, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use leptos::prelude::*;
@@ -23,6 +25,20 @@ pub enum Session {
     Ended,
 }
 
+/// The page is already on its way elsewhere (a link, or the log-out form whose own redirect
+/// ends the session and so this socket): then its end is not news to announce.
+static UNLOADING: AtomicBool = AtomicBool::new(false);
+
+/// Notes when the page starts to go (and when the back button brings it back from the cache).
+fn watch_unloading() {
+    window_event_listener(leptos::ev::beforeunload, |_| {
+        UNLOADING.store(true, Ordering::Relaxed)
+    });
+    window_event_listener(leptos::ev::pageshow, |_| {
+        UNLOADING.store(false, Ordering::Relaxed)
+    });
+}
+
 /// Leaves the page for the log-in page, saying the session ended. `replace`: going back would
 /// only land on a page that can no longer load.
 pub fn leave_for_login() {
@@ -30,6 +46,9 @@ pub fn leave_for_login() {
 }
 
 fn leave_for(href: &str) {
+    if UNLOADING.load(Ordering::Relaxed) {
+        return;
+    }
     if let Some(window) = web_sys::window() {
         let _ = window.location().replace(href);
     }
@@ -99,6 +118,7 @@ pub async fn run(
     on_open: impl Fn() -> Vec<ClientMessage>,
     on_frame: impl Fn(String) -> Session,
 ) {
+    watch_unloading();
     let mut backoff_ms = 500;
     loop {
         connection.set(Connection::Connecting);
