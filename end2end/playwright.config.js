@@ -52,6 +52,10 @@ module.exports = defineConfig({
       ANTHROPIC_API_KEY: 'e2e-not-a-real-key',
       // The specs register many people; the approval flow has its own server (accounts.spec.js).
       REGISTRATION: 'open',
+      // Every test registers and sends from one address, faster than a person would.
+      AUTH_ATTEMPTS_PER_MINUTE: '0',
+      SENDS_PER_MINUTE: '0',
+      MAX_ACTIVE_REPLIES_PER_USER: '1000',
     },
   },
 });

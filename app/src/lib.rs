@@ -4,6 +4,8 @@
 //! server hands what pages need through the request (see [`session`]).
 
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod csp;
 pub mod layout;
 pub mod page_data;
 pub mod pages;
@@ -22,6 +24,8 @@ use routes::segment;
 /// The HTML document around every page. The theme and font size come from the signed-in
 /// user's settings, so the server sends the right colours in the first byte (no flash).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::set_for_page();
     let user = session::session_user();
     let theme = user
         .as_ref()

@@ -10,6 +10,7 @@ mod m20261121_000004_message_html;
 mod m20261202_000005_drop_is_streaming;
 mod m20261202_000006_sessions;
 mod m20261202_000007_accounts;
+mod m20261202_000008_conversation_bytes;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_drop_is_streaming::Migration),
             Box::new(m20261202_000006_sessions::Migration),
             Box::new(m20261202_000007_accounts::Migration),
+            Box::new(m20261202_000008_conversation_bytes::Migration),
         ]
     }
 }

@@ -9,7 +9,11 @@ use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{chat::provider::NetworkSettings, ws::SocketSettings};
+use crate::{
+    chat::{provider::NetworkSettings, ChatLimits},
+    limits::LimitSettings,
+    ws::SocketSettings,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -63,6 +67,37 @@ pub struct Config {
     /// How often streamed text is written to the database while a reply streams.
     pub stream_flush_interval: Duration,
     pub sockets: SocketSettings,
+    /// What one person can store.
+    pub chat_limits: ChatLimits,
+    pub connections: ConnectionSettings,
+    pub limits: LimitSettings,
+}
+
+/// How the server treats connections and requests, so slow or many clients cannot hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `HEADER_READ_TIMEOUT`: a client must send a request's headers within this.
+    pub header_read_timeout: Duration,
+    /// `REQUEST_TIMEOUT`: the most a request other than the WebSocket may take, its body
+    /// included.
+    pub request_timeout: Duration,
+    /// `MAX_CONNECTIONS`: connections open at once (open WebSockets included); more wait to be
+    /// accepted.
+    pub max_connections: usize,
+    /// `SHUTDOWN_GRACE`: on shutdown, how long replies still streaming may take to finish
+    /// before they are stopped and stored as they are.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
 }
 
 /// Where the key that signs session tokens comes from.
@@ -235,6 +270,9 @@ impl Config {
                 Duration::from_millis(10),
             )?,
             sockets: socket_settings(&vars)?,
+            chat_limits: chat_limits(&vars)?,
+            connections: connection_settings(&vars)?,
+            limits: limit_settings(&vars)?,
             environment,
             data_dir,
         })
@@ -312,7 +350,71 @@ fn socket_settings(vars: &Vars) -> Result<SocketSettings, ConfigError> {
             defaults.idle_timeout,
             Duration::from_millis(100),
         )?,
+        frames_per_second: vars.whole_number("WS_FRAMES_PER_SECOND", defaults.frames_per_second)?,
         ..defaults
+    })
+}
+
+fn chat_limits(vars: &Vars) -> Result<ChatLimits, ConfigError> {
+    let defaults = ChatLimits::default();
+    Ok(ChatLimits {
+        max_messages_per_conversation: vars.at_least(
+            "MAX_MESSAGES_PER_CONVERSATION",
+            defaults.max_messages_per_conversation,
+            2,
+        )?,
+        max_conversations_per_user: vars.at_least(
+            "MAX_CONVERSATIONS_PER_USER",
+            defaults.max_conversations_per_user,
+            1,
+        )?,
+        max_conversation_bytes: vars
+            .byte_count("MAX_CONVERSATION_BYTES", defaults.max_conversation_bytes)?,
+        max_user_bytes: vars.byte_count("MAX_STORED_BYTES_PER_USER", defaults.max_user_bytes)?,
+    })
+}
+
+fn connection_settings(vars: &Vars) -> Result<ConnectionSettings, ConfigError> {
+    let defaults = ConnectionSettings::default();
+    let at_least = Duration::from_millis(1);
+    Ok(ConnectionSettings {
+        header_read_timeout: vars.duration(
+            "HEADER_READ_TIMEOUT",
+            defaults.header_read_timeout,
+            at_least,
+        )?,
+        request_timeout: vars.duration("REQUEST_TIMEOUT", defaults.request_timeout, at_least)?,
+        max_connections: vars.at_least("MAX_CONNECTIONS", defaults.max_connections as u32, 1)?
+            as usize,
+        shutdown_grace: vars.duration("SHUTDOWN_GRACE", defaults.shutdown_grace, Duration::ZERO)?,
+    })
+}
+
+fn limit_settings(vars: &Vars) -> Result<LimitSettings, ConfigError> {
+    let defaults = LimitSettings::default();
+    let trusted_proxies = vars
+        .list("TRUSTED_PROXIES")
+        .iter()
+        .map(|proxy| {
+            proxy.parse().map_err(|_| ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason: format!("expected IP addresses separated by commas, got `{proxy}`"),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(LimitSettings {
+        auth_attempts_per_minute: vars.whole_number(
+            "AUTH_ATTEMPTS_PER_MINUTE",
+            defaults.auth_attempts_per_minute,
+        )?,
+        sends_per_minute: vars.whole_number("SENDS_PER_MINUTE", defaults.sends_per_minute)?,
+        max_active_replies_per_user: vars.whole_number(
+            "MAX_ACTIVE_REPLIES_PER_USER",
+            defaults.max_active_replies_per_user,
+        )?,
+        max_sockets_per_user: vars
+            .whole_number("MAX_SOCKETS_PER_USER", defaults.max_sockets_per_user)?,
+        trusted_proxies,
     })
 }
 
@@ -359,6 +461,32 @@ impl Vars<'_> {
         }
     }
 
+    /// A number of bytes, at least one.
+    fn byte_count(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.text(name) {
+            None => Ok(default),
+            Some(n) => match n.trim().parse::<u64>() {
+                Ok(bytes) if bytes > 0 => Ok(bytes),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected a number of bytes above 0, got `{n}`"),
+                }),
+            },
+        }
+    }
+
+    /// A whole number no smaller than `min`.
+    fn at_least(&self, name: &'static str, default: u32, min: u32) -> Result<u32, ConfigError> {
+        let n = self.whole_number(name, default)?;
+        if n < min {
+            return Err(ConfigError::Invalid {
+                name,
+                reason: format!("must be at least {min}, got {n}"),
+            });
+        }
+        Ok(n)
+    }
+
     fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
         match self.text(name).as_deref() {
             None => Ok(None),
@@ -372,6 +500,18 @@ impl Vars<'_> {
     }
 
     /// Comma-separated, trimmed and lower-cased; empty items are dropped.
+    /// A comma-separated list, each item trimmed and lower-cased; empty items dropped.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.text(name)
+            .map(|list| {
+                list.split(',')
+                    .map(|item| item.trim().to_lowercase())
+                    .filter(|item| !item.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn parsed<T: FromStr>(
         &self,
         name: &'static str,
@@ -494,6 +634,82 @@ mod tests {
         for bad in ["chat.example.com", "ftp://x.org", "https://x.org/chat"] {
             let err = config(&[("PUBLIC_URL", bad)]).unwrap_err();
             assert!(err.to_string().contains("PUBLIC_URL"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn connection_and_storage_limits_have_defaults_and_refuse_nonsense() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.connections, ConnectionSettings::default());
+        assert_eq!(c.chat_limits, ChatLimits::default());
+        assert_eq!(c.chat_limits.max_messages_per_conversation, 10_000);
+        let c = config(&[
+            ("HEADER_READ_TIMEOUT", "5s"),
+            ("REQUEST_TIMEOUT", "2m"),
+            ("MAX_CONNECTIONS", "500"),
+            ("SHUTDOWN_GRACE", "0s"),
+            ("MAX_MESSAGES_PER_CONVERSATION", "100"),
+            ("MAX_CONVERSATIONS_PER_USER", "7"),
+            ("MAX_CONVERSATION_BYTES", "5000000000"),
+            ("MAX_STORED_BYTES_PER_USER", "1000"),
+        ])
+        .unwrap();
+        assert_eq!(c.connections.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.connections.request_timeout, Duration::from_secs(120));
+        assert_eq!(c.connections.max_connections, 500);
+        assert_eq!(c.connections.shutdown_grace, Duration::ZERO);
+        assert_eq!(c.chat_limits.max_messages_per_conversation, 100);
+        assert_eq!(c.chat_limits.max_conversations_per_user, 7);
+        assert_eq!(c.chat_limits.max_conversation_bytes, 5_000_000_000);
+        assert_eq!(c.chat_limits.max_user_bytes, 1_000);
+        for (name, bad) in [
+            ("MAX_CONNECTIONS", "0"),
+            ("MAX_MESSAGES_PER_CONVERSATION", "1"),
+            ("MAX_CONVERSATIONS_PER_USER", "many"),
+            ("MAX_CONVERSATION_BYTES", "0"),
+            ("MAX_STORED_BYTES_PER_USER", "1GB"),
+            ("HEADER_READ_TIMEOUT", "0s"),
+            ("REQUEST_TIMEOUT", "soon"),
+        ] {
+            let err = config(&[(name, bad)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn limits_have_defaults_read_whole_numbers_and_trusted_proxy_addresses() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.limits.auth_attempts_per_minute, 10);
+        assert_eq!(c.limits.sends_per_minute, 0);
+        assert_eq!(c.limits.max_active_replies_per_user, 4);
+        assert_eq!(c.limits.max_sockets_per_user, 20);
+        assert!(c.limits.trusted_proxies.is_empty());
+        let c = config(&[
+            ("AUTH_ATTEMPTS_PER_MINUTE", "0"),
+            ("SENDS_PER_MINUTE", "5"),
+            ("MAX_ACTIVE_REPLIES_PER_USER", "1000"),
+            ("MAX_SOCKETS_PER_USER", "3"),
+            ("TRUSTED_PROXIES", "10.0.0.1, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.auth_attempts_per_minute, 0);
+        assert_eq!(c.limits.sends_per_minute, 5);
+        assert_eq!(c.limits.max_active_replies_per_user, 1000);
+        assert_eq!(c.limits.max_sockets_per_user, 3);
+        assert_eq!(
+            c.limits.trusted_proxies,
+            [
+                "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        for (name, value) in [
+            ("AUTH_ATTEMPTS_PER_MINUTE", "ten"),
+            ("MAX_ACTIVE_REPLIES_PER_USER", "-1"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
         }
     }
 

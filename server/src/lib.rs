@@ -21,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod limits;
 pub mod markdown;
 pub mod settings;
 pub mod startup;

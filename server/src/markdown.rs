@@ -220,6 +220,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             ),
             ("input", HashMap::from([("type", set(&["checkbox"]))])),
             ("button", HashMap::from([("type", set(&["button"]))])),
+            ("pre", HashMap::from([("tabindex", set(&["0"]))])),
             ("th", HashMap::from([("style", align.clone())])),
             ("td", HashMap::from([("style", align)])),
         ]);
@@ -511,7 +512,8 @@ fn render_code_block(lang: Option<&str>, code: &str, highlight_budget: &mut usiz
         "</span><button type=\"button\" class=\"copy-btn\" aria-label=\"Copy code\" data-code=\"",
     );
     escape_html(&mut html, copy_text);
-    html.push_str("\">Copy</button></div><pre><code class=\"language-");
+    // Focusable: a long line scrolls sideways, and keyboard users must be able to scroll it.
+    html.push_str("\">Copy</button></div><pre tabindex=\"0\"><code class=\"language-");
     escape_html(&mut html, label);
     html.push_str("\">");
     match highlighted {
@@ -814,7 +816,7 @@ mod tests {
         assert!(html.contains("class=\"copy-btn\""), "{html}");
         assert!(html.contains("aria-label=\"Copy code\""), "{html}");
         assert!(
-            html.contains(">Copy</button></div><pre><code class=\"language-rust\">"),
+            html.contains(">Copy</button></div><pre tabindex=\"0\"><code class=\"language-rust\">"),
             "{html}"
         );
         assert!(html.ends_with("</code></pre></div>"), "{html}");

@@ -23,6 +23,7 @@ use crate::{
     },
     config::{Config, JwtSecret, ProviderConfig, Secret},
     db, http,
+    limits::Limits,
     state::AppState,
 };
 
@@ -69,6 +70,8 @@ impl Application {
             providers(&config.providers),
             EngineSettings {
                 flush_interval: config.stream_flush_interval,
+                limits: config.chat_limits.clone(),
+                max_active_replies_per_user: config.limits.max_active_replies_per_user,
             },
             config.redis_url.as_ref().map(Secret::expose),
         )
@@ -90,6 +93,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(site_addr),
             sockets: config.sockets.clone(),
+            limits: Limits::new(config.limits.clone()),
             config: Arc::new(config),
             db,
             auth,
@@ -111,14 +115,179 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+    /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully ([`Self::run_until`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` resolves. Then it stops accepting, lets requests in flight
+    /// finish, gives streaming replies `SHUTDOWN_GRACE` to complete, and stops those still
+    /// going, so each is stored (`stopped`, with its text and usage) instead of left
+    /// `streaming` for the next start to mark interrupted.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        let settings = self.state.config.connections.clone();
+        let router = self.router.layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            serving::request_timeout,
+        ));
+        serving::serve(self.listener, router, &settings, shutdown).await;
+        serving::settle_replies(&self.state.chat, settings.shutdown_grace).await;
+        Ok(())
     }
 }
+
+/// The accept loop: hyper-util's connection builder serves each connection (HTTP/1 with a
+/// header-read timeout, HTTP/2, WebSocket upgrades), and a semaphore bounds how many are open.
+mod serving {
+    use std::{sync::Arc, time::Duration};
+
+    use axum::{
+        extract::{ConnectInfo, Request, State},
+        http::StatusCode,
+        middleware::Next,
+        response::{IntoResponse, Response},
+        Router,
+    };
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto, graceful::GracefulShutdown},
+    };
+    use tokio::{net::TcpListener, sync::Semaphore};
+    use tower::ServiceExt;
+
+    use crate::{chat::ChatService, config::ConnectionSettings};
+
+    /// A connection's place among `MAX_CONNECTIONS`, held as long as the connection is open.
+    /// Requests carry it, so an upgraded WebSocket (which outlives its HTTP connection) keeps
+    /// holding it (see `ws::upgrade`).
+    #[derive(Clone)]
+    pub struct ConnectionSlot {
+        _permit: Arc<tokio::sync::OwnedSemaphorePermit>,
+    }
+
+    pub async fn serve(
+        listener: TcpListener,
+        router: Router,
+        settings: &ConnectionSettings,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) {
+        let slots = Arc::new(Semaphore::new(settings.max_connections));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(settings.header_read_timeout);
+        builder.http2().timer(TokioTimer::new());
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            // At the limit, new connections wait in the listen backlog until one closes.
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => ConnectionSlot { _permit: Arc::new(slot) },
+                    Err(_) => break,
+                },
+                () = &mut shutdown => break,
+            };
+            let (stream, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!(error = %e, "accepting a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let service = hyper::service::service_fn({
+                let router = router.clone();
+                let slot = slot.clone();
+                move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(remote));
+                    request.extensions_mut().insert(slot.clone());
+                    router.clone().oneshot(request.map(axum::body::Body::new))
+                }
+            });
+            let builder = builder.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                if let Err(e) = watcher.watch(connection.into_owned()).await {
+                    tracing::debug!(error = %e, %remote, "a connection ended with an error");
+                }
+                drop(slot);
+            });
+        }
+        drop(listener);
+        tracing::info!("shutting down: finishing the requests in flight");
+        // A request that does not finish within the request timeout is cut by it anyway.
+        if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still open after 30 s were dropped");
+        }
+    }
+
+    /// Replies streaming at shutdown get `grace` to complete; then the rest are stopped and
+    /// stored as they are.
+    pub async fn settle_replies(chat: &ChatService, grace: Duration) {
+        let replies = chat.active.all();
+        if replies.is_empty() {
+            return;
+        }
+        tracing::info!(
+            count = replies.len(),
+            ?grace,
+            "waiting for streaming replies"
+        );
+        let all_finished =
+            futures::future::join_all(replies.iter().map(|reply| reply.wait_finished()));
+        if tokio::time::timeout(grace, all_finished).await.is_ok() {
+            return;
+        }
+        let left = chat.active.all();
+        tracing::warn!(count = left.len(), "stopping the replies still streaming");
+        for reply in &left {
+            reply.cancel.cancel();
+        }
+        let stored = futures::future::join_all(left.iter().map(|reply| reply.wait_finished()));
+        let _ = tokio::time::timeout(Duration::from_secs(10), stored).await;
+    }
+
+    /// Every request but the WebSocket's (which lives as long as the socket) must be answered
+    /// within `limit`, its body included: a slow client cannot hold a handler.
+    pub async fn request_timeout(
+        State(limit): State<Duration>,
+        request: Request,
+        next: Next,
+    ) -> Response {
+        if request.uri().path() == "/ws" {
+            return next.run(request).await;
+        }
+        match tokio::time::timeout(limit, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"error": {
+                    "code": "request_timeout",
+                    "message": "The request took too long and was cut off. Try again.",
+                }})),
+            )
+                .into_response(),
+        }
+    }
+}
+
+pub use serving::ConnectionSlot;
 
 /// Makes the data folder (the default SQLite database lives there) and returns the key that
 /// signs session tokens: `JWT_SECRET`, or in development one made on the first start and kept

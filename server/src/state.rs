@@ -6,7 +6,10 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::service::AuthService, chat::ChatService, config::Config, ws::SocketSettings};
+use crate::{
+    auth::service::AuthService, chat::ChatService, config::Config, limits::Limits,
+    ws::SocketSettings,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,6 +18,7 @@ pub struct AppState {
     pub auth: AuthService,
     pub chat: ChatService,
     pub sockets: SocketSettings,
+    pub limits: Arc<Limits>,
     pub leptos_options: LeptosOptions,
 }
 

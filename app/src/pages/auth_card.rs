@@ -18,6 +18,8 @@ pub fn auth_error_message(code: &str) -> Option<&'static str> {
         "invite_required" => "Registration needs an invite link from an admin of this server.",
         "invalid_invite" => "That invite link has expired, was already used, was revoked, or is for another email address. Ask the admin for a new one.",
         "server_error" => "Something went wrong on our side. Please try again.",
+        "too_many_attempts" => "Too many attempts. Wait a minute, then try again.",
+        "server_busy" => "The server is busy. Please try again in a moment.",
         _ => return None,
     })
 }
@@ -61,5 +63,11 @@ mod tests {
         ] {
             assert!(auth_error_message(code).is_some(), "{code}");
         }
+    }
+
+    #[test]
+    fn the_limits_refusals_have_sentences() {
+        assert!(auth_error_message("too_many_attempts").is_some());
+        assert!(auth_error_message("server_busy").is_some());
     }
 }

@@ -46,6 +46,9 @@ pub enum AuthError {
     /// A user, token or invite that does not exist (or is not the caller's).
     #[error("not found")]
     NotFound,
+    /// Every password-hashing slot stayed busy for the whole wait: the server is saturated.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy,
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("internal error: {0}")]

@@ -136,29 +136,35 @@ impl AuthService {
         let Ok(subject) = self.keys.verify(token) else {
             return Ok(None);
         };
-        let revoked = self
-            .revoke_where(
-                Condition::all()
-                    .add(sessions::Column::Id.eq(subject.session_id))
-                    .add(sessions::Column::UserId.eq(subject.user_id)),
-            )
-            .await?;
+        let revoked = revoke_where(
+            &self.db,
+            Condition::all()
+                .add(sessions::Column::Id.eq(subject.session_id))
+                .add(sessions::Column::UserId.eq(subject.user_id)),
+        )
+        .await?;
         Ok((revoked > 0).then_some(subject.user_id))
     }
 
     /// Revokes one of the user's active sessions; another user's, or one already ended, is
     /// [`AuthError::SessionNotFound`].
     pub async fn revoke_session(&self, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError> {
-        let revoked = self
-            .revoke_where(
-                Condition::all()
-                    .add(sessions::Column::Id.eq(session_id))
-                    .add(sessions::Column::UserId.eq(user_id)),
-            )
-            .await?;
+        let txn = self.db.begin().await?;
+        let revoked = revoke_where(
+            &txn,
+            Condition::all()
+                .add(sessions::Column::Id.eq(session_id))
+                .add(sessions::Column::UserId.eq(user_id)),
+        )
+        .await?;
         if revoked == 0 {
             return Err(AuthError::SessionNotFound);
         }
+        AuditEntry::new(Some(user_id), AuditAction::SessionsRevoked)
+            .details(serde_json::json!({ "scope": "one", "session_id": session_id }))
+            .record(&txn)
+            .await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -220,15 +226,15 @@ impl AuthService {
             })
             .collect())
     }
+}
 
-    /// Marks the active sessions matching `condition` revoked; returns how many.
-    async fn revoke_where(&self, condition: Condition) -> Result<u64, AuthError> {
-        let result = sessions::Entity::update_many()
-            .col_expr(sessions::Column::RevokedAt, Expr::value(Some(now())))
-            .filter(condition)
-            .filter(sessions::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected)
-    }
+/// Marks the active sessions matching `condition` revoked; returns how many.
+async fn revoke_where(conn: &impl ConnectionTrait, condition: Condition) -> Result<u64, AuthError> {
+    let result = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(Some(now())))
+        .filter(condition)
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
 }

@@ -74,6 +74,16 @@ impl ActiveReplies {
             .cloned()
     }
 
+    /// Every reply being generated now.
+    pub fn all(&self) -> Vec<Arc<ActiveReply>> {
+        self.replies
+            .lock()
+            .expect("active replies lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// The replies of one user being generated here.
     pub fn of_user(&self, user_id: Uuid) -> Vec<Arc<ActiveReply>> {
         self.replies

@@ -13,12 +13,12 @@ use std::{sync::Arc, time::Duration};
 use app::wire::Event as WireEvent;
 use redis::{aio::ConnectionManager, streams::StreamReadOptions, AsyncCommands};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{
     active::ActiveReplies,
-    events::{Event, EventHub},
+    events::{EventHub, Subscription},
     signals::{AccountSignals, AccountWatch},
 };
 
@@ -179,12 +179,17 @@ impl EventBus {
         self.signals.watch(user_id)
     }
 
-    pub fn subscribe_conversation(&self, conversation_id: Uuid) -> broadcast::Receiver<Event> {
+    pub fn subscribe_conversation(&self, conversation_id: Uuid) -> Subscription {
         self.hub.subscribe_conversation(conversation_id)
     }
 
-    pub fn subscribe_user(&self, user_id: Uuid) -> broadcast::Receiver<Event> {
+    pub fn subscribe_user(&self, user_id: Uuid) -> Subscription {
         self.hub.subscribe_user(user_id)
+    }
+
+    /// How many broadcast channels this process holds.
+    pub fn channel_count(&self) -> usize {
+        self.hub.channel_count()
     }
 
     /// The deltas of a reply after `seq`, as another process published them; `None` without

@@ -1,11 +1,23 @@
 //! The context sent with a new message: the conversation's system prompt and as much of its
 //! history as fits the model's window minus the reply's `max_tokens`, dropping the oldest
 //! turns first.
+//!
+//! The history is read newest first, a page at a time, and reading stops once what was read
+//! fills the window ([`Gathering`]): a send costs the window, not the conversation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{
     provider::{ChatTurn, Role},
     tokenizer::{self, PER_MESSAGE_OVERHEAD},
 };
+
+/// Rows a send reads at a time, newest first.
+pub const HISTORY_PAGE: u64 = 64;
+/// The most bytes of history read per token of the model's window: far more than any real
+/// text needs (English averages about 4 bytes a token), a backstop should counting not stop
+/// the reading first.
+pub const HISTORY_BYTES_PER_TOKEN: i64 = 16;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Context {
@@ -22,6 +34,128 @@ pub struct Context {
 pub struct TooLong {
     pub needed: i64,
     pub available: i64,
+}
+
+/// What reading histories has cost this process, in rows and bytes of text: a log field and a
+/// test's proof that a send reads the window, not the conversation.
+#[derive(Debug, Default)]
+pub struct HistoryReads {
+    rows: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl HistoryReads {
+    pub fn add(&self, rows: u64, bytes: u64) {
+        self.rows.fetch_add(rows, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// The turns of a conversation gathered newest first, until they fill the window. [`build`]
+/// walks the (merged) turns newest first and stops at the first that does not fit, so once
+/// the turns gathered reach past the window, older ones cannot change the context: building
+/// from what was gathered gives exactly what building from the whole history would.
+pub struct Gathering {
+    available: i64,
+    byte_budget: i64,
+    used: i64,
+    bytes: i64,
+    /// Every usable turn gathered, newest first; the first is the new message.
+    turns: Vec<ChatTurn>,
+    /// The run of turns of one role being gathered (they will be joined into one), and the
+    /// sum of their separate token counts.
+    run: Option<(Role, Vec<String>, i64)>,
+    full: bool,
+}
+
+impl Gathering {
+    pub fn new(
+        system: Option<&str>,
+        new_message: &str,
+        context_window: i64,
+        max_tokens: i64,
+    ) -> Self {
+        let system_tokens = system.map_or(0, |s| tokenizer::count(s) + PER_MESSAGE_OVERHEAD);
+        let mut gathering = Self {
+            available: context_window - max_tokens - system_tokens,
+            byte_budget: context_window.max(1) * HISTORY_BYTES_PER_TOKEN,
+            used: 0,
+            bytes: 0,
+            turns: Vec::new(),
+            run: None,
+            full: false,
+        };
+        gathering.push_older(ChatTurn {
+            role: Role::User,
+            content: new_message.to_owned(),
+        });
+        gathering
+    }
+
+    /// Adds the turn before those gathered so far. Say false once the window is full: nothing
+    /// older is needed.
+    pub fn push_older(&mut self, turn: ChatTurn) -> bool {
+        if self.full {
+            return false;
+        }
+        self.bytes += turn.content.len() as i64;
+        // Blank turns are dropped before runs are joined, as `merge_consecutive_roles` does.
+        if !turn.content.trim().is_empty() {
+            let tokens = tokenizer::count(&turn.content);
+            match &mut self.run {
+                Some((role, texts, sum)) if *role == turn.role => {
+                    texts.push(turn.content.clone());
+                    *sum += tokens;
+                }
+                _ => {
+                    self.close_run();
+                    self.run = Some((turn.role, vec![turn.content.clone()], tokens));
+                }
+            }
+            self.turns.push(turn);
+            // A run of one role can be long (many failed replies in a row): it is closed when
+            // its separate counts alone are past the window, with room for the few tokens
+            // joining can save at each seam.
+            if let Some((_, texts, sum)) = &self.run {
+                if self.used + sum - 2 * texts.len() as i64 > self.available {
+                    self.full = true;
+                }
+            }
+        }
+        if self.bytes > self.byte_budget {
+            self.full = true;
+        }
+        !self.full
+    }
+
+    /// Counts a finished run as [`build`] will: joined, plus the per-message overhead.
+    fn close_run(&mut self) {
+        if let Some((_, mut texts, _)) = self.run.take() {
+            texts.reverse();
+            self.used += tokenizer::count(&texts.join("\n\n")) + PER_MESSAGE_OVERHEAD;
+            if self.used > self.available {
+                self.full = true;
+            }
+        }
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// The turns gathered, oldest first, ending with the new message: [`build`]'s `history`.
+    pub fn into_history(mut self) -> Vec<ChatTurn> {
+        self.turns.reverse();
+        self.turns
+    }
 }
 
 /// `history` is oldest first and ends with the new user message.
@@ -130,6 +264,72 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.available, 500);
         assert!(err.needed > 1_000);
+    }
+
+    /// Building from what [`Gathering`] kept equals building from the whole history.
+    fn gathered_matches_whole(history: &[ChatTurn], window: i64, max_tokens: i64) -> usize {
+        let (new_message, older) = history.split_last().unwrap();
+        let mut gathering =
+            Gathering::new(Some("Be brief."), &new_message.content, window, max_tokens);
+        let mut read = 0;
+        for turn in older.iter().rev() {
+            read += 1;
+            if !gathering.push_older(turn.clone()) {
+                break;
+            }
+        }
+        let gathered = build(
+            Some("Be brief."),
+            gathering.into_history(),
+            window,
+            max_tokens,
+        );
+        let whole = build(Some("Be brief."), history.to_vec(), window, max_tokens);
+        match (gathered, whole) {
+            (Ok(gathered), Ok(whole)) => assert_eq!(gathered, whole),
+            // Refused alike (the size named may differ: it is the newest run's as far as read).
+            (Err(_), Err(_)) => {}
+            (gathered, whole) => panic!("gathered {gathered:?}, whole {whole:?}"),
+        }
+        read
+    }
+
+    #[test]
+    fn gathering_stops_at_the_window_and_keeps_the_same_context() {
+        let long = "word ".repeat(300);
+        let mut history = Vec::new();
+        for i in 0..200 {
+            history.push(turn(Role::User, &format!("question {i} {long}")));
+            // Every third reply failed: two user turns in a row, joined.
+            if i % 3 != 0 {
+                history.push(turn(Role::Assistant, &long));
+            }
+        }
+        history.push(turn(Role::User, "latest"));
+        let read = gathered_matches_whole(&history, 4_000, 500);
+        assert!(read < 20, "read {read} of {} turns", history.len());
+        // A window wider than the conversation reads all of it.
+        let read = gathered_matches_whole(&history, 1_000_000, 500);
+        assert_eq!(read, history.len() - 1);
+    }
+
+    #[test]
+    fn gathering_a_message_too_long_for_the_window_refuses_it_alike() {
+        let history = vec![
+            turn(Role::User, "hi"),
+            turn(Role::Assistant, "hello"),
+            turn(Role::User, &"word ".repeat(2_000)),
+        ];
+        gathered_matches_whole(&history, 1_000, 500);
+    }
+
+    #[test]
+    fn a_long_run_of_one_role_stops_the_gathering_too() {
+        let long = "word ".repeat(300);
+        let mut history: Vec<ChatTurn> = (0..100).map(|_| turn(Role::User, &long)).collect();
+        history.push(turn(Role::User, "latest"));
+        let read = gathered_matches_whole(&history, 4_000, 500);
+        assert!(read < 20, "read {read}");
     }
 
     #[test]

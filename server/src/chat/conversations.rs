@@ -3,8 +3,8 @@
 
 use app::wire::{ConversationView, Event, MessageStatus, MessageView, Page};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Iterable, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IdenStatic, Iterable,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -103,6 +103,20 @@ impl ChatService {
         user_id: Uuid,
         input: NewConversation,
     ) -> Result<ConversationView, ChatError> {
+        let cap = self.settings.limits.max_conversations_per_user;
+        let owned = conversations::Entity::find()
+            .filter(conversations::Column::UserId.eq(user_id))
+            .count(&self.db)
+            .await?;
+        if owned >= u64::from(cap) {
+            return Err(ChatError::invalid(
+                "too_many_conversations",
+                format!(
+                    "You have {cap} conversations, the most an account can keep. Delete some \
+                     to start new ones."
+                ),
+            ));
+        }
         let (provider, model) = match (input.provider, input.model) {
             (Some(p), Some(m)) => (p, m),
             (None, None) => self.default_model_for(user_id).await?,
@@ -137,6 +151,7 @@ impl ChatService {
             completion_tokens: Set(0),
             total_tokens: Set(0),
             cost_micros: Set(0),
+            content_bytes: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -273,22 +288,31 @@ impl ChatService {
     }
 
     /// Deletes the conversation and its messages; usage logs stay. Replies still streaming in
-    /// it are stopped first.
+    /// it are stopped first, on whichever process generates them, so each books what it cost
+    /// and gives back the rest of its reservation. One that outlives the wait (a slow peer)
+    /// finds its rows gone and gives its reservation back itself (`generation::settle_prompt`).
     pub async fn delete_conversation(&self, user_id: Uuid, id: Uuid) -> Result<(), ChatError> {
         let conversation = self.conversation(user_id, id).await?;
-        let streaming: Vec<Uuid> = messages::Entity::find()
-            .select_only()
-            .column(messages::Column::Id)
-            .filter(messages::Column::ConversationId.eq(conversation.id))
-            .filter(messages::Column::Status.eq(MessageStatus::Streaming))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        let streaming = self.streaming_in(conversation.id).await?;
+        let mut elsewhere = Vec::new();
         for message_id in streaming {
-            if let Some(reply) = self.active.get(message_id) {
-                reply.cancel.cancel();
-                reply.wait_finished().await;
+            match self.active.get(message_id) {
+                Some(reply) => {
+                    reply.cancel.cancel();
+                    reply.wait_finished().await;
+                }
+                None if self.bus.is_shared() => {
+                    self.bus.request_stop(user_id, message_id);
+                    elsewhere.push(message_id);
+                }
+                // Nobody generates it: a leftover that start-up recovery did not see.
+                None => {
+                    super::recovery::mark_message_interrupted(&self.db, message_id).await?;
+                }
             }
+        }
+        if !elsewhere.is_empty() {
+            self.wait_for_stops_elsewhere(conversation.id).await?;
         }
         conversations::Entity::delete_many()
             .filter(conversations::Column::Id.eq(conversation.id))
@@ -298,7 +322,49 @@ impl ChatService {
         Ok(())
     }
 
-    /// Oldest first; the cursor is the id of the last message (ids are time-ordered v7).
+    async fn streaming_in(&self, conversation_id: Uuid) -> Result<Vec<Uuid>, ChatError> {
+        Ok(messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Id)
+            .filter(messages::Column::ConversationId.eq(conversation_id))
+            .filter(messages::Column::Status.eq(MessageStatus::Streaming))
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Waits (up to 10 s) for the replies other processes generate in a conversation to store
+    /// their end. Those still streaming then and silent for 90 s belong to a process that
+    /// died: they are marked interrupted, which gives their reservations back.
+    async fn wait_for_stops_elsewhere(&self, conversation_id: Uuid) -> Result<(), ChatError> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left = self.streaming_in(conversation_id).await?;
+            if left.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let cutoff = now() - chrono::Duration::seconds(90);
+                let dead: Vec<Uuid> = messages::Entity::find()
+                    .select_only()
+                    .column(messages::Column::Id)
+                    .filter(messages::Column::Id.is_in(left))
+                    .filter(messages::Column::UpdatedAt.lt(cutoff))
+                    .into_tuple()
+                    .all(&self.db)
+                    .await?;
+                for message_id in dead {
+                    super::recovery::mark_message_interrupted(&self.db, message_id).await?;
+                }
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Oldest first; the cursor is the id of the last message (ids are time-ordered v7). A page
+    /// holds at most `limit` messages and [`MAX_PAGE_BYTES`] of text (at least one message):
+    /// the sizes are read first, then only the rows that fit.
     pub async fn list_messages(
         &self,
         user_id: Uuid,
@@ -308,22 +374,37 @@ impl ChatService {
     ) -> Result<Page<MessageView>, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
         let limit = limit.clamp(1, 1_000);
-        let mut query = messages::Entity::find()
-            .filter(messages::Column::ConversationId.eq(conversation.id))
-            .filter(messages::Column::UserId.eq(user_id))
+        let after = cursor
+            .map(|c| Uuid::parse_str(c).map_err(|_| ChatError::BadCursor))
+            .transpose()?;
+        let of_conversation = Condition::all()
+            .add(messages::Column::ConversationId.eq(conversation.id))
+            .add(messages::Column::UserId.eq(user_id));
+        let mut sizes = message_sizes(TEXT_SIZE)
+            .filter(of_conversation.clone())
             .order_by_asc(messages::Column::Id)
             .limit(limit + 1);
-        if let Some(cursor) = cursor {
-            let after = Uuid::parse_str(cursor).map_err(|_| ChatError::BadCursor)?;
-            query = query.filter(messages::Column::Id.gt(after));
+        if let Some(after) = after {
+            sizes = sizes.filter(messages::Column::Id.gt(after));
         }
-        let mut rows = query.all(&self.db).await?;
-        let next_cursor = if rows.len() as u64 > limit {
-            rows.truncate(limit as usize);
-            rows.last().map(|m| m.id.to_string())
-        } else {
-            None
+        let sizes: Vec<(Uuid, i64)> = sizes.into_tuple().all(&self.db).await?;
+        let taken = within_budget(&sizes, limit);
+        let (Some(first), Some(last)) = (sizes.first(), sizes.get(taken.saturating_sub(1))) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
         };
+        let rows = message_columns(&[
+            messages::Column::StreamChunks,
+            messages::Column::ContentHtml,
+        ])
+        .filter(of_conversation)
+        .filter(messages::Column::Id.between(first.0, last.0))
+        .order_by_asc(messages::Column::Id)
+        .all(&self.db)
+        .await?;
+        let next_cursor = (sizes.len() > taken).then(|| last.0.to_string());
         Ok(Page {
             items: rows.into_iter().map(message_view).collect(),
             next_cursor,
@@ -331,9 +412,55 @@ impl ChatService {
     }
 }
 
+/// The most text (content, error and stored rendering) one page of messages carries.
+pub const MAX_PAGE_BYTES: i64 = 4 * 1024 * 1024;
+
+/// What a message shown through the API weighs; a page also counts its stored rendering.
+const TEXT_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) AS BIGINT)";
+const PAGE_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
+                         + LENGTH(COALESCE(content_html, '')) AS BIGINT)";
+
+/// Each message's id and size, by `size` (an SQL expression over its own columns).
+fn message_sizes(size: &str) -> sea_orm::Select<messages::Entity> {
+    messages::Entity::find()
+        .select_only()
+        .column(messages::Column::Id)
+        .column_as(Expr::cust(size.to_owned()), "size")
+}
+
+/// How many of `sizes` (in page order) one page takes: at most `limit`, within
+/// [`MAX_PAGE_BYTES`], and at least one.
+fn within_budget(sizes: &[(Uuid, i64)], limit: u64) -> usize {
+    let mut total = 0;
+    let mut taken = 0;
+    for (_, size) in sizes.iter().take(limit as usize) {
+        total += size;
+        if taken > 0 && total > MAX_PAGE_BYTES {
+            break;
+        }
+        taken += 1;
+    }
+    taken
+}
+
+/// Messages with every column but `skipped`, read as NULL (columns a caller never needs and
+/// that cost memory or a JSON parse per row).
+fn message_columns(skipped: &[messages::Column]) -> sea_orm::Select<messages::Entity> {
+    let mut query = messages::Entity::find().select_only();
+    for column in messages::Column::iter() {
+        if !skipped.iter().any(|s| s.as_str() == column.as_str()) {
+            query = query.column(column);
+        }
+    }
+    for column in skipped {
+        query = query.column_as(Expr::cust("NULL"), column.as_str());
+    }
+    query
+}
+
 impl ChatService {
-    /// The newest `limit` messages of a conversation, oldest first, as stored (with their
-    /// stored rendering), for its page.
+    /// The newest messages of a conversation (at most `limit`, within [`MAX_PAGE_BYTES`]),
+    /// oldest first, as stored (with their stored rendering), for its page.
     pub async fn recent_messages(
         &self,
         user_id: Uuid,
@@ -341,20 +468,25 @@ impl ChatService {
         limit: u64,
     ) -> Result<Vec<messages::Model>, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
-        // Every column but the chunk boundaries, which a page never needs and which cost a
-        // JSON parse per row (a page renders up to 1,000 of them).
-        let mut query = messages::Entity::find().select_only();
-        for column in messages::Column::iter() {
-            if !matches!(column, messages::Column::StreamChunks) {
-                query = query.column(column);
-            }
-        }
-        let mut rows = query
-            .column_as(Expr::cust("NULL"), "stream_chunks")
-            .filter(messages::Column::ConversationId.eq(conversation.id))
-            .filter(messages::Column::UserId.eq(user_id))
+        let of_conversation = Condition::all()
+            .add(messages::Column::ConversationId.eq(conversation.id))
+            .add(messages::Column::UserId.eq(user_id));
+        let sizes: Vec<(Uuid, i64)> = message_sizes(PAGE_SIZE)
+            .filter(of_conversation.clone())
             .order_by_desc(messages::Column::Id)
             .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let taken = within_budget(&sizes, limit);
+        let Some(oldest) = sizes.get(taken.saturating_sub(1)) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = message_columns(&[messages::Column::StreamChunks])
+            .filter(of_conversation)
+            .filter(messages::Column::Id.gte(oldest.0))
+            .order_by_desc(messages::Column::Id)
+            .limit(taken as u64)
             .all(&self.db)
             .await?;
         rows.reverse();

@@ -14,6 +14,12 @@ pub enum ChatError {
     /// The send's worst-case cost does not fit what is left of the monthly budget.
     #[error("{0}")]
     BudgetExceeded(String),
+    /// As many of the user's replies as allowed are streaming; nothing was stored.
+    #[error(
+        "You already have {0} replies in progress. Wait for one to finish, or stop one, \
+         then send again."
+    )]
+    TooManyReplies(u32),
     #[error("The cursor is not valid.")]
     BadCursor,
     #[error("database error: {0}")]

@@ -1,10 +1,13 @@
 //! The in-process event hub: `conversation.*` events go to the owner's channel, `message.*`
-//! events to the conversation's channel. Channels exist only while someone listens, and each is
-//! a bounded broadcast: a receiver that falls behind loses events (and is told so by
-//! `RecvError::Lagged`) instead of growing memory or slowing the generation.
+//! events to the conversation's channel. Channels exist only while someone listens: the last
+//! [`Subscription`] of a channel removes it when dropped, so subscribing to and leaving many
+//! conversations keeps no memory. Each is a bounded broadcast: a receiver that falls behind
+//! loses events (and is told so by `RecvError::Lagged`) instead of growing memory or slowing
+//! the generation.
 
 use std::{
     collections::HashMap,
+    ops::{Deref, DerefMut},
     sync::{Arc, Mutex},
 };
 
@@ -24,7 +27,7 @@ const CHANNEL_CAPACITY: usize = 1024;
 
 #[derive(Default)]
 pub struct EventHub {
-    channels: Mutex<Channels>,
+    channels: Arc<Mutex<Channels>>,
 }
 
 #[derive(Default)]
@@ -66,24 +69,88 @@ impl EventHub {
         }
     }
 
-    pub fn subscribe_conversation(&self, conversation_id: Uuid) -> broadcast::Receiver<Event> {
-        let mut channels = self.channels.lock().expect("event hub lock");
-        subscribe(&mut channels.conversations, conversation_id)
+    pub fn subscribe_conversation(&self, conversation_id: Uuid) -> Subscription {
+        self.subscribe(Feed::Conversation, conversation_id)
     }
 
-    pub fn subscribe_user(&self, user_id: Uuid) -> broadcast::Receiver<Event> {
+    pub fn subscribe_user(&self, user_id: Uuid) -> Subscription {
+        self.subscribe(Feed::User, user_id)
+    }
+
+    fn subscribe(&self, feed: Feed, key: Uuid) -> Subscription {
         let mut channels = self.channels.lock().expect("event hub lock");
-        subscribe(&mut channels.users, user_id)
+        let sender = channels
+            .map(feed)
+            .entry(key)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0);
+        Subscription {
+            receiver: sender.subscribe(),
+            channel: sender.clone(),
+            hub: self.channels.clone(),
+            feed,
+            key,
+        }
+    }
+
+    /// How many channels exist (conversations and users): what the hub holds in memory.
+    pub fn channel_count(&self) -> usize {
+        let channels = self.channels.lock().expect("event hub lock");
+        channels.conversations.len() + channels.users.len()
     }
 }
 
-fn subscribe(
-    map: &mut HashMap<Uuid, broadcast::Sender<Event>>,
+#[derive(Clone, Copy)]
+enum Feed {
+    Conversation,
+    User,
+}
+
+impl Channels {
+    fn map(&mut self, feed: Feed) -> &mut HashMap<Uuid, broadcast::Sender<Event>> {
+        match feed {
+            Feed::Conversation => &mut self.conversations,
+            Feed::User => &mut self.users,
+        }
+    }
+}
+
+/// A listener on one channel; it reads like the broadcast receiver it holds. Dropping the
+/// last one of a channel removes the channel.
+pub struct Subscription {
+    receiver: broadcast::Receiver<Event>,
+    /// Which channel `receiver` belongs to: the hub's entry for `key` may be a newer one.
+    channel: broadcast::Sender<Event>,
+    hub: Arc<Mutex<Channels>>,
+    feed: Feed,
     key: Uuid,
-) -> broadcast::Receiver<Event> {
-    map.entry(key)
-        .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
-        .subscribe()
+}
+
+impl Deref for Subscription {
+    type Target = broadcast::Receiver<Event>;
+    fn deref(&self) -> &Self::Target {
+        &self.receiver
+    }
+}
+
+impl DerefMut for Subscription {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.receiver
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // Under the lock no one can subscribe meanwhile: a count of one is this receiver.
+        let Ok(mut channels) = self.hub.lock() else {
+            return;
+        };
+        let map = channels.map(self.feed);
+        if map.get(&self.key).is_some_and(|sender| {
+            sender.same_channel(&self.channel) && sender.receiver_count() <= 1
+        }) {
+            map.remove(&self.key);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -135,11 +202,32 @@ mod tests {
     }
 
     #[test]
-    fn channels_without_listeners_are_dropped() {
+    fn the_last_listener_leaving_drops_the_channel() {
+        let hub = EventHub::default();
+        let (conversation, owner) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = hub.subscribe_conversation(conversation);
+        let second = hub.subscribe_conversation(conversation);
+        let user = hub.subscribe_user(owner);
+        assert_eq!(hub.channel_count(), 2);
+        drop(first);
+        assert_eq!(hub.channel_count(), 2, "one listener is left");
+        drop(second);
+        drop(user);
+        assert_eq!(hub.channel_count(), 0);
+    }
+
+    #[test]
+    fn a_listener_of_a_replaced_channel_leaves_the_new_one_alone() {
         let hub = EventHub::default();
         let conversation = Uuid::now_v7();
-        drop(hub.subscribe_conversation(conversation));
+        let old = hub.subscribe_conversation(conversation);
+        // A publish that finds nobody (as if `old` had lagged away) removes the entry, and a
+        // new listener makes a new channel.
+        hub.channels.lock().unwrap().conversations.clear();
+        let mut new = hub.subscribe_conversation(conversation);
+        drop(old);
+        assert_eq!(hub.channel_count(), 1);
         hub.publish(Uuid::now_v7(), delta(conversation));
-        assert!(hub.channels.lock().unwrap().conversations.is_empty());
+        assert!(new.try_recv().is_ok());
     }
 }

@@ -175,7 +175,10 @@ impl Generation {
                                     ControlFlow::Break(ended) => return ended,
                                 }
                             }
-                            Some(Err(e)) => return fail(e.message),
+                            Some(Err(e)) => {
+                                self.log_failure(&e);
+                                return fail(e.message);
+                            }
                         }
                     }
                 }
@@ -191,19 +194,50 @@ impl Generation {
         failure: ProviderError,
     ) -> ControlFlow<Ended> {
         let Some(delay) = attempts.next_delay(&failure) else {
+            self.log_failure(&failure);
             return ControlFlow::Break(Ended {
                 status: Status::Error,
                 error: Some(attempts.give_up(failure).message),
             });
         };
-        tracing::warn!(provider = %self.provider.id(), ?delay, error = %failure.message, "retrying the provider request");
+        tracing::warn!(
+            provider = %self.provider.id(),
+            ?delay,
+            error = %failure.message,
+            upstream = %failure.logged_detail(),
+            "retrying the provider request"
+        );
         tokio::select! {
             _ = self.reply.cancel.cancelled() => ControlFlow::Break(Ended { status: Status::Stopped, error: None }),
             _ = tokio::time::sleep(delay) => ControlFlow::Continue(()),
         }
     }
 
-    fn publish_delta(&self, streamed: &mut Streamed, delta: String) {
+    /// The person sees our sentence; the upstream's own words go to the log, keys masked.
+    fn log_failure(&self, failure: &ProviderError) {
+        tracing::warn!(
+            provider = %self.provider.id(),
+            message_id = %self.assistant_message_id,
+            kind = ?failure.kind,
+            error = %failure.message,
+            upstream = %failure.logged_detail(),
+            "the provider request failed"
+        );
+    }
+
+    fn publish_delta(&self, streamed: &mut Streamed, mut delta: String) {
+        // No database text column can hold a NUL (PostgreSQL refuses it), and a reply that
+        // cannot be stored would stay `streaming`: it is dropped here, before anyone sees it.
+        if delta.contains('\0') {
+            tracing::info!(
+                message_id = %self.assistant_message_id,
+                "the provider sent a NUL character; it was removed from the reply"
+            );
+            delta.retain(|c| c != '\0');
+            if delta.is_empty() {
+                return;
+            }
+        }
         // Into the replay buffer first, then onto the feed: a client that resumes from the
         // buffer and then listens live misses nothing.
         let seq = self.reply.push(&delta);
@@ -361,6 +395,16 @@ impl Generation {
         if let Some(usage) = usage {
             self.book_usage(&txn, &usage, cost, now).await?;
         }
+        // The reply's text counts toward the storage caps once it is final.
+        use sea_orm::ExprTrait as _;
+        conversations::Entity::update_many()
+            .col_expr(
+                conversations::Column::ContentBytes,
+                Expr::col(conversations::Column::ContentBytes).add(streamed.content.len() as i64),
+            )
+            .filter(conversations::Column::Id.eq(self.conversation.id))
+            .exec(&txn)
+            .await?;
         txn.commit().await
     }
 
@@ -393,16 +437,28 @@ impl Generation {
             .await?
             .rows_affected
             == 1;
-        // Marked interrupted meanwhile (a stop that found no live generator), which already
-        // gave the reservation back: only the actual cost is left to add.
+        let prompt_exists = still_reserved
+            || ai_prompts::Entity::find_by_id(self.prompt_id)
+                .one(txn)
+                .await?
+                .is_some();
         let reservation = if still_reserved {
             self.reservation.clone()
-        } else {
+        } else if prompt_exists {
+            // Marked interrupted meanwhile (a stop that found no live generator), which already
+            // gave the reservation back: only the actual cost is left to add.
             prompt_update().exec(txn).await?;
             budget::Reservation {
                 micros: 0,
                 ..self.reservation.clone()
             }
+        } else {
+            // The conversation was deleted under the reply: nobody gave the reservation back.
+            tracing::info!(
+                message_id = %self.assistant_message_id,
+                "the reply's conversation was deleted; its reservation is given back"
+            );
+            self.reservation.clone()
         };
         budget::settle(txn, self.user_id, &reservation, cost).await
     }

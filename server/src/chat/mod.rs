@@ -40,12 +40,43 @@ pub struct EngineSettings {
     /// at most this much, and the number of writes per reply depends on its duration, not its
     /// number of tokens.
     pub flush_interval: Duration,
+    pub limits: ChatLimits,
+    /// Replies one user may have streaming at once, on every process together; 0 is no limit.
+    pub max_active_replies_per_user: u32,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             flush_interval: Duration::from_secs(30),
+            limits: ChatLimits::default(),
+            max_active_replies_per_user: 4,
+        }
+    }
+}
+
+/// What one person can store: generous for people, a wall for a script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatLimits {
+    /// `MAX_MESSAGES_PER_CONVERSATION`: a send past it answers `conversation_full`.
+    pub max_messages_per_conversation: u32,
+    /// `MAX_CONVERSATIONS_PER_USER`: a new conversation past it answers `too_many_conversations`.
+    pub max_conversations_per_user: u32,
+    /// `MAX_CONVERSATION_BYTES`: text one conversation holds; a send past it answers
+    /// `conversation_full`.
+    pub max_conversation_bytes: u64,
+    /// `MAX_STORED_BYTES_PER_USER`: text all of one account's conversations hold; a send past
+    /// it answers `storage_full`.
+    pub max_user_bytes: u64,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        Self {
+            max_messages_per_conversation: 10_000,
+            max_conversations_per_user: 10_000,
+            max_conversation_bytes: 100_000_000,
+            max_user_bytes: 1_000_000_000,
         }
     }
 }
@@ -81,6 +112,8 @@ pub struct ChatService {
     pub bus: Arc<EventBus>,
     pub active: Arc<ActiveReplies>,
     pub settings: EngineSettings,
+    /// Rows and bytes read to build contexts (see `context::Gathering`).
+    pub history_reads: Arc<context::HistoryReads>,
 }
 
 impl ChatService {
@@ -103,6 +136,7 @@ impl ChatService {
             bus: Arc::new(bus),
             active,
             settings,
+            history_reads: Arc::default(),
         })
     }
 

@@ -91,6 +91,7 @@ impl ChatService {
         content: &str,
     ) -> Result<PreparedSend, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
+        self.check_caps(user_id, &conversation, content).await?;
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
@@ -99,16 +100,20 @@ impl ChatService {
             .get(model.provider)
             .ok_or_else(|| ChatError::Internal("configured provider missing".into()))?;
         let prices = PriceSnapshot::of(&model);
-        let (mut history, previous) = self.history(conversation.id).await?;
-        history.push(ChatTurn {
-            role: Role::User,
-            content: content.to_owned(),
-        });
         let system = conversation.system_prompt.clone();
         let (window, max_tokens) = (
             i64::from(model.context_window),
             i64::from(conversation.max_tokens),
         );
+        let gathering = {
+            let (system, content) = (system.clone(), content.to_owned());
+            tokio::task::spawn_blocking(move || {
+                context::Gathering::new(system.as_deref(), &content, window, max_tokens)
+            })
+            .await
+            .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
+        };
+        let (history, previous) = self.history(conversation.id, gathering).await?;
         let context = tokio::task::spawn_blocking(move || {
             context::build(system.as_deref(), history, window, max_tokens)
         })
@@ -125,6 +130,55 @@ impl ChatService {
             previous,
             worst_case,
         })
+    }
+
+    /// The caps on what is stored: messages per conversation, and text per conversation and
+    /// per account (replies are counted when they end, so a cap is passed by one reply at
+    /// most).
+    async fn check_caps(
+        &self,
+        user_id: Uuid,
+        conversation: &conversations::Model,
+        content: &str,
+    ) -> Result<(), ChatError> {
+        let limits = &self.settings.limits;
+        let cap = limits.max_messages_per_conversation;
+        if i64::from(conversation.message_count) + 2 > i64::from(cap) {
+            return Err(ChatError::invalid(
+                "conversation_full",
+                format!(
+                    "This conversation has reached its limit of {cap} messages. Start a new \
+                     conversation to go on."
+                ),
+            ));
+        }
+        let added = content.len() as i64;
+        let conversation_cap = i64::try_from(limits.max_conversation_bytes).unwrap_or(i64::MAX);
+        if conversation.content_bytes.saturating_add(added) > conversation_cap {
+            return Err(ChatError::invalid(
+                "conversation_full",
+                "This conversation holds as much text as one can. Start a new conversation to \
+                 go on.",
+            ));
+        }
+        let stored: Option<i64> = conversations::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::cust("CAST(COALESCE(SUM(content_bytes), 0) AS BIGINT)"),
+                "stored",
+            )
+            .filter(conversations::Column::UserId.eq(user_id))
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        let user_cap = i64::try_from(limits.max_user_bytes).unwrap_or(i64::MAX);
+        if stored.unwrap_or(0).saturating_add(added) > user_cap {
+            return Err(ChatError::invalid(
+                "storage_full",
+                "Your conversations hold as much text as an account can. Delete some to go on.",
+            ));
+        }
+        Ok(())
     }
 
     /// One write transaction: the budget reservation (refused when it does not fit, with
@@ -158,6 +212,14 @@ impl ChatService {
                 reservation.micros,
                 &status,
             )));
+        }
+        // The reservation's UPDATE holds the user's budget row (PostgreSQL) or the database's
+        // write lock (SQLite) until this transaction ends: concurrent sends of one user, on
+        // any process, count each other's committed replies here one at a time.
+        let cap = self.settings.max_active_replies_per_user;
+        if cap != 0 && streaming_replies(&txn, user_id).await? >= u64::from(cap) {
+            txn.rollback().await?;
+            return Err(ChatError::TooManyReplies(cap));
         }
         let user_message = new_message(conversation, prepared.previous, Role::User, content, now)
             .insert(&txn)
@@ -203,6 +265,10 @@ impl ChatService {
             .col_expr(
                 conversations::Column::MessageCount,
                 Expr::col(conversations::Column::MessageCount).add(2),
+            )
+            .col_expr(
+                conversations::Column::ContentBytes,
+                Expr::col(conversations::Column::ContentBytes).add(content.len() as i64),
             )
             .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
             .filter(conversations::Column::Id.eq(conversation.id));
@@ -304,33 +370,58 @@ impl ChatService {
         Ok(message_view(self.owned_message(user_id, message_id).await?))
     }
 
-    /// The turns a new message follows: every user message and every reply that finished
-    /// (complete or stopped), oldest first; and the id of the last message, whatever it is.
+    /// The turns a new message follows, oldest first, ending with the new message: user
+    /// messages and replies that finished (complete or stopped), read newest first a page at
+    /// a time until they fill the window (`gathering`); and the id of the last message,
+    /// whatever it is.
     pub(super) async fn history(
         &self,
         conversation_id: Uuid,
+        mut gathering: context::Gathering,
     ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ChatError> {
-        // Only the columns a context needs: not each reply's stored HTML and chunk list.
-        let rows: Vec<(Uuid, Role, MessageStatus, String)> = messages::Entity::find()
-            .select_only()
-            .columns([
-                messages::Column::Id,
-                messages::Column::Role,
-                messages::Column::Status,
-                messages::Column::Content,
-            ])
-            .filter(messages::Column::ConversationId.eq(conversation_id))
-            .order_by_asc(messages::Column::Id)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let last = rows.last().map(|(id, ..)| *id);
-        let turns = rows
-            .into_iter()
-            .filter(|(_, role, status, _)| *role == Role::User || status.is_usable_context())
-            .map(|(_, role, _, content)| ChatTurn { role, content })
-            .collect();
-        Ok((turns, last))
+        let mut last = None;
+        let mut before: Option<Uuid> = None;
+        loop {
+            // Only the columns a context needs: not each reply's stored HTML and chunk list.
+            let mut page = messages::Entity::find()
+                .select_only()
+                .columns([
+                    messages::Column::Id,
+                    messages::Column::Role,
+                    messages::Column::Status,
+                    messages::Column::Content,
+                ])
+                .filter(messages::Column::ConversationId.eq(conversation_id))
+                .order_by_desc(messages::Column::Id)
+                .limit(context::HISTORY_PAGE);
+            if let Some(before) = before {
+                page = page.filter(messages::Column::Id.lt(before));
+            }
+            let rows: Vec<(Uuid, Role, MessageStatus, String)> =
+                page.into_tuple().all(&self.db).await?;
+            let bytes: usize = rows.iter().map(|(.., content)| content.len()).sum();
+            self.history_reads.add(rows.len() as u64, bytes as u64);
+            last = last.or_else(|| rows.first().map(|(id, ..)| *id));
+            before = rows.last().map(|(id, ..)| *id);
+            let end = (rows.len() as u64) < context::HISTORY_PAGE;
+            // Counting tokens is CPU work: off the async runtime.
+            gathering = tokio::task::spawn_blocking(move || {
+                for (_, role, status, content) in rows {
+                    if (role == Role::User || status.is_usable_context())
+                        && !gathering.push_older(ChatTurn { role, content })
+                    {
+                        break;
+                    }
+                }
+                gathering
+            })
+            .await
+            .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?;
+            if end || gathering.is_full() {
+                break;
+            }
+        }
+        Ok((gathering.into_history(), last))
     }
 
     pub async fn owned_message(
@@ -344,6 +435,18 @@ impl ChatService {
             .await?
             .ok_or(ChatError::NotFound)
     }
+}
+
+async fn streaming_replies(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait as _;
+    messages::Entity::find()
+        .filter(messages::Column::UserId.eq(user_id))
+        .filter(messages::Column::Status.eq(MessageStatus::Streaming))
+        .count(db)
+        .await
 }
 
 fn check_content(content: &str) -> Result<(), ChatError> {

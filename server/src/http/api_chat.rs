@@ -61,15 +61,9 @@ pub async fn list_conversations(
 pub async fn create_conversation(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    body: axum::body::Bytes,
+    // `{}` is a new chat with the user's defaults; no body at all is a malformed request.
+    ApiJson(input): ApiJson<NewConversation>,
 ) -> Result<(StatusCode, Json<ConversationView>), ApiError> {
-    // The body is optional: no body means "a new chat with my defaults".
-    let input: NewConversation = if body.iter().all(u8::is_ascii_whitespace) {
-        NewConversation::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("Invalid JSON body: {e}")))?
-    };
     let view = state.chat.create_conversation(user.id, input).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -130,6 +124,13 @@ pub async fn send_message(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<SendBody>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
+    state.limits.check_send(user.id).map_err(|retry_after| {
+        ApiError::too_many_requests(
+            "too_many_requests",
+            "You are sending messages faster than this server allows. Wait a moment, then send again.",
+            retry_after,
+        )
+    })?;
     let sent = state
         .chat
         .send_message(user.id, id(&raw)?, body.content)

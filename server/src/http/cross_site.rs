@@ -65,7 +65,9 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-/// The security headers of every response (`if_not_present`: a handler may set its own).
+/// The security headers of every response (`if_not_present`: a handler may set its own). Pages
+/// set their own Content-Security-Policy, with the nonce of their inline scripts
+/// (`app::csp`); everything else (JSON, files, redirects) gets one that allows nothing.
 pub fn security_headers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
     let set = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -76,7 +78,7 @@ pub fn security_headers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
         set(header::X_FRAME_OPTIONS, "DENY"),
         set(
             header::CONTENT_SECURITY_POLICY,
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     ]
 }

@@ -3,16 +3,21 @@
 //! services' own errors become it here, in one place, so no service knows about statuses.
 
 use axum::{
-    http::StatusCode,
+    http::{header::RETRY_AFTER, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
 use serde_json::json;
 
 use crate::{
-    admin::AdminError, auth::AuthError, chat::ChatError, domain::Invalid, settings::SettingsError,
-    usage::UsageError,
+    admin::AdminError, auth::AuthError, chat::ChatError, domain::Invalid, limits::RetryAfter,
+    settings::SettingsError, usage::UsageError,
 };
+
+/// How long a client told `too_many_replies` waits before trying again: about a short reply.
+const REPLY_SLOT_RETRY: RetryAfter = RetryAfter(std::time::Duration::from_secs(5));
+/// How long a client told `server_busy` waits: a few hashes' time.
+const BUSY_RETRY: RetryAfter = RetryAfter(std::time::Duration::from_secs(2));
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -34,6 +39,16 @@ pub enum ApiError {
     BudgetExceeded(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A limit of ours: 429 with `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        code: &'static str,
+        message: String,
+        retry_after: RetryAfter,
+    },
+    /// The server is saturated: 503 `server_busy` with `Retry-After`.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy(RetryAfter),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]
@@ -55,6 +70,28 @@ impl ApiError {
         }
     }
 
+    pub fn too_many_requests(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after: RetryAfter,
+    ) -> Self {
+        Self::TooManyRequests {
+            code,
+            message: message.into(),
+            retry_after,
+        }
+    }
+
+    /// The wait a refusal asks for, for its `Retry-After` header.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        match self {
+            Self::TooManyRequests { retry_after, .. } | Self::Busy(retry_after) => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -65,6 +102,8 @@ impl ApiError {
             Self::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             Self::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,11 +114,13 @@ impl ApiError {
             Self::Validation { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unauthorized { code, .. }
-            | Self::Forbidden { code, .. } => code,
+            | Self::Forbidden { code, .. }
+            | Self::TooManyRequests { code, .. } => code,
             Self::NotFound => "not_found",
             Self::UnknownHost => "unknown_host",
             Self::BudgetExceeded(_) => "budget_exceeded",
             Self::BadRequest(_) => "bad_request",
+            Self::Busy(_) => "server_busy",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
     }
@@ -101,7 +142,13 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self, "request failed");
         }
         let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(retry_after) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, retry_after.seconds().into());
+        }
+        response
     }
 }
 
@@ -158,6 +205,7 @@ impl From<AuthError> for ApiError {
                 message,
             },
             AuthError::SessionNotFound | AuthError::NotFound => Self::NotFound,
+            AuthError::Busy => Self::Busy(BUSY_RETRY),
             AuthError::Database(e) => Self::Database(e),
             AuthError::Internal(e) => Self::Internal(e),
         }
@@ -170,6 +218,9 @@ impl From<ChatError> for ApiError {
             ChatError::Invalid(invalid) => invalid.into(),
             ChatError::NotFound => Self::NotFound,
             ChatError::BudgetExceeded(message) => Self::BudgetExceeded(message),
+            ChatError::TooManyReplies(_) => {
+                Self::too_many_requests("too_many_replies", error.to_string(), REPLY_SLOT_RETRY)
+            }
             ChatError::BadCursor => Self::BadRequest(error.to_string()),
             ChatError::Database(e) => Self::Database(e),
             ChatError::Internal(e) => Self::Internal(e),

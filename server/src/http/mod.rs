@@ -14,6 +14,7 @@ pub mod cross_site;
 pub mod error;
 mod flash;
 pub mod host_check;
+pub mod limits;
 pub mod page_data;
 mod request_log;
 pub mod session;
@@ -30,9 +31,17 @@ use error::ApiError;
 use session::page_session;
 
 pub fn router(state: AppState) -> Router {
+    let api_attempts = middleware::from_fn_with_state(state.clone(), limits::api_auth_attempts);
+    let form_attempts = middleware::from_fn_with_state(state.clone(), limits::form_auth_attempts);
     let api = Router::new()
-        .route("/auth/register", post(api_auth::register))
-        .route("/auth/login", post(api_auth::login))
+        .route(
+            "/auth/register",
+            post(api_auth::register).route_layer(api_attempts.clone()),
+        )
+        .route(
+            "/auth/login",
+            post(api_auth::login).route_layer(api_attempts),
+        )
         .route("/auth/logout", post(api_auth::logout))
         .route("/auth/logout-all", post(api_account::logout_all))
         .route("/me", get(api_auth::me))
@@ -89,8 +98,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound });
 
     let forms = Router::new()
-        .route("/auth/register", post(auth_forms::register))
-        .route("/auth/login", post(auth_forms::login))
+        .route(
+            "/auth/register",
+            post(auth_forms::register).route_layer(form_attempts.clone()),
+        )
+        .route(
+            "/auth/login",
+            post(auth_forms::login).route_layer(form_attempts),
+        )
         .route("/auth/logout", post(auth_forms::logout))
         .route("/settings/save", post(api_settings::save_form))
         .route(
@@ -119,7 +134,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/settings", post(api_admin::settings_form))
         .route("/admin/models", post(api_admin::new_model_form))
-        .route("/admin/models/{id}", post(api_admin::model_form));
+        .route("/admin/models/{id}", post(api_admin::model_form))
+        .route_layer(middleware::from_fn(api_json::refuse_nul_in_form));
 
     let leptos_options = state.leptos_options.clone();
     let pages = Router::<AppState>::new()

@@ -1,7 +1,8 @@
 //! `GET /ws`: the live feed (ARCHITECTURE.md, "WebSocket feed"). The upgrade is
 //! authenticated by `?token=`, a bearer header or the session cookie; a cookie-authenticated
 //! upgrade must come from our own origin, since a browser attaches cookies to any site's
-//! WebSocket.
+//! WebSocket. A user holds at most `MAX_SOCKETS_PER_USER` sockets on one process (the count
+//! is per process: with several behind a balancer, each allows that many).
 
 mod session;
 
@@ -11,6 +12,7 @@ use axum::{
     extract::{ws::WebSocketUpgrade, Query, State},
     http::HeaderMap,
     response::{IntoResponse, Response},
+    Extension,
 };
 use serde::Deserialize;
 
@@ -23,6 +25,8 @@ use crate::{
         error::ApiError,
         session::{credential, CredentialSource},
     },
+    limits::RetryAfter,
+    startup::ConnectionSlot,
     state::AppState,
 };
 
@@ -40,6 +44,18 @@ pub struct SocketSettings {
     pub max_frame_bytes: usize,
     /// Outgoing messages buffered per socket before its subscriptions must wait.
     pub outbox: usize,
+    /// `WS_FRAMES_PER_SECOND`: frames a client may send per second (after a burst of twice
+    /// that); 0 is no limit. Far beyond what a tab needs: a subscribe per conversation opened,
+    /// a ping now and then.
+    pub frames_per_second: u32,
+}
+
+impl SocketSettings {
+    /// The most a frame may be while it is read: larger frames than `max_frame_bytes` are read
+    /// (up to this) only to be refused cleanly.
+    pub fn read_limit(&self) -> usize {
+        self.max_frame_bytes.saturating_mul(16).max(1 << 20)
+    }
 }
 
 impl Default for SocketSettings {
@@ -49,6 +65,7 @@ impl Default for SocketSettings {
             idle_timeout: Duration::from_secs(90),
             max_frame_bytes: 64 * 1024,
             outbox: 256,
+            frames_per_second: 20,
         }
     }
 }
@@ -62,6 +79,7 @@ pub async fn upgrade(
     State(state): State<AppState>,
     Query(query): Query<WsQuery>,
     headers: HeaderMap,
+    slot: Option<Extension<ConnectionSlot>>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let (token, source) = match query.token {
@@ -80,6 +98,13 @@ pub async fn upgrade(
     if user.status == UserStatus::Pending {
         return Err(AuthError::PendingApproval.into());
     }
+    let socket_slot = state.limits.open_socket(user.id).ok_or_else(|| {
+        ApiError::too_many_requests(
+            "too_many_sockets",
+            "You have too many live connections open. Close some tabs, then reload.",
+            RetryAfter(Duration::from_secs(10)),
+        )
+    })?;
     let settings = state.sockets.clone();
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
@@ -88,8 +113,17 @@ pub async fn upgrade(
         // write buffer is not capped: the writer holds one message at a time).
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .max_message_size(settings.max_frame_bytes)
-        .max_frame_size(settings.max_frame_bytes)
-        .on_upgrade(move |socket| session::run(socket, state, user.id, token))
+        // Frames are read up to a larger limit and measured by the session, which answers
+        // one over `max_frame_bytes` with a close frame (1009) and a proper closing handshake;
+        // refused while reading, the frame's unread rest would reset the connection under it.
+        .max_message_size(settings.read_limit())
+        .max_frame_size(settings.read_limit())
+        .on_upgrade(move |socket| async move {
+            // The socket holds its connection's place among MAX_CONNECTIONS, and its place
+            // among the user's sockets, while it is open.
+            let _slot = slot;
+            session::run(socket, state, user.id, token).await;
+            drop(socket_slot);
+        })
         .into_response())
 }

@@ -5,12 +5,17 @@
 //! holds up its own forwarders. The hub's channels never wait for anyone; a forwarder that falls
 //! more than the channel's capacity behind gets `Lagged`, tells the client to resync, and stops —
 //! the client resumes with `after` and loses nothing. Memory per socket stays bounded.
+//!
+//! Work per client is bounded too: frames past `WS_FRAMES_PER_SECOND` (after a burst) are
+//! dropped with a `slow_down` error, and a client that keeps flooding is closed with 1008; a
+//! subscribe names at most [`MAX_AFTER_ENTRIES`] replies to resume.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, num::NonZeroU32};
 
 use app::wire::{ClientMessage, ControlMessage, Event as WireEvent};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::{
     sync::{broadcast::error::RecvError, mpsc},
     task::JoinHandle,
@@ -24,7 +29,14 @@ use crate::{chat::events::Event, state::AppState};
 const CLOSE_IDLE: u16 = 4408;
 /// The credential the socket was opened with stopped working (revoked, account disabled).
 const CLOSE_SESSION_ENDED: u16 = 4401;
+/// Policy violation: the client kept sending after being told to slow down.
+const CLOSE_FLOODING: u16 = 1008;
 const MAX_SUBSCRIPTIONS: usize = 64;
+/// Replies one subscribe may ask to resume; a client only names the ones it saw streaming.
+const MAX_AFTER_ENTRIES: usize = 32;
+/// Dropped frames a client may send (after a burst as large as the frames' own) before it is
+/// closed.
+const DROPPED_FRAMES_PER_SECOND: NonZeroU32 = NonZeroU32::new(4).expect("not zero");
 /// A write that takes longer than this means the client stopped reading: drop it.
 const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -82,6 +94,16 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
     ping.tick().await;
     let mut last_heard = Instant::now();
     let mut account = state.chat.bus.watch_account(user_id);
+    // Frames a client may send per second (`WS_FRAMES_PER_SECOND`, after a burst of twice
+    // that); none when it is 0.
+    let frame_limit = NonZeroU32::new(settings.frames_per_second).map(|rate| {
+        let burst = rate.saturating_mul(NonZeroU32::new(2).expect("not zero"));
+        let frames: DefaultDirectRateLimiter =
+            RateLimiter::direct(Quota::per_second(rate).allow_burst(burst));
+        let dropped: DefaultDirectRateLimiter =
+            RateLimiter::direct(Quota::per_second(DROPPED_FRAMES_PER_SECOND).allow_burst(burst));
+        (frames, dropped)
+    });
 
     loop {
         tokio::select! {
@@ -100,8 +122,41 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
                 }
             }
             frame = stream.next() => {
-                let Some(Ok(frame)) = frame else { break };
+                let frame = match frame {
+                    Some(Ok(frame)) if frame_len(&frame) <= settings.max_frame_bytes => frame,
+                    // Too large, measured here or (past the read limit) refused while reading.
+                    Some(Ok(_)) => {
+                        close_too_large(&outbox);
+                        break;
+                    }
+                    Some(Err(e)) if is_too_large(&e) => {
+                        close_too_large(&outbox);
+                        break;
+                    }
+                    _ => break,
+                };
                 last_heard = Instant::now();
+                if matches!(frame, Message::Close(_)) {
+                    break;
+                }
+                if let Some((frames, dropped_frames)) =
+                    frame_limit.as_ref().filter(|(frames, _)| frames.check().is_err())
+                {
+                    if dropped_frames.check().is_err() {
+                        let _ = outbox.try_send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_FLOODING,
+                            reason: "too many frames".into(),
+                        })));
+                        break;
+                    }
+                    // Never waits: a flooding client that does not read gets fewer of these.
+                    let _ = outbox.try_send(error(
+                        "slow_down",
+                        "You are sending frames too fast; this one was dropped.",
+                        None,
+                    ));
+                    continue;
+                }
                 match frame {
                     Message::Text(text) => {
                         handle_client_message(&state, user_id, &text, &outbox, &mut subscriptions).await;
@@ -146,6 +201,30 @@ pub async fn run(socket: WebSocket, state: AppState, user_id: Uuid, token: Strin
         }
     })
     .await;
+}
+
+fn frame_len(frame: &Message) -> usize {
+    match frame {
+        Message::Text(text) => text.len(),
+        Message::Binary(bytes) => bytes.len(),
+        _ => 0,
+    }
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    error
+        .source()
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
+/// Close code 1009 ("message too big"); the closing handshake then reads the client's Close.
+fn close_too_large(outbox: &Outbox) {
+    let _ = outbox.try_send(Message::Close(Some(CloseFrame {
+        code: axum::extract::ws::close_code::SIZE,
+        reason: "frame too large".into(),
+    })));
 }
 
 async fn handle_client_message(
@@ -202,6 +281,19 @@ async fn handle_client_message(
             conversation_id,
             after,
         } => {
+            if after.len() > MAX_AFTER_ENTRIES {
+                let _ = outbox
+                    .send(error(
+                        "too_many_entries",
+                        &format!(
+                            "`after` may name at most {MAX_AFTER_ENTRIES} replies: the ones you \
+                             saw streaming."
+                        ),
+                        Some(conversation_id),
+                    ))
+                    .await;
+                return;
+            }
             subscriptions.retain(|_, task| !task.is_finished());
             if let Some(previous) = subscriptions.remove(&conversation_id) {
                 previous.abort();

@@ -25,10 +25,11 @@ async fn with_no_keys_a_new_user_gets_the_offline_demo_and_its_reply() {
     assert_eq!(models[0].provider, ProviderId::Demo);
     assert!(models[0].display_name.contains("Offline demo"));
 
-    // No body at all: a new chat with the user's defaults.
+    // An empty object: a new chat with the user's defaults.
     let response = app
         .client
         .post(app.url("/api/conversations"))
+        .json(&json!({}))
         .send()
         .await
         .unwrap();

@@ -120,3 +120,62 @@ async fn every_response_carries_the_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     }
 }
+
+/// The nonce a page's policy allows, and the nonces of its inline scripts.
+async fn page_nonces(app: &crate::helpers::TestApp, path: &str) -> (String, Vec<String>) {
+    let response = anonymous_client().get(app.url(path)).send().await.unwrap();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let allowed = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("{path}: no nonce in {csp}"))
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self' 'nonce-") && csp.contains("'wasm-unsafe-eval'"),
+        "{path}: {csp}"
+    );
+    assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+    let html = response.text().await.unwrap();
+    let scripts = html
+        .split("<script")
+        .skip(1)
+        .map(|tag| {
+            let attributes = tag.split('>').next().unwrap_or_default();
+            attributes
+                .split("nonce=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| {
+                    panic!("{path}: an inline script without a nonce: <script{attributes}>")
+                })
+                .to_owned()
+        })
+        .collect();
+    (allowed, scripts)
+}
+
+#[tokio::test]
+async fn a_page_allows_exactly_the_scripts_it_wrote_with_a_fresh_nonce_each_time() {
+    let app = spawn_app().await;
+    let (first, scripts) = page_nonces(&app, "/login").await;
+    assert!(
+        scripts.len() >= 2,
+        "the hydration loader and Leptos's bookkeeping"
+    );
+    assert!(
+        scripts.iter().all(|n| *n == first),
+        "{scripts:?} vs {first}"
+    );
+    let (second, _) = page_nonces(&app, "/login").await;
+    assert_ne!(first, second, "a nonce is never reused");
+    assert!(first.len() >= 16);
+    let (missing, scripts) = page_nonces(&app, "/no-such-page").await;
+    assert!(scripts.iter().all(|n| *n == missing));
+    let api = app.get("/api/models").await;
+    let csp = api.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+}

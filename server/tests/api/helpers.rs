@@ -142,6 +142,11 @@ pub async fn start_server(
         ),
         // Most suites register many people; the accounts suite sets the other modes.
         ("REGISTRATION".into(), "open".into()),
+        // Every test registers and sends from 127.0.0.1: the limits are off unless a test of
+        // them sets its own.
+        ("AUTH_ATTEMPTS_PER_MINUTE".into(), "0".into()),
+        ("SENDS_PER_MINUTE".into(), "0".into()),
+        ("MAX_ACTIVE_REPLIES_PER_USER".into(), "1000".into()),
     ]);
     for (k, v) in vars {
         env.insert((*k).into(), (*v).into());
@@ -208,12 +213,17 @@ impl TestApp {
         json_body(response).await
     }
 
+    /// Every message of the conversation, page after page (a page also ends at its byte
+    /// budget).
     pub async fn messages(&self, conversation_id: Uuid) -> Vec<MessageView> {
-        self.get_json::<Page<MessageView>>(&format!(
-            "/api/conversations/{conversation_id}/messages?limit=1000"
-        ))
-        .await
-        .items
+        let path = format!("/api/conversations/{conversation_id}/messages?limit=1000");
+        let mut page = self.get_json::<Page<MessageView>>(&path).await;
+        let mut messages = std::mem::take(&mut page.items);
+        while let Some(after) = page.next_cursor.take() {
+            page = self.get_json(&format!("{path}&cursor={after}")).await;
+            messages.append(&mut page.items);
+        }
+        messages
     }
 
     /// Polls the stored message until it has left `streaming`.

@@ -6,9 +6,13 @@ mod helpers;
 
 mod accounts;
 mod auth;
+mod bounded;
 mod budgets;
 mod conversations;
 mod cross_site;
+mod deleting;
+mod hygiene;
+mod limits;
 mod multi_process;
 mod pages;
 mod providers;

@@ -16,9 +16,9 @@ use crate::helpers::{
     ws_client::{is_event, WsClient},
 };
 
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Drop for ServerProcess {
@@ -30,8 +30,22 @@ impl Drop for ServerProcess {
 
 /// Starts the real server binary and reads the port it bound from its log.
 fn start_process(data_dir: &std::path::Path, database_url: &str, redis_url: &str) -> ServerProcess {
-    let mut child = Command::new(crate::helpers::server_binary())
-        .env_clear()
+    start_process_with(data_dir, database_url, redis_url, &[])
+}
+
+/// [`start_process`] with extra variables (a provider pointed at a fake upstream).
+pub(crate) fn start_process_with(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    redis_url: &str,
+    extra: &[(&str, &str)],
+) -> ServerProcess {
+    let mut command = Command::new(crate::helpers::server_binary());
+    command.env_clear();
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    let mut child = command
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATA_DIR", data_dir)
         .env("DATABASE_URL", database_url)
@@ -105,6 +119,7 @@ async fn a_reply_generated_on_one_process_streams_resumes_and_stops_on_another()
     let conversation: ConversationView = client
         .post(api(&a.address, "/api/conversations"))
         .bearer_auth(&token)
+        .json(&serde_json::json!({}))
         .send()
         .await
         .unwrap()
@@ -239,6 +254,7 @@ async fn disabling_an_account_on_one_process_stops_its_reply_and_socket_on_anoth
     let conversation: ConversationView = client
         .post(format!("{}/api/conversations", a.address))
         .bearer_auth(&person.token)
+        .json(&json!({}))
         .send()
         .await
         .unwrap()

@@ -33,7 +33,7 @@ pub fn BudgetMeter(budget: RwSignal<BudgetView>) -> impl IntoView {
         })
     };
     view! {
-        <a class="budget-meter" href="/usage" aria-label="Your spending this month" title="Your usage">
+        <a class="budget-meter" href="/usage" title="Your usage this month">
             <span class="stat-label">"This month"</span>
             <span class="stat-value" data-testid="month-spend">{spent}</span>
             {left}

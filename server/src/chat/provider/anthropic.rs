@@ -194,13 +194,20 @@ fn map_event(
                         "authentication_error" | "permission_error" => ErrorKind::Auth,
                         _ => ErrorKind::Rejected,
                     };
-                    ProviderError::new(
-                        kind,
-                        format!(
-                            "{NAME} stopped the reply with an error: {}",
-                            event.error.message
+                    let sentence = match kind {
+                        ErrorKind::Upstream => {
+                            format!("{NAME} is overloaded or had a server error; try again later.")
+                        }
+                        ErrorKind::RateLimited => {
+                            format!("{NAME} is rate limiting requests. Try again in a minute.")
+                        }
+                        ErrorKind::Auth => format!(
+                            "{NAME} refused the API key. Check the key in the server's configuration."
                         ),
-                    )
+                        _ => format!("{NAME} stopped the reply with an error."),
+                    };
+                    ProviderError::new(kind, sentence)
+                        .with_detail(format!("{}: {}", event.error.kind, event.error.message))
                 }
                 Err(e) => e,
             };

@@ -70,11 +70,10 @@ pub fn connection_error(name: &str, error: &reqwest::Error) -> ProviderError {
             ErrorKind::Timeout,
             format!("Connecting to {name} timed out."),
         )
+        .with_detail(root_cause(error))
     } else {
-        ProviderError::new(
-            ErrorKind::Connect,
-            format!("Could not connect to {name}: {}.", root_cause(error)),
-        )
+        ProviderError::new(ErrorKind::Connect, format!("Could not connect to {name}."))
+            .with_detail(root_cause(error))
     }
 }
 
@@ -102,11 +101,6 @@ fn refusal(
     body: &str,
     retry_after: Option<Duration>,
 ) -> ProviderError {
-    let detail = upstream_message(body);
-    let with_detail = |sentence: String| match &detail {
-        Some(detail) => format!("{sentence} {name} said: {detail}"),
-        None => sentence,
-    };
     let (kind, sentence) = match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => (
             ErrorKind::Auth,
@@ -133,9 +127,12 @@ fn refusal(
             format!("{name} rejected the request ({}).", s.as_u16()),
         ),
     };
+    // What the provider said stays in the log: a 401's text names the (masked) key, and a
+    // compatible server's errors can name internal hosts.
+    let detail = upstream_message(body).unwrap_or_else(|| body.chars().take(300).collect());
     ProviderError {
         retry_after,
-        ..ProviderError::new(kind, with_detail(sentence))
+        ..ProviderError::new(kind, sentence).with_detail(detail)
     }
 }
 
@@ -165,8 +162,9 @@ pub fn sse_events(
         item.map_err(|e| {
             ProviderError::new(
                 ErrorKind::Cut,
-                format!("The connection to {name} was lost in the middle of the reply ({e})."),
+                format!("The connection to {name} was lost in the middle of the reply."),
             )
+            .with_detail(e)
         })
     })
 }
@@ -179,7 +177,11 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(data).map_err(|e| {
         ProviderError::new(
             ErrorKind::Malformed,
-            format!("{name} sent a reply we could not read ({e})."),
+            format!("{name} sent a reply we could not read."),
         )
+        .with_detail(format!(
+            "{e}: {}",
+            data.chars().take(300).collect::<String>()
+        ))
     })
 }

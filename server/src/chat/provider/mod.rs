@@ -82,12 +82,17 @@ pub enum ErrorKind {
     Cut,
 }
 
-/// A failure with a sentence a person can act on; it always names the provider.
+/// A failure with a sentence a person can act on; it always names the provider. The sentence
+/// is ours alone: whatever the upstream said (its error text may hold a masked key or the
+/// address of an internal server) goes to `detail`, which only the server log sees.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct ProviderError {
     pub kind: ErrorKind,
+    /// Shown to the person and stored on the message.
     pub message: String,
+    /// The upstream's own words (its error body, the network error), for the log only.
+    pub detail: Option<String>,
     /// How long the provider asked us to wait before another attempt (`Retry-After`).
     pub retry_after: Option<Duration>,
 }
@@ -97,9 +102,51 @@ impl ProviderError {
         Self {
             kind,
             message: message.into(),
+            detail: None,
             retry_after: None,
         }
     }
+
+    pub fn with_detail(mut self, detail: impl std::fmt::Display) -> Self {
+        self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// The upstream's words as the log may hold them: anything that looks like a key masked.
+    pub fn logged_detail(&self) -> String {
+        self.detail.as_deref().map(mask_keys).unwrap_or_default()
+    }
+}
+
+/// Masks what looks like an API key or token in a provider's text: a word of 16 or more
+/// characters of the kinds keys are made of that mixes letters and digits (OpenAI's masked
+/// `sk-proj-ab**********yz` included) keeps its first four characters.
+pub fn mask_keys(text: &str) -> String {
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*' | '.');
+    let mut masked = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, masked: &mut String| {
+        let looks_like_key = word.chars().count() >= 16
+            && word.chars().any(|c| c.is_ascii_digit())
+            && word.chars().any(|c| c.is_ascii_alphabetic());
+        if looks_like_key {
+            masked.extend(word.chars().take(4));
+            masked.push_str("[masked]");
+        } else {
+            masked.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_key_char(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut masked);
+            masked.push(c);
+        }
+    }
+    flush(&mut word, &mut masked);
+    masked
 }
 
 pub type ProviderStream = BoxStream<'static, Result<ProviderEvent, ProviderError>>;
@@ -163,5 +210,22 @@ impl Providers {
 
     pub fn is_configured(&self, id: ProviderId) -> bool {
         self.by_id.contains_key(&id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_keys;
+
+    #[test]
+    fn keys_are_masked_and_words_are_not() {
+        let said = "Incorrect API key provided: sk-proj-AbC1**********************xY9z. \
+                    You can find your API key at https://platform.openai.com/account/api-keys.";
+        let masked = mask_keys(said);
+        assert!(!masked.contains("AbC1"), "{masked}");
+        assert!(masked.contains("sk-p[masked]"), "{masked}");
+        assert!(masked.contains("Incorrect API key provided"), "{masked}");
+        let key = mask_keys("key=AIzaSyD3adb33fd3adb33fd3adb33f, model gpt-4o-mini");
+        assert_eq!(key, "key=AIza[masked], model gpt-4o-mini");
     }
 }

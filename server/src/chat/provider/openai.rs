@@ -224,23 +224,23 @@ fn map_error(error: OpenAIError) -> ProviderError {
     match error {
         OpenAIError::Boxed(error) => match error.downcast::<ProviderError>() {
             Ok(refusal) => *refusal,
-            Err(other) => ProviderError::new(
-                ErrorKind::Rejected,
-                format!("{NAME} request failed: {other}"),
-            ),
+            Err(other) => {
+                ProviderError::new(ErrorKind::Rejected, format!("{NAME} refused the request."))
+                    .with_detail(other)
+            }
         },
         OpenAIError::Reqwest(e) => connection_error(NAME, &e),
         OpenAIError::StreamError(e) => ProviderError::new(
             ErrorKind::Cut,
-            format!("The connection to {NAME} was lost in the middle of the reply ({e})."),
-        ),
+            format!("The connection to {NAME} was lost in the middle of the reply."),
+        )
+        .with_detail(e),
         OpenAIError::JSONDeserialize(e, _) => ProviderError::new(
             ErrorKind::Malformed,
-            format!("{NAME} sent a reply we could not read ({e})."),
-        ),
-        other => ProviderError::new(
-            ErrorKind::Rejected,
-            format!("{NAME} request failed: {other}"),
-        ),
+            format!("{NAME} sent a reply we could not read."),
+        )
+        .with_detail(e),
+        other => ProviderError::new(ErrorKind::Rejected, format!("{NAME} refused the request."))
+            .with_detail(other),
     }
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub completion_tokens: i64,
     pub total_tokens: i64,
     pub cost_micros: i64,
+    /// The bytes of text its messages hold (for the storage caps).
+    pub content_bytes: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
