@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { test: base, expect, request } = require('@playwright/test');
+const { default: AxeBuilder } = require('@axe-core/playwright');
 
 const password = 'correct horse battery staple';
 const shots = path.resolve(__dirname, '..', 'screenshots');
@@ -51,6 +52,7 @@ async function startServer() {
       DEMO_WORD_DELAY: '5ms',
       MAX_ACTIVE_REPLIES_PER_USER: '1000',
       AUTH_ATTEMPTS_PER_MINUTE: '0',
+      SENDS_PER_MINUTE: '0',
       AUTO_TITLES: 'off',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -113,14 +115,28 @@ const noSidewaysScroll = async (page) => {
   expect(overflow).toBeLessThanOrEqual(0);
 };
 
+/// No serious or critical finding of the accessibility engine (as a11y.spec.js, on the states
+/// only this spec reaches: waiting accounts, the secrets shown once, every status).
+const accessible = async (page) => {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  const serious = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  expect(serious, serious.join('\n')).toEqual([]);
+};
+
 /// A full-page screenshot at desktop size, then at phone size (checking nothing but the tables'
-/// own wraps scroll sideways), back at desktop size afterwards.
+/// own wraps scroll sideways, and the page is accessible at both), back at desktop size.
 async function desktopAndPhone(page, name) {
   // A full-page shot keeps the sticky top bar where the page was scrolled to: start at the top.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, `${name}-desktop.png`), fullPage: true });
+  await accessible(page);
   await page.setViewportSize(phone);
   await noSidewaysScroll(page);
+  await accessible(page);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(shots, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize(desktop);
@@ -166,6 +182,7 @@ test('approval, live sign-out on disable, invites, the audit log and API tokens'
     await expect(bob.getByRole('heading', { name: 'Waiting for approval' })).toBeVisible();
     await expect(bob.getByTestId('waiting')).toContainText(bobEmail);
     await bob.screenshot({ path: path.join(shots, 'waiting-desktop.png'), fullPage: true });
+    await accessible(bob);
     // Every page of the app sends them back here, and the chat API refuses them.
     await bob.goto('/settings');
     await expect(bob).toHaveURL(/\/waiting$/);

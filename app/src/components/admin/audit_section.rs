@@ -42,7 +42,7 @@ pub fn AuditSection(
         <section class="usage-card" id="audit" aria-labelledby="admin-audit">
             <h2 id="admin-audit">"Audit log"</h2>
             <p class="muted">"Who changed access, budgets, models, invites, passwords and tokens, and when. Entries are written with the change itself and cannot be edited."</p>
-            <div class="usage-table-wrap">
+            <div class="usage-table-wrap" tabindex="0" role="region" aria-labelledby="admin-audit">
                 <table class="usage-table admin-audit" data-testid="admin-audit">
                     <thead>
                         <tr>

@@ -54,7 +54,7 @@ pub fn InvitesSection(
                 </label>
                 <button class="btn btn-primary" type="submit">"Create invite"</button>
             </form>
-            <div class="usage-table-wrap">
+            <div class="usage-table-wrap" tabindex="0" role="region" aria-labelledby="admin-invites">
                 <table class="usage-table admin-invites" data-testid="admin-invites">
                     <thead>
                         <tr>

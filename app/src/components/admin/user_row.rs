@@ -43,7 +43,7 @@ pub fn UserRow(user: AdminUserView) -> impl IntoView {
         user.name.clone()
     };
     view! {
-        <tr data-email=user.email.clone() data-status=user.status.as_str() class=(user.status == UserStatus::Disabled).then_some("admin-row-disabled")>
+        <tr data-email=user.email.clone() data-status=user.status.as_str()>
             <td class="admin-user-cell">
                 <strong>{name}</strong>
                 {is_self.then(|| view! { <span class="badge">"you"</span> })}
