@@ -86,8 +86,9 @@ test('an admin sets a budget on the admin page and the chat shows what is left',
   await row.getByLabel(`Monthly budget of ${email}`).fill('1.50');
   await row.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status')).toContainText('Budget saved');
-  await expect(page.getByTestId('admin-models').locator('tr[data-model="demo-offline"]')).toBeVisible();
   await page.screenshot({ path: path.join(shots, 'admin-desktop.png'), fullPage: true });
+  await page.getByRole('link', { name: 'Models' }).click();
+  await expect(page.getByTestId('admin-models').locator('tr[data-model="demo-offline"]')).toBeVisible();
 
   await page.goto('/');
   await expect(page.getByTestId('budget-left')).toHaveText('$1.50 left of $1.50');

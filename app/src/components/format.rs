@@ -1,4 +1,4 @@
-//! How numbers read in the UI: tokens with separators, context sizes. Money is
+//! How numbers and dates read in the UI: tokens with separators, context sizes, moments. Money is
 //! [`crate::wire::Micros`]'s to format.
 
 /// `12345` → `12,345`.
@@ -27,6 +27,16 @@ pub fn context_window(tokens: i32) -> String {
     }
 }
 
+/// A moment as the pages print it: `2 Dec 2026, 05:07 UTC`.
+pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// A day as the pages print it: `2 Dec 2026`.
+pub fn day(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%-d %b %Y").to_string()
+}
+
 /// A rough count for the input box: about four characters per token.
 pub fn estimate_tokens(text: &str) -> i64 {
     let chars = text.chars().count() as i64;
@@ -44,5 +54,10 @@ mod tests {
         assert_eq!(context_window(128_000), "128K");
         assert_eq!(context_window(1_048_576), "1M");
         assert_eq!(estimate_tokens("hello world!"), 3);
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-02T05:07:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(when(at), "2 Dec 2026, 05:07 UTC");
+        assert_eq!(day(at), "2 Dec 2026");
     }
 }

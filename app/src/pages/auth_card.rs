@@ -13,6 +13,10 @@ pub fn auth_error_message(code: &str) -> Option<&'static str> {
         "weak_password" => "Choose a password of at least 8 characters that is not a common one.",
         "invalid_name" => "Your name can be at most 100 characters.",
         "session_expired" => "Your session has ended. Please log in again.",
+        "account_disabled" => "This account has been disabled. Ask an admin of this server if you think that is a mistake.",
+        "registration_closed" => "Registration is closed on this server. Ask an admin for an invite link.",
+        "invite_required" => "Registration needs an invite link from an admin of this server.",
+        "invalid_invite" => "That invite link has expired, was already used, was revoked, or is for another email address. Ask the admin for a new one.",
         "server_error" => "Something went wrong on our side. Please try again.",
         "too_many_attempts" => "Too many attempts. Wait a minute, then try again.",
         "server_busy" => "The server is busy. Please try again in a moment.",
@@ -51,6 +55,14 @@ mod tests {
     fn unknown_error_codes_show_nothing() {
         assert!(auth_error_message("<script>alert(1)</script>").is_none());
         assert!(auth_error_message("invalid_credentials").is_some());
+        for code in [
+            "registration_closed",
+            "invite_required",
+            "invalid_invite",
+            "account_disabled",
+        ] {
+            assert!(auth_error_message(code).is_some(), "{code}");
+        }
     }
 
     #[test]

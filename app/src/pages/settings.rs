@@ -1,11 +1,13 @@
-//! `/settings`: the signed-in user's chat settings, password and sessions, in plain HTML forms
+//! `/settings`: the signed-in user's chat settings, password, sessions and API tokens, in plain HTML forms
 //! that work without any script. The server's page guard has already sent anyone not signed in to `/login`, and
 //! loaded the page's data.
 
 use leptos::prelude::*;
 
 use crate::{
-    components::settings::{account_card::AccountCard, chat_settings_form::ChatSettingsForm},
+    components::settings::{
+        account_card::AccountCard, chat_settings_form::ChatSettingsForm, tokens_card::TokensCard,
+    },
     layout::page_shell::{PageShell, Unavailable},
     page_data::{page_data, SettingsPageData},
 };
@@ -15,9 +17,12 @@ pub fn SettingsPage() -> impl IntoView {
     let body = match page_data::<SettingsPageData>() {
         Some(data) => {
             let sessions = data.sessions.clone();
+            let tokens = data.tokens.clone();
+            let created = data.created_token.clone();
             view! {
                 <ChatSettingsForm data/>
                 <AccountCard sessions/>
+                <TokensCard tokens created/>
             }
             .into_any()
         }

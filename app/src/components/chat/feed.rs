@@ -8,10 +8,14 @@ use uuid::Uuid;
 use super::{
     actions::{fetch_html, refresh_budget},
     api::announce_conversation,
-    socket,
+    socket::{self, Session},
     state::Chat,
 };
 use crate::wire::{ClientMessage, ControlMessage, Event, ServerMessage};
+
+/// The error code of the frame the server sends before it closes the socket of a session that
+/// has ended (revoked, logged out everywhere, or the account disabled).
+const SESSION_ENDED: &str = "session_ended";
 
 /// Runs the socket for the life of the page.
 pub fn start(chat: Chat) {
@@ -24,10 +28,17 @@ pub fn start(chat: Chat) {
                 .map(|c| vec![subscribe(c.id, chat)])
                 .unwrap_or_default()
         },
-        move |frame| {
-            if let Ok(message) = serde_json::from_str::<ServerMessage>(&frame) {
-                apply(chat, message);
+        move |frame| match serde_json::from_str::<ServerMessage>(&frame) {
+            Ok(ServerMessage::Control(ControlMessage::Error { code, .. }))
+                if code == SESSION_ENDED =>
+            {
+                Session::Ended
             }
+            Ok(message) => {
+                apply(chat, message);
+                Session::Live
+            }
+            Err(_) => Session::Live,
         },
     ));
     chat.scroll_to_bottom();

@@ -1,12 +1,80 @@
 //! The live feed in the browser: one WebSocket per page, reopened with backoff after a drop,
 //! resubscribing with the last `seq` held per streaming reply so nothing is lost or repeated.
+//! When the session has ended (logged out elsewhere, revoked, or the account disabled) the
+//! page goes to the log-in page instead of reconnecting.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::{channel::mpsc, SinkExt, StreamExt};
-use gloo_net::websocket::{futures::WebSocket, Message};
+use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use leptos::prelude::*;
 
 use super::state::Connection;
-use crate::wire::ClientMessage;
+use crate::{
+    routes::AppRoute,
+    wire::{ClientMessage, UserStatus, UserView},
+};
+
+/// The close code the server ends a socket with when its session has ended.
+const SESSION_ENDED_CLOSE: u16 = 4401;
+
+/// Whether the page's session still holds, as a frame tells.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    Live,
+    Ended,
+}
+
+/// The page is already on its way elsewhere (a link, or the log-out form whose own redirect
+/// ends the session and so this socket): then its end is not news to announce.
+static UNLOADING: AtomicBool = AtomicBool::new(false);
+
+/// Notes when the page starts to go (and when the back button brings it back from the cache).
+fn watch_unloading() {
+    window_event_listener(leptos::ev::beforeunload, |_| {
+        UNLOADING.store(true, Ordering::Relaxed)
+    });
+    window_event_listener(leptos::ev::pageshow, |_| {
+        UNLOADING.store(false, Ordering::Relaxed)
+    });
+}
+
+/// Leaves the page for the log-in page, saying the session ended. `replace`: going back would
+/// only land on a page that can no longer load.
+pub fn leave_for_login() {
+    leave_for(&format!("{}?error=session_expired", AppRoute::Login.href()));
+}
+
+fn leave_for(href: &str) {
+    if UNLOADING.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().replace(href);
+    }
+}
+
+/// After a socket could not open: is it the network, or did the session end (the upgrade is
+/// refused with 401) or the account wait for approval? `/api/me` tells; the network's failure
+/// says nothing, so the caller keeps retrying.
+async fn leave_if_signed_out() -> bool {
+    let Ok(response) = gloo_net::http::Request::get("/api/me").send().await else {
+        return false;
+    };
+    if response.status() == 401 {
+        leave_for_login();
+        return true;
+    }
+    let waiting = response.ok()
+        && response
+            .json::<UserView>()
+            .await
+            .is_ok_and(|me| me.status == UserStatus::Pending);
+    if waiting {
+        leave_for(&AppRoute::Waiting.href());
+    }
+    waiting
+}
 
 /// Where to send frames while a socket is open.
 #[derive(Clone, Copy)]
@@ -41,17 +109,23 @@ fn url() -> String {
     format!("{}://{host}/ws", if secure { "wss" } else { "ws" })
 }
 
-/// Runs for the life of the page. `on_open` returns the messages to send first (the
-/// subscription with `after`); `on_frame` gets every text frame.
+/// Runs for the life of the page, or until its session ends. `on_open` returns the messages to
+/// send first (the subscription with `after`); `on_frame` gets every text frame and says
+/// whether the session still holds.
 pub async fn run(
     connection: RwSignal<Connection>,
     outbox: Outbox,
     on_open: impl Fn() -> Vec<ClientMessage>,
-    on_frame: impl Fn(String),
+    on_frame: impl Fn(String) -> Session,
 ) {
+    watch_unloading();
     let mut backoff_ms = 500;
     loop {
         connection.set(Connection::Connecting);
+        // The server answers the opening ping at once, so a socket that got no frame at all
+        // never really opened.
+        let mut opened = false;
+        let mut session = Session::Live;
         if let Ok(socket) = WebSocket::open(&url()) {
             let (mut write, mut read) = socket.split();
             let (tx, mut rx) = mpsc::unbounded::<String>();
@@ -71,11 +145,21 @@ pub async fn run(
                 while let Some(message) = read.next().await {
                     match message {
                         Ok(Message::Text(text)) => {
+                            opened = true;
                             connection.set(Connection::Live);
                             backoff_ms = 500;
-                            on_frame(text);
+                            if on_frame(text) == Session::Ended {
+                                session = Session::Ended;
+                                break;
+                            }
                         }
                         Ok(Message::Bytes(_)) => {}
+                        Err(WebSocketError::ConnectionClose(close)) => {
+                            if close.code == SESSION_ENDED_CLOSE {
+                                session = Session::Ended;
+                            }
+                            break;
+                        }
                         Err(_) => break,
                     }
                 }
@@ -84,6 +168,13 @@ pub async fn run(
             outbox.0.set_value(None);
         }
         connection.set(Connection::Offline);
+        if session == Session::Ended {
+            leave_for_login();
+            return;
+        }
+        if !opened && leave_if_signed_out().await {
+            return;
+        }
         gloo_timers::future::TimeoutFuture::new(backoff_ms).await;
         backoff_ms = (backoff_ms * 2).min(10_000);
     }

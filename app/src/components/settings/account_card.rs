@@ -25,7 +25,7 @@ pub fn account_error_message(code: &str) -> Option<&'static str> {
         "weak_password" => {
             "Choose a stronger new password: at least 8 characters, not a common one, and not your email."
         }
-        "not_found" => "That session has already ended.",
+        "not_found" => "That session or token has already ended.",
         _ => return None,
     })
 }

@@ -1,4 +1,6 @@
 pub mod account_card;
 pub mod chat_settings_form;
+pub mod created_token;
 pub mod password_form;
 pub mod sessions_list;
+pub mod tokens_card;

@@ -4,11 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::wire::SessionView;
-
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%-d %b %Y, %H:%M UTC").to_string()
-}
+use crate::{components::format::when, wire::SessionView};
 
 #[component]
 pub fn SessionsList(sessions: Vec<SessionView>) -> impl IntoView {
