@@ -149,7 +149,7 @@ impl AuthService {
     /// Revokes one of the user's active sessions; another user's, or one already ended, is
     /// [`AuthError::SessionNotFound`].
     pub async fn revoke_session(&self, user_id: Uuid, session_id: Uuid) -> Result<(), AuthError> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let revoked = revoke_where(
             &txn,
             Condition::all()
