@@ -166,10 +166,13 @@ fn spawn(
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LEPTOS_SITE_ROOT", options.site_root)
         .env("JWT_SECRET", "benchmark-secret-0123456789-abcdefghijklmnop")
-        // The load comes from one address and a few users, far past a person's pace.
+        // The load comes from one address and a few users, far past a person's pace: thousands
+        // of replies and (for the memory figure) 10,000 idle sockets between them.
         .env("AUTH_ATTEMPTS_PER_MINUTE", "0")
         .env("SENDS_PER_MINUTE", "0")
         .env("MAX_ACTIVE_REPLIES_PER_USER", "1000")
+        .env("MAX_SOCKETS_PER_USER", "0")
+        .env("REGISTRATION", "open")
         .env("OPENAI_API_KEY", "bench")
         .env("OPENAI_BASE_URL", format!("{}/v1", options.upstream))
         .env("RUST_LOG", options.log_filter)
