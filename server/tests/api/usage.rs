@@ -315,7 +315,8 @@ async fn only_admins_reach_the_admin_page_and_api() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("bob@example.com") && html.contains("admin@example.com"));
-    assert!(html.contains("data-testid=\"admin-models\""));
+    let models = app.get("/admin?tab=models").await.text().await.unwrap();
+    assert!(models.contains("data-testid=\"admin-models\""));
     let saved = app
         .client
         .post(app.url(&format!("/admin/users/{bob_id}/budget")))
