@@ -8,6 +8,7 @@ use app::wire::{
     Micros, ProviderId, UsageByConversation, UsageByModel, UsageDay, UsageReport, UsageTotals,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures::TryStreamExt;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -60,17 +61,25 @@ fn period_start(now: DateTime<Utc>, days: u32) -> (NaiveDate, DateTime<Utc>) {
     (first_day, first_instant.min(month_start(now)))
 }
 
-async fn logs_since(
+/// Hands the user's logs since `since` to `fold` one at a time, oldest first, as the database
+/// streams them: a report holds its sums, never the period's rows, however many replies a
+/// period has.
+async fn each_log_since(
     db: &DatabaseConnection,
     user_id: Uuid,
     since: DateTime<Utc>,
-) -> Result<Vec<usage_logs::Model>, UsageError> {
-    Ok(usage_logs::Entity::find()
+    mut fold: impl FnMut(&usage_logs::Model),
+) -> Result<(), UsageError> {
+    let mut logs = usage_logs::Entity::find()
         .filter(usage_logs::Column::UserId.eq(user_id))
         .filter(usage_logs::Column::CreatedAt.gte(since))
         .order_by_asc(usage_logs::Column::CreatedAt)
-        .all(db)
-        .await?)
+        .stream(db)
+        .await?;
+    while let Some(log) = logs.try_next().await? {
+        fold(&log);
+    }
+    Ok(())
 }
 
 pub async fn report(
@@ -80,8 +89,8 @@ pub async fn report(
     days: u32,
 ) -> Result<UsageReport, UsageError> {
     let (first_day, since) = period_start(now, days);
-    let logs = logs_since(db, user_id, since).await?;
-    let sums = Sums::of(&logs, first_day, days, month_start(now));
+    let mut sums = Sums::new(first_day, days, month_start(now));
+    each_log_since(db, user_id, since, |log| sums.add(log)).await?;
     Ok(UsageReport {
         from: first_day.to_string(),
         to: now.date_naive().to_string(),
@@ -109,16 +118,12 @@ struct Sums {
     by_conversation: HashMap<Option<Uuid>, UsageTotals>,
     period: UsageTotals,
     month: UsageTotals,
+    month_from: DateTime<Utc>,
 }
 
 impl Sums {
-    fn of(
-        logs: &[usage_logs::Model],
-        first_day: NaiveDate,
-        days: u32,
-        month_from: DateTime<Utc>,
-    ) -> Self {
-        let mut sums = Sums {
+    fn new(first_day: NaiveDate, days: u32, month_from: DateTime<Utc>) -> Self {
+        Sums {
             by_day: (0..days)
                 .map(|i| {
                     let day = first_day + Duration::days(i64::from(i));
@@ -129,27 +134,28 @@ impl Sums {
             by_conversation: HashMap::new(),
             period: UsageTotals::default(),
             month: UsageTotals::default(),
-        };
-        for log in logs {
-            if log.created_at >= month_from {
-                add(&mut sums.month, log);
-            }
-            let Some(day) = sums.by_day.get_mut(&log.created_at.date_naive()) else {
-                continue;
-            };
-            add(day, log);
-            add(&mut sums.period, log);
-            let model = sums
-                .by_model
-                .entry((log.provider, log.model.clone()))
-                .or_default();
-            add(model, log);
-            add(
-                sums.by_conversation.entry(log.conversation_id).or_default(),
-                log,
-            );
+            month_from,
         }
-        sums
+    }
+
+    fn add(&mut self, log: &usage_logs::Model) {
+        if log.created_at >= self.month_from {
+            add(&mut self.month, log);
+        }
+        let Some(day) = self.by_day.get_mut(&log.created_at.date_naive()) else {
+            return;
+        };
+        add(day, log);
+        add(&mut self.period, log);
+        let model = self
+            .by_model
+            .entry((log.provider, log.model.clone()))
+            .or_default();
+        add(model, log);
+        add(
+            self.by_conversation.entry(log.conversation_id).or_default(),
+            log,
+        );
     }
 }
 
@@ -230,17 +236,17 @@ pub async fn csv(
 ) -> Result<String, UsageError> {
     let (first_day, _) = period_start(now, days);
     let since = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let logs = logs_since(db, user_id, since).await?;
     // Keyed by the provider's id string, so rows sort by name as they always have.
     let mut rows: BTreeMap<(NaiveDate, &str, String), UsageTotals> = BTreeMap::new();
-    for log in &logs {
+    each_log_since(db, user_id, since, |log| {
         let key = (
             log.created_at.date_naive(),
             log.provider.as_str(),
             log.model.clone(),
         );
         add(rows.entry(key).or_default(), log);
-    }
+    })
+    .await?;
     let mut out = String::from(
         "date,provider,model,requests,prompt_tokens,completion_tokens,cached_tokens,\
          reasoning_tokens,total_tokens,cost_usd\n",
