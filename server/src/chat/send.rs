@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use app::wire::{Event, MessageStatus, MessageView, Role, SendResponse};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -161,6 +161,18 @@ impl ChatService {
                  go on.",
             ));
         }
+        self.check_user_storage(&self.db, user_id, added).await
+    }
+
+    /// Whether the account's conversations can take `added` more bytes of text. Checked again
+    /// inside the send's transaction, where one user's sends take turns, so the cap holds
+    /// exactly however many sends race.
+    async fn check_user_storage(
+        &self,
+        conn: &impl ConnectionTrait,
+        user_id: Uuid,
+        added: i64,
+    ) -> Result<(), ChatError> {
         let stored: Option<i64> = conversations::Entity::find()
             .select_only()
             .column_as(
@@ -169,9 +181,9 @@ impl ChatService {
             )
             .filter(conversations::Column::UserId.eq(user_id))
             .into_tuple()
-            .one(&self.db)
+            .one(conn)
             .await?;
-        let user_cap = i64::try_from(limits.max_user_bytes).unwrap_or(i64::MAX);
+        let user_cap = i64::try_from(self.settings.limits.max_user_bytes).unwrap_or(i64::MAX);
         if stored.unwrap_or(0).saturating_add(added) > user_cap {
             return Err(ChatError::invalid(
                 "storage_full",
@@ -179,6 +191,18 @@ impl ChatService {
             ));
         }
         Ok(())
+    }
+
+    /// The refusal when a conversation is full (by messages or by text).
+    fn conversation_full(&self) -> ChatError {
+        let cap = self.settings.limits.max_messages_per_conversation;
+        ChatError::invalid(
+            "conversation_full",
+            format!(
+                "This conversation has reached its limit of {cap} messages or of text. Start a \
+                 new conversation to go on."
+            ),
+        )
     }
 
     /// One write transaction: the budget reservation (refused when it does not fit, with
@@ -271,14 +295,39 @@ impl ChatService {
                 Expr::col(conversations::Column::ContentBytes).add(content.len() as i64),
             )
             .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
-            .filter(conversations::Column::Id.eq(conversation.id));
+            .filter(conversations::Column::Id.eq(conversation.id))
+            // The caps, exactly: this transaction holds the user's turn, so the counts it
+            // reads are every committed send's.
+            .filter(
+                Expr::col(conversations::Column::MessageCount)
+                    .add(2)
+                    .lte(i64::from(
+                        self.settings.limits.max_messages_per_conversation,
+                    )),
+            )
+            .filter(
+                Expr::col(conversations::Column::ContentBytes)
+                    .add(content.len() as i64)
+                    .lte(
+                        i64::try_from(self.settings.limits.max_conversation_bytes)
+                            .unwrap_or(i64::MAX),
+                    ),
+            );
         if conversation.message_count == 0 && conversation.title == DEFAULT_TITLE {
             update = update.col_expr(
                 conversations::Column::Title,
                 Expr::value(title_from(content)),
             );
         }
-        update.exec(&txn).await?;
+        if update.exec(&txn).await?.rows_affected == 0 {
+            txn.rollback().await?;
+            return Err(self.conversation_full());
+        }
+        // The sum now includes this send's text.
+        if let Err(full) = self.check_user_storage(&txn, user_id, 0).await {
+            txn.rollback().await?;
+            return Err(full);
+        }
         txn.commit().await?;
         drop(gate);
         Ok(StoredSend {

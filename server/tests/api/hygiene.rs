@@ -325,6 +325,39 @@ async fn storage_caps_refuse_with_clear_codes_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn sends_racing_for_the_last_room_in_a_conversation_never_pass_its_cap() {
+    let app = spawn_app_with(&[
+        ("DEMO_WORD_DELAY", "0ms"),
+        ("MAX_MESSAGES_PER_CONVERSATION", "6"),
+    ])
+    .await;
+    app.register("racers@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    let path = format!("/api/conversations/{}/messages", conversation.id);
+    let sends = (0..10).map(|i| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            app.post_json(&path, json!({ "content": format!("racer {i}") }))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(sends).await;
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    let full = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert_eq!((accepted, full), (3, 7), "{statuses:?}");
+    let stored = app.conversation(conversation.id).await;
+    assert_eq!(stored.message_count, 6);
+}
+
+#[tokio::test]
 async fn caps_on_stored_text_refuse_with_clear_codes_and_count_every_byte() {
     // One conversation may hold 1,000 bytes; then an account 1,000 bytes.
     for (cap, code) in [
