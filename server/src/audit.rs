@@ -109,6 +109,26 @@ impl AuditEntry {
     }
 }
 
+/// The emails of these accounts (those that still exist), for showing who did or used what.
+pub async fn emails_of(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, String>, DbErr> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::Entity::find()
+        .select_only()
+        .columns([users::Column::Id, users::Column::Email])
+        .filter(users::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// The most entries one page holds.
 pub const MAX_PAGE: u64 = 200;
 
@@ -132,20 +152,7 @@ pub async fn page(
     } else {
         None
     };
-    let actors: Vec<Uuid> = rows.iter().filter_map(|r| r.actor_id).collect();
-    let emails: HashMap<Uuid, String> = if actors.is_empty() {
-        HashMap::new()
-    } else {
-        users::Entity::find()
-            .select_only()
-            .columns([users::Column::Id, users::Column::Email])
-            .filter(users::Column::Id.is_in(actors))
-            .into_tuple::<(Uuid, String)>()
-            .all(conn)
-            .await?
-            .into_iter()
-            .collect()
-    };
+    let emails = emails_of(conn, rows.iter().filter_map(|r| r.actor_id)).await?;
     let items = rows
         .into_iter()
         .map(|r| AuditEntryView {

@@ -159,10 +159,7 @@ impl AuthService {
     }
 
     async fn user_by_email(&self, email: &str) -> Result<users::Model, AuthError> {
-        let email = Email::parse(email)?;
-        users::Entity::find()
-            .filter(users::Column::Email.eq(email.as_str()))
-            .one(&self.db)
+        self.find_by_email(&Email::parse(email)?)
             .await?
             .ok_or(AuthError::NotFound)
     }

@@ -2,8 +2,6 @@
 //! the account gets); registering with its code uses it up. Only a digest of the code is kept,
 //! so the link is shown once, when it is made.
 
-use std::collections::HashMap;
-
 use app::wire::{CreatedInvite, InviteView, UserRole};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -17,7 +15,7 @@ use super::{
     AuthError,
 };
 use crate::{
-    audit::{AuditAction, AuditEntry},
+    audit::{self, AuditAction, AuditEntry},
     db::{
         entities::{invites, users},
         now,
@@ -104,20 +102,7 @@ impl AuthService {
             .limit(LISTED)
             .all(&self.db)
             .await?;
-        let used_by: Vec<Uuid> = rows.iter().filter_map(|i| i.used_by).collect();
-        let emails: HashMap<Uuid, String> = if used_by.is_empty() {
-            HashMap::new()
-        } else {
-            users::Entity::find()
-                .select_only()
-                .columns([users::Column::Id, users::Column::Email])
-                .filter(users::Column::Id.is_in(used_by))
-                .into_tuple::<(Uuid, String)>()
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .collect()
-        };
+        let emails = audit::emails_of(&self.db, rows.iter().filter_map(|i| i.used_by)).await?;
         Ok(rows
             .into_iter()
             .map(|i| InviteView {

@@ -248,7 +248,10 @@ impl AuthService {
         Ok(())
     }
 
-    async fn find_by_email(&self, email: &Email) -> Result<Option<users::Model>, AuthError> {
+    pub(super) async fn find_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<users::Model>, AuthError> {
         Ok(users::Entity::find()
             .filter(users::Column::Email.eq(email.as_str()))
             .one(&self.db)

@@ -91,7 +91,7 @@ impl ChatService {
         content: &str,
     ) -> Result<PreparedSend, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
-        self.check_caps(user_id, &conversation, content).await?;
+        self.check_conversation_room(&conversation, content)?;
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
@@ -132,12 +132,12 @@ impl ChatService {
         })
     }
 
-    /// The caps on what is stored: messages per conversation, and text per conversation and
-    /// per account (replies are counted when they end, so a cap is passed by one reply at
-    /// most).
-    async fn check_caps(
+    /// The early refusal of a send to a full conversation, from the row already read (no
+    /// I/O): messages and text per conversation. The send's transaction enforces these caps
+    /// and the account's exactly (replies are counted when they end, so a text cap is passed
+    /// by one reply at most).
+    fn check_conversation_room(
         &self,
-        user_id: Uuid,
         conversation: &conversations::Model,
         content: &str,
     ) -> Result<(), ChatError> {
@@ -161,17 +161,16 @@ impl ChatService {
                  go on.",
             ));
         }
-        self.check_user_storage(&self.db, user_id, added).await
+        Ok(())
     }
 
-    /// Whether the account's conversations can take `added` more bytes of text. Checked again
-    /// inside the send's transaction, where one user's sends take turns, so the cap holds
+    /// Whether the account's conversations, this send's text included, fit the account's cap.
+    /// Read inside the send's transaction, where one user's sends take turns, so the cap holds
     /// exactly however many sends race.
     async fn check_user_storage(
         &self,
         conn: &impl ConnectionTrait,
         user_id: Uuid,
-        added: i64,
     ) -> Result<(), ChatError> {
         let stored: Option<i64> = conversations::Entity::find()
             .select_only()
@@ -184,7 +183,7 @@ impl ChatService {
             .one(conn)
             .await?;
         let user_cap = i64::try_from(self.settings.limits.max_user_bytes).unwrap_or(i64::MAX);
-        if stored.unwrap_or(0).saturating_add(added) > user_cap {
+        if stored.unwrap_or(0) > user_cap {
             return Err(ChatError::invalid(
                 "storage_full",
                 "Your conversations hold as much text as an account can. Delete some to go on.",
@@ -323,8 +322,7 @@ impl ChatService {
             txn.rollback().await?;
             return Err(self.conversation_full());
         }
-        // The sum now includes this send's text.
-        if let Err(full) = self.check_user_storage(&txn, user_id, 0).await {
+        if let Err(full) = self.check_user_storage(&txn, user_id).await {
             txn.rollback().await?;
             return Err(full);
         }
