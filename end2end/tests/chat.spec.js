@@ -57,7 +57,8 @@ test('a demo reply streams in, the counters update, and a reload shows the same 
   expect(await bodyHtml(page)).toBe(streamedHtml);
   await expect(page.getByTestId('total-tokens')).toHaveText(tokens);
   await page.screenshot({ path: path.join(shots, 'chat-desktop-light.png') });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  // Reduced motion: the theme switches at once, instead of mid-transition in the picture.
+  await page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
   await page.screenshot({ path: path.join(shots, 'chat-desktop-dark.png') });
 });
 
@@ -138,7 +139,8 @@ test('at phone width the chat fits and the sidebar slides in', async ({ page }) 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: path.join(shots, 'chat-phone-light.png') });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  // Reduced motion: the theme switches at once, instead of mid-transition in the picture.
+  await page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
   await page.screenshot({ path: path.join(shots, 'chat-phone-dark.png') });
   await page.getByRole('button', { name: 'Open sidebar' }).click();
   await expect(page.getByRole('complementary', { name: 'Conversations' })).toBeInViewport();
