@@ -3,6 +3,7 @@
 //! HTTP, and fails with its own [`ChatError`].
 
 pub mod active;
+pub mod branches;
 pub mod budget;
 pub mod bus;
 pub mod context;
@@ -19,6 +20,7 @@ pub mod replay;
 pub mod send;
 pub mod signals;
 pub mod tokenizer;
+pub mod tree;
 pub mod views;
 
 use std::{sync::Arc, time::Duration};

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod auth;
 mod bounded;
+mod branches;
 mod budgets;
 mod conversations;
 mod cross_site;
