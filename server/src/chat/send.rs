@@ -206,6 +206,12 @@ impl ChatService {
         prompt: Prompt,
     ) -> Result<PreparedSend, ChatError> {
         self.check_conversation_room(&conversation, prompt.adds())?;
+        // The reply is generated with the conversation's settings and the model chosen for it
+        // (another one when regenerating with another), within what that model can write.
+        let mut conversation = conversation;
+        conversation.provider = model.provider;
+        conversation.model = model.model.clone();
+        conversation.max_tokens = conversation.max_tokens.clamp(1, model.max_output_tokens);
         let provider = self
             .providers
             .get(model.provider)

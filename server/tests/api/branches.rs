@@ -223,6 +223,7 @@ async fn a_regeneration_with_another_provider_speaks_its_wire_format_beside_the_
     let request = anthropic.last_request();
     assert_eq!(request.path, "/v1/messages");
     assert_eq!(request.body["system"], "Be brief.");
+    assert_eq!(request.body["model"], "claude-sonnet-4-5");
     assert_eq!(
         request.body["messages"],
         json!([
@@ -236,6 +237,15 @@ async fn a_regeneration_with_another_provider_speaks_its_wire_format_beside_the_
         openai.request_count(),
         2,
         "the other provider was not called"
+    );
+    let usage: Value = app.get_json("/api/usage").await;
+    assert!(
+        usage["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["model"] == "claude-sonnet-4-5"),
+        "the regeneration's usage is booked to its model: {usage}"
     );
 
     let shown = app.messages(conversation.id).await;

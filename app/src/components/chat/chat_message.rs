@@ -18,25 +18,12 @@ pub fn ChatMessage(
     let role = item.with_untracked(|i| i.message.role);
     let id = item.with_untracked(|i| i.message.id);
     let editing = move || chat.is_some_and(|chat| chat.editing.get() == Some(id));
-    // What the tools show changes when a reply ends or a sibling appears, not with each delta.
-    let tools_state = Memo::new(move |_| {
-        item.with(|i| {
-            let m = &i.message;
-            (
-                m.status.is_streaming(),
-                m.sibling_index,
-                m.sibling_count,
-                m.prev_sibling_id,
-                m.next_sibling_id,
-            )
-        })
-    });
+    // Nothing while a reply streams (no clone per delta); a finished message's tools follow
+    // its changes (a sibling added, its rendering arrived).
     let tools = move || {
-        tools_state.track();
-        (!editing()).then(|| {
-            let message = item.with_untracked(|i| i.message.clone());
-            view! { <MessageTools message/> }
-        })
+        let message =
+            item.with(|i| (!i.message.status.is_streaming()).then(|| i.message.clone()))?;
+        (!editing()).then(|| view! { <MessageTools message/> })
     };
     let status = move || item.with(|i| i.message.status);
     let is_assistant = role == Role::Assistant;
