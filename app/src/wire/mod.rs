@@ -138,6 +138,10 @@ pub struct MessageView {
     pub conversation_id: Uuid,
     pub role: Role,
     pub content: String,
+    /// What the model thought before answering (Claude's thinking, Gemini's thought
+    /// summaries, `reasoning_content`), kept apart from `content`; `None` when it showed none.
+    #[serde(default)]
+    pub reasoning: Option<String>,
     pub status: MessageStatus,
     pub provider: Option<ProviderId>,
     pub model: Option<String>,
@@ -162,6 +166,10 @@ pub struct ConversationView {
     pub temperature: f64,
     pub max_tokens: i32,
     pub system_prompt: Option<String>,
+    /// Extended thinking: the most tokens the model may think for before it answers (Claude's
+    /// `thinking.budget_tokens`, Gemini's `thinkingBudget`); `None` leaves it off.
+    #[serde(default)]
+    pub thinking_budget_tokens: Option<i32>,
     pub message_count: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

@@ -68,6 +68,9 @@ pub struct Chat {
     pub budget: RwSignal<BudgetView>,
     pub connection: RwSignal<Connection>,
     pub scroller: NodeRef<html::Div>,
+    /// The reader scrolled up from the newest message: the stream no longer scrolls the view,
+    /// and a "Jump to latest" button brings it back.
+    pub away_from_latest: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     pub outbox: super::socket::Outbox,
 }
@@ -92,6 +95,7 @@ impl Chat {
             budget: RwSignal::new(data.budget.clone()),
             connection: RwSignal::new(Connection::Connecting),
             scroller: NodeRef::new(),
+            away_from_latest: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             outbox: super::socket::Outbox(StoredValue::new_local(None)),
         }
@@ -123,7 +127,7 @@ impl Chat {
     }
 
     /// Adds a message or updates the one with its id. A streaming reply keeps the longer
-    /// text it already has: events about it may be older than the deltas shown.
+    /// text (and reasoning) it already has: events about it may be older than the deltas shown.
     pub fn upsert(&self, message: MessageView) -> RwSignal<MessageItem> {
         match self.find(message.id) {
             Some(item) => {
@@ -135,7 +139,19 @@ impl Chat {
                     } else {
                         message.content.clone()
                     };
-                    i.message = MessageView { content, ..message };
+                    let reasoning = if message.status.is_streaming()
+                        && i.message.reasoning.as_ref().map_or(0, String::len)
+                            > message.reasoning.as_ref().map_or(0, String::len)
+                    {
+                        i.message.reasoning.clone()
+                    } else {
+                        message.reasoning.clone()
+                    };
+                    i.message = MessageView {
+                        content,
+                        reasoning,
+                        ..message
+                    };
                 });
                 item
             }

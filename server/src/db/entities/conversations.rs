@@ -13,6 +13,8 @@ pub struct Model {
     pub temperature: f64,
     pub max_tokens: i32,
     pub system_prompt: Option<String>,
+    /// Extended thinking: the most tokens the model may think for, when turned on.
+    pub thinking_budget_tokens: Option<i32>,
     pub message_count: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
