@@ -12,6 +12,8 @@ pub mod chat_window;
 pub mod cost_estimate;
 #[cfg(feature = "hydrate")]
 mod feed;
+pub mod jump_to_latest;
+pub mod reasoning_block;
 #[cfg(feature = "hydrate")]
 mod shortcuts;
 #[cfg(feature = "hydrate")]
