@@ -19,6 +19,7 @@ pub mod recovery;
 pub mod replay;
 pub mod send;
 pub mod signals;
+pub mod titles;
 pub mod tokenizer;
 pub mod tree;
 pub mod views;
@@ -45,6 +46,8 @@ pub struct EngineSettings {
     pub limits: ChatLimits,
     /// Replies one user may have streaming at once, on every process together; 0 is no limit.
     pub max_active_replies_per_user: u32,
+    /// Titles written by a model after a conversation's first exchange.
+    pub titles: titles::TitleSettings,
 }
 
 impl Default for EngineSettings {
@@ -53,6 +56,7 @@ impl Default for EngineSettings {
             flush_interval: Duration::from_secs(30),
             limits: ChatLimits::default(),
             max_active_replies_per_user: 4,
+            titles: titles::TitleSettings::default(),
         }
     }
 }

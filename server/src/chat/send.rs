@@ -30,7 +30,7 @@ use crate::db::{
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
 
 /// A title from the first message: its first line, at most 60 characters.
-fn title_from(content: &str) -> String {
+pub(super) fn title_from(content: &str) -> String {
     let line = content
         .lines()
         .map(str::trim)
@@ -675,6 +675,7 @@ fn new_message(
         parent_id: Set(parent_id),
         role: Set(role),
         content: Set(content.to_owned()),
+        reasoning: Set(None),
         status: Set(MessageStatus::Complete),
         stream_chunks: Set(None),
         prompt_tokens: Set(0),

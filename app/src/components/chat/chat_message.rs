@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use super::{edit_box::EditBox, message_tools::MessageTools, state::Chat};
+use super::{
+    edit_box::EditBox, message_tools::MessageTools, reasoning_block::ReasoningBlock, state::Chat,
+};
 use crate::{
     components::format,
     wire::{MessageItem, MessageStatus, Micros, ProviderId, Role},
@@ -92,6 +94,11 @@ pub fn ChatMessage(
                 };
                 view! {
                     <div class="message-meta">
+                        // The Markdown source; the chat island's one click listener copies it
+                        // (`shortcuts::copy_code`), for replies of the history too.
+                        <button type="button" class="copy-btn copy-reply" aria-label="Copy reply" data-code=m.content.clone()>
+                            "Copy"
+                        </button>
                         <span class="meta-model">{model}</span>
                         <span title=format!("{} prompt + {} completion tokens", format::tokens(m.prompt_tokens), format::tokens(m.completion_tokens))>
                             {format!("{} tokens", format::tokens(m.total_tokens))}
@@ -102,17 +109,32 @@ pub fn ChatMessage(
             })
         })
     };
+    // Shown on hover and focus: when it was written, and by which model.
+    let when = item.with_untracked(|i| {
+        let m = &i.message;
+        let model = m.model.clone().filter(|_| is_assistant);
+        view! {
+            <span class="message-when">
+                {model.map(|model| view! { <span class="when-model">{model}</span> })}
+                <time datetime=m.created_at.to_rfc3339()>{format::when(m.created_at)}</time>
+            </span>
+        }
+    });
     view! {
         <article
             class=move || format!("message message-{} status-{}", role, status())
             data-message-id=item.with_untracked(|i| i.message.id.to_string())
+            // Focusable, so a keyboard reveals its time as hovering does.
+            tabindex="0"
         >
             <div class="message-avatar" aria-hidden="true">{if is_assistant { "AI" } else { "You" }}</div>
             <div class="message-main">
                 <div class="message-head">
                     <span class="message-author">{if is_assistant { "Assistant" } else { "You" }}</span>
                     {badge}
+                    {when}
                 </div>
+                <ReasoningBlock item/>
                 {move || {
                     match (editing(), chat) {
                         (true, Some(chat)) => view! { <EditBox item chat/> }.into_any(),
