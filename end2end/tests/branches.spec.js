@@ -107,6 +107,12 @@ test('regenerating with another model streams a second version beside the first'
 
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: path.join(shots, 'branches-desktop.png') });
+  // At phone width, as a phone opens it: the branch chosen, its versions in view.
   await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await expect(page.locator('.connection-live')).toBeVisible();
+  const shown = visible(replies(page)).last();
+  await expect(shown.locator('.branch-count')).toHaveText('1/2');
+  await shown.locator('.branch-nav').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(shots, 'branches-phone.png') });
 });
