@@ -7,6 +7,7 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod csp;
 pub mod layout;
+pub mod markdown;
 pub mod page_data;
 pub mod pages;
 pub mod routes;

@@ -62,6 +62,30 @@ test('a demo reply streams in, the counters update, and a reload shows the same 
   await page.screenshot({ path: path.join(shots, 'chat-desktop-dark.png') });
 });
 
+test('a reply is formatted as it streams: its list and code block take shape before it ends', async ({ page }) => {
+  await signUp(page);
+  await send(page, 'Show me the formatting');
+  const body = reply(page).locator('.message-body');
+  // The list while the reply is still streaming.
+  await expect(body.locator('ul > li').first()).toBeVisible();
+  await expect(reply(page)).toHaveClass(/status-streaming/);
+  // The code block, in its final frame (language label and copy button), still streaming.
+  await expect(body.locator('.code-block pre code')).toBeVisible();
+  await expect(body.locator('.code-block .code-lang')).toHaveText('rust');
+  await expect(reply(page)).toHaveClass(/status-streaming/);
+  // Escaped as the server escapes: no raw HTML from the text, no script.
+  expect(await body.locator('script, img, iframe').count()).toBe(0);
+  // Where the code block sits in the reply (the view itself scrolls as the reply grows).
+  const offset = () => body.locator('.code-block').evaluate(
+    (el) => el.getBoundingClientRect().top - el.closest('.message-body').getBoundingClientRect().top,
+  );
+  const streamedTop = await offset();
+  await expect(reply(page)).toHaveClass(/status-complete/, { timeout: 20_000 });
+  await expect(body.locator('[class*="hl-"]').first()).toBeVisible();
+  // The stored rendering (highlighted) puts the code block where it was while streaming.
+  expect(Math.abs((await offset()) - streamedTop)).toBeLessThan(2);
+});
+
 test('a reload in the middle of a reply picks it up and it completes with the full text', async ({ page }) => {
   await signUp(page);
   await send(page, 'Tell me about streaming');

@@ -70,6 +70,17 @@ pub struct CurrentBranch {
     message_id: Uuid,
 }
 
+/// A send or a regeneration past `SENDS_PER_MINUTE`: 429 with `Retry-After`.
+fn check_send_rate(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    state.limits.check_send(user_id).map_err(|retry_after| {
+        ApiError::too_many_requests(
+            "too_many_requests",
+            "You are sending messages faster than this server allows. Wait a moment, then send again.",
+            retry_after,
+        )
+    })
+}
+
 /// An id that is not a UUID cannot name anything: 404, like any id that is not yours.
 fn id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
@@ -279,13 +290,7 @@ pub async fn send_message(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<SendBody>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
-    state.limits.check_send(user.id).map_err(|retry_after| {
-        ApiError::too_many_requests(
-            "too_many_requests",
-            "You are sending messages faster than this server allows. Wait a moment, then send again.",
-            retry_after,
-        )
-    })?;
+    check_send_rate(&state, user.id)?;
     let sent = state
         .chat
         .send_message(user.id, id(&raw)?, body.content, body.parent_id)
@@ -318,13 +323,7 @@ pub async fn regenerate_message(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<RegenerateBody>,
 ) -> Result<(StatusCode, Json<RegenerateResponse>), ApiError> {
-    state.limits.check_send(user.id).map_err(|retry_after| {
-        ApiError::too_many_requests(
-            "too_many_requests",
-            "You are sending messages faster than this server allows. Wait a moment, then send again.",
-            retry_after,
-        )
-    })?;
+    check_send_rate(&state, user.id)?;
     let regenerated = state
         .chat
         .regenerate(user.id, id(&raw)?, body.provider, body.model)

@@ -15,6 +15,9 @@ use crate::{
 pub fn ChatMessage(
     item: RwSignal<MessageItem>,
     #[prop(optional)] hide_streaming_text: bool,
+    /// Render a reply's Markdown as it streams (the user's Markdown setting).
+    #[prop(optional)]
+    live_markdown: bool,
     #[prop(optional)] chat: Option<Chat>,
 ) -> impl IntoView {
     let role = item.with_untracked(|i| i.message.role);
@@ -45,6 +48,13 @@ pub fn ChatMessage(
                     </div>
                 }
                 .into_any()
+            }
+            // A reply as it streams (and until its stored rendering arrives): the same Markdown
+            // rewrites as the server's, without highlighting, so its lists and code blocks
+            // take their final shape as they grow and the swap at the end moves nothing.
+            (None, _) if live_markdown && is_assistant => {
+                let html = crate::markdown::markdown_to_html(&i.message.content, &mut |_, _| None);
+                view! { <div class="message-body" inner_html=html></div> }.into_any()
             }
             (None, _) => view! {
                 <div class="message-body"><p class="plain">{i.message.content.clone()}</p></div>

@@ -24,6 +24,7 @@ use crate::{
 #[island]
 pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
     let hide_streaming_text = !data.settings.streaming;
+    let live_markdown = data.settings.markdown;
     let chat = Chat::new(&data);
     let connection = chat.connection;
     let textarea = NodeRef::<html::Textarea>::new();
@@ -113,7 +114,7 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                         // The signal too: a branch shown again brings new signals for ids
                         // already on the page, and their rows must follow the new ones.
                         key=|(id, item)| (*id, *item)
-                        children=move |(_, item)| view! { <ChatMessage item hide_streaming_text chat/> }
+                        children=move |(_, item)| view! { <ChatMessage item hide_streaming_text live_markdown chat/> }
                     />
                 </div>
                 <JumpToLatest chat/>

@@ -59,7 +59,12 @@ pub fn resubscribe(chat: Chat) {
 }
 
 fn apply(chat: Chat, message: ServerMessage) {
-    let follow = chat.near_bottom();
+    // Where the view was, when it was at the bottom: it follows the frame's change unless the
+    // reader scrolls up before the change is drawn.
+    let follow = chat
+        .near_bottom()
+        .then(|| chat.scroller.get_untracked().map(|el| el.scroll_top()))
+        .flatten();
     match message {
         ServerMessage::Event(event) => apply_event(chat, event),
         ServerMessage::Control(ControlMessage::Error { code, .. }) if code == "resync" => {
@@ -67,8 +72,17 @@ fn apply(chat: Chat, message: ServerMessage) {
         }
         ServerMessage::Control(_) => {}
     }
-    if follow {
-        request_scroll(chat);
+    if let Some(top) = follow {
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(0).await;
+            let still_there = chat
+                .scroller
+                .get_untracked()
+                .is_some_and(|el| el.scroll_top() >= top);
+            if still_there {
+                chat.scroll_to_bottom();
+            }
+        });
     }
 }
 
