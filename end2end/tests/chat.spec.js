@@ -76,9 +76,12 @@ test('a reply is formatted as it streams: its list and code block take shape bef
   // Escaped as the server escapes: no raw HTML from the text, no script.
   expect(await body.locator('script, img, iframe').count()).toBe(0);
   // Where the code block sits in the reply (the view itself scrolls as the reply grows).
-  const offset = () => body.locator('.code-block').evaluate(
-    (el) => el.getBoundingClientRect().top - el.closest('.message-body').getBoundingClientRect().top,
-  );
+  // (Read in one step: while streaming, each delta draws the reply's body anew.)
+  const offset = () => page.evaluate(() => {
+    const bodies = document.querySelectorAll('.message-assistant .message-body');
+    const last = bodies[bodies.length - 1];
+    return last.querySelector('.code-block').getBoundingClientRect().top - last.getBoundingClientRect().top;
+  });
   const streamedTop = await offset();
   await expect(reply(page)).toHaveClass(/status-complete/, { timeout: 20_000 });
   await expect(body.locator('[class*="hl-"]').first()).toBeVisible();
