@@ -207,6 +207,7 @@ mod tests {
             error: None,
             created_at: now,
             updated_at: now,
+            attachments: Vec::new(),
         }
     }
 

@@ -314,11 +314,14 @@ impl ChatService {
         if !elsewhere.is_empty() {
             self.wait_for_stops_elsewhere(conversation.id).await?;
         }
+        let attached = self.attachments.of_conversation(conversation.id).await?;
         conversations::Entity::delete_many()
             .filter(conversations::Column::Id.eq(conversation.id))
             .filter(conversations::Column::UserId.eq(user_id))
             .exec(&self.db)
             .await?;
+        // The messages are gone: their files go too, unless another message still uses them.
+        self.attachments.remove_unused(&attached).await?;
         Ok(())
     }
 
@@ -405,10 +408,9 @@ impl ChatService {
         .all(&self.db)
         .await?;
         let next_cursor = (sizes.len() > taken).then(|| last.0.to_string());
-        Ok(Page {
-            items: rows.into_iter().map(message_view).collect(),
-            next_cursor,
-        })
+        let mut items: Vec<MessageView> = rows.into_iter().map(message_view).collect();
+        self.add_attachment_views(&mut items).await?;
+        Ok(Page { items, next_cursor })
     }
 }
 

@@ -17,6 +17,7 @@ pub mod provider;
 pub mod recovery;
 pub mod replay;
 pub mod send;
+mod send_attachments;
 pub mod signals;
 pub mod tokenizer;
 pub mod views;
@@ -33,6 +34,8 @@ use self::{
     provider::Providers,
 };
 pub use error::ChatError;
+
+use crate::attachments::Attachments;
 
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
@@ -114,6 +117,8 @@ pub struct ChatService {
     pub settings: EngineSettings,
     /// Rows and bytes read to build contexts (see `context::Gathering`).
     pub history_reads: Arc<context::HistoryReads>,
+    /// Uploaded files: what sends attach, and what deleting a conversation removes.
+    pub attachments: Attachments,
 }
 
 impl ChatService {
@@ -123,6 +128,7 @@ impl ChatService {
         providers: Providers,
         settings: EngineSettings,
         redis_url: Option<&str>,
+        attachments: Attachments,
     ) -> Result<Self, RedisUnavailable> {
         let active = Arc::new(ActiveReplies::default());
         let bus = match redis_url {
@@ -137,6 +143,7 @@ impl ChatService {
             active,
             settings,
             history_reads: Arc::default(),
+            attachments,
         })
     }
 

@@ -17,13 +17,18 @@ use super::{
     conversations::DEFAULT_TITLE,
     generation::Generation,
     pricing::PriceSnapshot,
+    provider::ProviderId,
     provider::{ChatProvider, ChatTurn},
+    send_attachments,
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
-use crate::db::{
-    entities::{ai_model_configs, ai_prompts, conversations, messages},
-    now,
+use crate::{
+    attachments::{view as attachment_view, Attachments},
+    db::{
+        entities::{ai_model_configs, ai_prompts, attachments, conversations, messages},
+        now,
+    },
 };
 
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
@@ -53,6 +58,8 @@ struct PreparedSend {
     /// The message the new one follows (the conversation's last).
     previous: Option<Uuid>,
     worst_case: i64,
+    /// The files sent with the message, in order.
+    attachments: Vec<attachments::Model>,
 }
 
 /// What [`ChatService::store_send`] wrote, in one transaction.
@@ -72,10 +79,12 @@ impl ChatService {
         user_id: Uuid,
         conversation_id: Uuid,
         content: String,
+        attachment_ids: Vec<Uuid>,
     ) -> Result<SendResponse, ChatError> {
-        check_content(&content)?;
+        let attachment_ids = send_attachments::check_ids(attachment_ids)?;
+        check_content(&content, !attachment_ids.is_empty())?;
         let prepared = self
-            .prepare_send(user_id, conversation_id, &content)
+            .prepare_send(user_id, conversation_id, &content, &attachment_ids)
             .await?;
         let stored = self.store_send(user_id, &prepared, &content).await?;
         Ok(self.start_reply(user_id, prepared, stored).await)
@@ -89,11 +98,15 @@ impl ChatService {
         user_id: Uuid,
         conversation_id: Uuid,
         content: &str,
+        attachment_ids: &[Uuid],
     ) -> Result<PreparedSend, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
         self.check_conversation_room(&conversation, content)?;
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
+            .await?;
+        let (attachments, new_message) = self
+            .attached_turn(user_id, &model, content, attachment_ids)
             .await?;
         let provider = self
             .providers
@@ -106,20 +119,26 @@ impl ChatService {
             i64::from(conversation.max_tokens),
         );
         let gathering = {
-            let (system, content) = (system.clone(), content.to_owned());
+            let system = system.clone();
             tokio::task::spawn_blocking(move || {
-                context::Gathering::new(system.as_deref(), &content, window, max_tokens)
+                context::Gathering::new(system.as_deref(), new_message, window, max_tokens)
             })
             .await
             .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
         };
-        let (history, previous) = self.history(conversation.id, gathering).await?;
-        let context = tokio::task::spawn_blocking(move || {
+        let (history, previous) = self
+            .history(conversation.id, model.provider, gathering)
+            .await?;
+        let mut context = tokio::task::spawn_blocking(move || {
             context::build(system.as_deref(), history, window, max_tokens)
         })
         .await
         .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
         .map_err(|too_long| ChatError::invalid("message_too_long", too_long.to_string()))?;
+        self.attachments
+            .load_images(&mut context.turns)
+            .await
+            .map_err(|e| ChatError::Internal(format!("reading an attachment: {e}")))?;
         let worst_case = budget::worst_case_micros(&prices, context.tokens, max_tokens);
         Ok(PreparedSend {
             conversation,
@@ -129,6 +148,7 @@ impl ChatService {
             context,
             previous,
             worst_case,
+            attachments,
         })
     }
 
@@ -247,6 +267,7 @@ impl ChatService {
         let user_message = new_message(conversation, prepared.previous, Role::User, content, now)
             .insert(&txn)
             .await?;
+        Attachments::link(&txn, user_message.id, &prepared.attachments).await?;
 
         let mut assistant = new_message(
             conversation,
@@ -345,7 +366,8 @@ impl ChatService {
         prepared: PreparedSend,
         stored: StoredSend,
     ) -> SendResponse {
-        let user_view = message_view(stored.user_message);
+        let mut user_view = message_view(stored.user_message);
+        user_view.attachments = prepared.attachments.iter().map(attachment_view).collect();
         let assistant_view = message_view(stored.assistant);
         self.publish(user_id, Event::message_created(user_view.clone()));
         self.publish(user_id, Event::message_created(assistant_view.clone()));
@@ -424,6 +446,7 @@ impl ChatService {
     pub(super) async fn history(
         &self,
         conversation_id: Uuid,
+        provider: ProviderId,
         mut gathering: context::Gathering,
     ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ChatError> {
         let mut last = None;
@@ -451,11 +474,18 @@ impl ChatService {
             last = last.or_else(|| rows.first().map(|(id, ..)| *id));
             before = rows.last().map(|(id, ..)| *id);
             let end = (rows.len() as u64) < context::HISTORY_PAGE;
+            let mut attached = self.history_attachments(&rows, provider).await?;
             // Counting tokens is CPU work: off the async runtime.
             gathering = tokio::task::spawn_blocking(move || {
-                for (_, role, status, content) in rows {
+                for (id, role, status, content) in rows {
+                    let attachments = attached.remove(&id).unwrap_or_default();
+                    let turn = ChatTurn {
+                        role,
+                        content,
+                        attachments,
+                    };
                     if (role == Role::User || status.is_usable_context())
-                        && !gathering.push_older(ChatTurn { role, content })
+                        && !gathering.push_older(turn)
                     {
                         break;
                     }
@@ -496,8 +526,8 @@ async fn streaming_replies(
         .await
 }
 
-fn check_content(content: &str) -> Result<(), ChatError> {
-    if content.trim().is_empty() {
+fn check_content(content: &str, has_attachments: bool) -> Result<(), ChatError> {
+    if content.trim().is_empty() && !has_attachments {
         return Err(ChatError::invalid(
             "invalid_content",
             "Write a message first.",

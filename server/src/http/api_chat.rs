@@ -30,6 +30,11 @@ pub struct PageQuery {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     content: String,
+    /// Files uploaded with `POST /api/attachments` to send with the message: at most 10, the
+    /// sender's own (another id answers 404 and nothing is stored).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    attachment_ids: Vec<Uuid>,
 }
 
 /// An id that is not a UUID cannot name anything: 404, like any id that is not yours.
@@ -249,7 +254,7 @@ pub async fn send_message(
     })?;
     let sent = state
         .chat
-        .send_message(user.id, id(&raw)?, body.content)
+        .send_message(user.id, id(&raw)?, body.content, body.attachment_ids)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }

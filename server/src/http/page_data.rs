@@ -219,6 +219,7 @@ async fn chat_page(
         .into_iter()
         .map(|m| state.chat.message_item(m, &data.settings))
         .collect();
+    state.chat.add_attachment_items(&mut data.messages).await?;
     data.current = Some(conversation);
     Ok(data)
 }

@@ -28,14 +28,12 @@ impl ChatProvider for Demo {
     ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
         let delay = self.word_delay;
         Box::pin(async move {
-            let prompt = request
-                .turns
-                .iter()
-                .rev()
-                .find(|t| t.role == Role::User)
-                .map(|t| t.content.clone())
-                .unwrap_or_default();
-            let reply = reply_to(&prompt);
+            let last = request.turns.iter().rev().find(|t| t.role == Role::User);
+            let prompt = last.map(|t| t.content.clone()).unwrap_or_default();
+            let reply = match last.and_then(acknowledge_attachments) {
+                Some(received) => format!("{received}\n\n{}", reply_to(&prompt)),
+                None => reply_to(&prompt),
+            };
             let completion_tokens = tokenizer::count(&reply);
             let usage = Usage {
                 prompt_tokens: request.context_tokens,
@@ -86,6 +84,32 @@ fn main() {{\n    // Your message had {words} words.\n    println!(\"{{}}\", cou
 To talk to a real model, set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `GEMINI_API_KEY` (or \
 `OPENAI_BASE_URL` for a local server such as Ollama) and pick it in the model menu."
     )
+}
+
+/// A sentence that names each file of the turn and its kind, as a real model would show it
+/// read them: an image's size in bytes, a document's length in words.
+fn acknowledge_attachments(turn: &super::ChatTurn) -> Option<String> {
+    if turn.attachments.is_empty() {
+        return None;
+    }
+    let files: Vec<String> = turn
+        .attachments
+        .iter()
+        .map(|a| match &a.body {
+            super::AttachmentBody::Image { data, .. } => format!(
+                "**{}** (image, {} bytes)",
+                a.file_name,
+                data.as_ref().map_or(0, |d| d.len())
+            ),
+            super::AttachmentBody::Text(text) => format!(
+                "**{}** ({}, {} words)",
+                a.file_name,
+                a.kind.as_str(),
+                text.split_whitespace().count()
+            ),
+        })
+        .collect();
+    Some(format!("I received {}.", files.join(", ")))
 }
 
 /// Words with the whitespace before them, so concatenating the pieces gives back the text.
