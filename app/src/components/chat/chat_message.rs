@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::attachments::MessageAttachments;
 use crate::{
     components::format,
     wire::{MessageItem, MessageStatus, Micros, ProviderId, Role},
@@ -98,6 +99,7 @@ pub fn ChatMessage(
                     <span class="message-author">{if is_assistant { "Assistant" } else { "You" }}</span>
                     {badge}
                 </div>
+                {move || item.with(|i| view! { <MessageAttachments attachments=i.message.attachments.clone()/> })}
                 {body}
                 {error}
                 {meta}

@@ -6,6 +6,7 @@
 mod actions;
 #[cfg(feature = "hydrate")]
 pub mod api;
+pub mod attachments;
 pub mod chat_input;
 pub mod chat_message;
 pub mod chat_window;
