@@ -492,11 +492,17 @@ fn examine(
         Signature::None => sniff::text(valid_utf8, file_name)?,
         Signature::Zip | Signature::Refused => return None,
     };
+    // The parsers read hostile input: one that panics costs this file its text, not the
+    // upload its answer.
+    let read = |extract: fn(&Path, ExtractLimits) -> String| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract(path, limits)))
+            .unwrap_or_else(|_| "[This document could not be read: it may be damaged.]".into())
+    };
     let (text, size) = match (sniffed.kind, sniffed.content_type) {
         (AttachmentKind::Image, _) => (None, image_size(path, head)),
-        (_, "application/pdf") => (Some(extract::pdf(path, limits)), None),
-        (_, sniff::DOCX) => (Some(extract::docx(path, limits)), None),
-        _ => (Some(extract::text_file(path, limits)), None),
+        (_, "application/pdf") => (Some(read(extract::pdf)), None),
+        (_, sniff::DOCX) => (Some(read(extract::docx)), None),
+        _ => (Some(read(extract::text_file)), None),
     };
     Some(Facts {
         sniffed,

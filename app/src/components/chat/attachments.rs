@@ -251,9 +251,7 @@ pub fn AttachButton(files: PendingFiles) -> impl IntoView {
     };
     view! {
         <label class="btn btn-icon attach-button" title="Attach images or documents (or drop them on the chat, or paste an image)">
-            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
-                <path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"></path>
-            </svg>
+            <span class="icon icon-paperclip" aria-hidden="true"></span>
             <span class="visually-hidden">"Attach files"</span>
             <input type="file" multiple class="visually-hidden" accept=ACCEPT data-testid="attach-input" on:change=on_change/>
         </label>
@@ -286,15 +284,17 @@ fn AttachmentChip(pending: Pending, files: PendingFiles) -> impl IntoView {
         progress,
         state,
     } = pending;
-    let thumb = move || {
-        match state.get() {
+    let thumb = move || match state.get() {
         UploadState::Done(view) if view.kind == AttachmentKind::Image => view! {
             <img class="chip-thumb" src=content_url(view.id) alt=""/>
         }
         .into_any(),
-        _ => view! { <span class="chip-icon" aria-hidden="true">{if is_image { "🖼" } else { "📄" }}</span> }
-            .into_any(),
-    }
+        _ => view! {
+            <span class="chip-icon" aria-hidden="true">
+                <span class=if is_image { "icon icon-image" } else { "icon icon-document" }></span>
+            </span>
+        }
+        .into_any(),
     };
     let status = move || {
         match state.get() {
@@ -348,7 +348,7 @@ pub fn MessageAttachments(attachments: Vec<AttachmentView>) -> impl IntoView {
                 } else {
                     view! {
                         <a class="attachment-file" href=url download=a.filename.clone() data-testid="attachment-link">
-                            <span aria-hidden="true">"📄"</span>
+                            <span class="icon icon-document" aria-hidden="true"></span>
                             <span class="attachment-file-name">{a.filename.clone()}</span>
                             <span class="attachment-file-size">{format::bytes(a.size_bytes.max(0) as u64)}</span>
                         </a>
