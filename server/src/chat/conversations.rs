@@ -321,7 +321,10 @@ impl ChatService {
             .exec(&self.db)
             .await?;
         // The messages are gone: their files go too, unless another message still uses them.
-        self.attachments.remove_unused(&attached).await?;
+        // The conversation is deleted either way: files left behind are only space.
+        if let Err(e) = self.attachments.remove_unused(&attached).await {
+            tracing::warn!(error = %e, "the files of a deleted conversation were not all removed");
+        }
         Ok(())
     }
 
