@@ -148,3 +148,30 @@ test('a file that is not what its name says is refused on its chip', async ({ pa
   await chip.getByRole('button', { name: 'Remove cat.png' }).click();
   await expect(chip).toHaveCount(0);
 });
+
+test('an image dropped on the chat or pasted into the message box is attached', async ({ page }) => {
+  await signUp(page);
+  const image = png(40, 30).toString('base64');
+  // What a browser hands the page for a drop or a paste of a file: a DataTransfer holding it.
+  const transfer = (name) =>
+    page.evaluateHandle(
+      ([data, name]) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, { type: 'image/png' }));
+        return transfer;
+      },
+      [image, name],
+    );
+  await page.locator('.chat-window').dispatchEvent('drop', { dataTransfer: await transfer('dropped.png') });
+  // Playwright makes a plain Event of a 'paste'; the page gets a real ClipboardEvent here.
+  await page.getByLabel('Message', { exact: true }).evaluate(
+    (box, transfer) => box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true })),
+    await transfer('pasted.png'),
+  );
+  const chips = page.getByTestId('attachment-chip');
+  await expect(chips).toHaveCount(2);
+  await expect(chips.locator('.chip-name')).toHaveText(['dropped.png', 'pasted.png']);
+  await expect(chips.first()).toHaveClass(/done/);
+  await expect(chips.last()).toHaveClass(/done/);
+});
