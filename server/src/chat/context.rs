@@ -334,6 +334,50 @@ mod tests {
         assert!(read < 20, "read {read}");
     }
 
+    fn with_image(mut turn: ChatTurn, tokens: i64) -> ChatTurn {
+        turn.attachments
+            .push(crate::chat::provider::TurnAttachment {
+                file_name: "cat.png".into(),
+                kind: app::wire::AttachmentKind::Image,
+                content_type: "image/png".into(),
+                tokens,
+                body: crate::chat::provider::AttachmentBody::Image {
+                    sha256: "00".into(),
+                    data: None,
+                },
+            });
+        turn
+    }
+
+    #[test]
+    fn a_turn_of_files_alone_is_kept_and_its_files_count() {
+        let image_only = with_image(turn(Role::User, ""), 765);
+        let context = build(None, vec![image_only.clone()], 10_000, 100).unwrap();
+        assert_eq!(context.turns, vec![image_only]);
+        assert_eq!(context.tokens, 765 + PER_MESSAGE_OVERHEAD);
+        // An image too large for what is left of the window refuses the send.
+        let err = build(
+            None,
+            vec![with_image(turn(Role::User, "hi"), 5_000)],
+            1_000,
+            500,
+        );
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn gathering_counts_files_as_building_does() {
+        let long = "word ".repeat(300);
+        let mut history = Vec::new();
+        for i in 0..30 {
+            history.push(with_image(turn(Role::User, &format!("look {i}")), 400));
+            history.push(turn(Role::Assistant, &long));
+        }
+        history.push(with_image(turn(Role::User, "and this?"), 400));
+        let read = gathered_matches_whole(&history, 4_000, 500);
+        assert!(read < 20, "read {read}");
+    }
+
     #[test]
     fn turns_of_one_role_in_a_row_are_joined() {
         let history = vec![
