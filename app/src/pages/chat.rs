@@ -38,6 +38,7 @@ pub fn ChatPage() -> impl IntoView {
         conversation: data.current.clone(),
         messages: live,
         has_history: !history.is_empty(),
+        history_last: history.last().map(|m| m.message.id),
         models: data.models.clone(),
         settings: data.settings.clone(),
         budget: data.budget.clone(),

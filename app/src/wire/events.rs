@@ -176,6 +176,9 @@ pub enum ControlMessage {
 }
 
 /// Anything the server writes to a socket, as a client decodes it.
+// Decoded once per frame and consumed at once, never stored in bulk: boxing the event would
+// cost an allocation per frame to save stack space nobody holds.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ServerMessage {
@@ -193,6 +196,11 @@ mod tests {
         MessageView {
             id: Uuid::now_v7(),
             conversation_id: Uuid::now_v7(),
+            parent_id: None,
+            sibling_index: 1,
+            sibling_count: 1,
+            prev_sibling_id: None,
+            next_sibling_id: None,
             role: Role::Assistant,
             content: "Hi".into(),
             status: MessageStatus::Complete,

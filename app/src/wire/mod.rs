@@ -137,6 +137,17 @@ pub struct AuthResponse {
 pub struct MessageView {
     pub id: Uuid,
     pub conversation_id: Uuid,
+    /// The message it follows; null for a first message. Messages with one parent are
+    /// siblings: the versions of an edited question, or the regenerations of a reply.
+    pub parent_id: Option<Uuid>,
+    /// Its place among its siblings, 1-based, by creation.
+    pub sibling_index: i32,
+    pub sibling_count: i32,
+    /// The siblings before and after it, for `‹ n/m ›`; absent at either end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_sibling_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_sibling_id: Option<Uuid>,
     pub role: Role,
     pub content: String,
     pub status: MessageStatus,
@@ -166,6 +177,9 @@ pub struct ConversationView {
     pub temperature: f64,
     pub max_tokens: i32,
     pub system_prompt: Option<String>,
+    /// The last message of the branch being shown; null before the first message.
+    pub current_leaf_id: Option<Uuid>,
+    /// Every message of the tree, every branch counted.
     pub message_count: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
@@ -259,6 +273,13 @@ pub struct Page<T> {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SendResponse {
     pub user_message: MessageView,
+    pub assistant_message: MessageView,
+}
+
+/// The answer to `POST /api/messages/{id}/regenerate`: the new reply, streaming.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RegenerateResponse {
     pub assistant_message: MessageView,
 }
 

@@ -355,6 +355,19 @@ impl Attachments {
             .collect())
     }
 
+    /// The files of one message, in order.
+    pub async fn rows_of_message(
+        &self,
+        message_id: Uuid,
+    ) -> Result<Vec<attachments::Model>, DbErr> {
+        Ok(self
+            .rows_of_messages(&[message_id])
+            .await?
+            .into_iter()
+            .map(|(_, row)| row)
+            .collect())
+    }
+
     /// What each message shows of its files.
     pub async fn views_of_messages(
         &self,

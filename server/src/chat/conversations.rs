@@ -10,6 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
+    branches::Branch,
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
@@ -146,6 +147,7 @@ impl ChatService {
             temperature: Set(validate_temperature(input.temperature.unwrap_or(0.7))?),
             max_tokens: Set(max_tokens),
             system_prompt: Set(validate_system_prompt(input.system_prompt)?),
+            current_leaf_id: Set(None),
             message_count: Set(0),
             prompt_tokens: Set(0),
             completion_tokens: Set(0),
@@ -368,50 +370,66 @@ impl ChatService {
         }
     }
 
-    /// Oldest first; the cursor is the id of the last message (ids are time-ordered v7). A page
-    /// holds at most `limit` messages and [`MAX_PAGE_BYTES`] of text (at least one message):
-    /// the sizes are read first, then only the rows that fit.
+    /// Oldest first, the branch shown or (`Branch::All`) every message of the tree; the cursor
+    /// is the id of the last message of the previous page. A page holds at most `limit`
+    /// messages and [`MAX_PAGE_BYTES`] of text (at least one message): the sizes are read
+    /// first, then only the rows that fit.
     pub async fn list_messages(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
+        branch: Branch,
         cursor: Option<&str>,
         limit: u64,
     ) -> Result<Page<MessageView>, ChatError> {
-        let conversation = self.conversation(user_id, conversation_id).await?;
+        let (conversation, tree) = self.tree_of(user_id, conversation_id).await?;
         let limit = limit.clamp(1, 1_000);
-        let after = cursor
-            .map(|c| Uuid::parse_str(c).map_err(|_| ChatError::BadCursor))
-            .transpose()?;
-        let of_conversation = Condition::all()
-            .add(messages::Column::ConversationId.eq(conversation.id))
-            .add(messages::Column::UserId.eq(user_id));
-        let mut sizes = message_sizes(TEXT_SIZE)
-            .filter(of_conversation.clone())
-            .order_by_asc(messages::Column::Id)
-            .limit(limit + 1);
-        if let Some(after) = after {
-            sizes = sizes.filter(messages::Column::Id.gt(after));
-        }
-        let sizes: Vec<(Uuid, i64)> = sizes.into_tuple().all(&self.db).await?;
-        let taken = within_budget(&sizes, limit);
-        let (Some(first), Some(last)) = (sizes.first(), sizes.get(taken.saturating_sub(1))) else {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
+        let listed = match branch {
+            Branch::Current => tree.branch(conversation.current_leaf_id),
+            Branch::All => tree.ids().to_vec(),
         };
+        let start = match cursor {
+            None => 0,
+            Some(cursor) => {
+                let after = Uuid::parse_str(cursor).map_err(|_| ChatError::BadCursor)?;
+                listed
+                    .iter()
+                    .position(|id| *id == after)
+                    .ok_or(ChatError::BadCursor)?
+                    + 1
+            }
+        };
+        let candidates = listed.iter().skip(start).take(limit as usize + 1).copied();
+        let sizes: Vec<(Uuid, i64)> = message_sizes(TEXT_SIZE)
+            .filter(messages::Column::Id.is_in(candidates))
+            .order_by_asc(messages::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let taken = within_budget(&sizes, limit);
         let rows = message_columns(&[
             messages::Column::StreamChunks,
             messages::Column::ContentHtml,
         ])
-        .filter(of_conversation)
-        .filter(messages::Column::Id.between(first.0, last.0))
+        .filter(messages::Column::Id.is_in(sizes.iter().take(taken).map(|(id, _)| *id)))
+        .filter(messages::Column::UserId.eq(user_id))
         .order_by_asc(messages::Column::Id)
         .all(&self.db)
         .await?;
-        let next_cursor = (sizes.len() > taken).then(|| last.0.to_string());
-        let mut items: Vec<MessageView> = rows.into_iter().map(message_view).collect();
+        let next_cursor = (sizes.len() > taken)
+            .then(|| {
+                sizes
+                    .get(taken.saturating_sub(1))
+                    .map(|(id, _)| id.to_string())
+            })
+            .flatten();
+        let mut items: Vec<MessageView> = rows
+            .into_iter()
+            .map(|row| {
+                let siblings = tree.siblings(row.id);
+                message_view(row, siblings)
+            })
+            .collect();
         self.add_attachment_views(&mut items).await?;
         Ok(Page { items, next_cursor })
     }
@@ -421,12 +439,12 @@ impl ChatService {
 pub const MAX_PAGE_BYTES: i64 = 4 * 1024 * 1024;
 
 /// What a message shown through the API weighs; a page also counts its stored rendering.
-const TEXT_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) AS BIGINT)";
-const PAGE_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
+pub(super) const TEXT_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) AS BIGINT)";
+pub(super) const PAGE_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
                          + LENGTH(COALESCE(content_html, '')) AS BIGINT)";
 
 /// Each message's id and size, by `size` (an SQL expression over its own columns).
-fn message_sizes(size: &str) -> sea_orm::Select<messages::Entity> {
+pub(super) fn message_sizes(size: &str) -> sea_orm::Select<messages::Entity> {
     messages::Entity::find()
         .select_only()
         .column(messages::Column::Id)
@@ -435,7 +453,7 @@ fn message_sizes(size: &str) -> sea_orm::Select<messages::Entity> {
 
 /// How many of `sizes` (in page order) one page takes: at most `limit`, within
 /// [`MAX_PAGE_BYTES`], and at least one.
-fn within_budget(sizes: &[(Uuid, i64)], limit: u64) -> usize {
+pub(super) fn within_budget(sizes: &[(Uuid, i64)], limit: u64) -> usize {
     let mut total = 0;
     let mut taken = 0;
     for (_, size) in sizes.iter().take(limit as usize) {
@@ -450,7 +468,7 @@ fn within_budget(sizes: &[(Uuid, i64)], limit: u64) -> usize {
 
 /// Messages with every column but `skipped`, read as NULL (columns a caller never needs and
 /// that cost memory or a JSON parse per row).
-fn message_columns(skipped: &[messages::Column]) -> sea_orm::Select<messages::Entity> {
+pub(super) fn message_columns(skipped: &[messages::Column]) -> sea_orm::Select<messages::Entity> {
     let mut query = messages::Entity::find().select_only();
     for column in messages::Column::iter() {
         if !skipped.iter().any(|s| s.as_str() == column.as_str()) {
@@ -461,42 +479,6 @@ fn message_columns(skipped: &[messages::Column]) -> sea_orm::Select<messages::En
         query = query.column_as(Expr::cust("NULL"), column.as_str());
     }
     query
-}
-
-impl ChatService {
-    /// The newest messages of a conversation (at most `limit`, within [`MAX_PAGE_BYTES`]),
-    /// oldest first, as stored (with their stored rendering), for its page.
-    pub async fn recent_messages(
-        &self,
-        user_id: Uuid,
-        conversation_id: Uuid,
-        limit: u64,
-    ) -> Result<Vec<messages::Model>, ChatError> {
-        let conversation = self.conversation(user_id, conversation_id).await?;
-        let of_conversation = Condition::all()
-            .add(messages::Column::ConversationId.eq(conversation.id))
-            .add(messages::Column::UserId.eq(user_id));
-        let sizes: Vec<(Uuid, i64)> = message_sizes(PAGE_SIZE)
-            .filter(of_conversation.clone())
-            .order_by_desc(messages::Column::Id)
-            .limit(limit)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let taken = within_budget(&sizes, limit);
-        let Some(oldest) = sizes.get(taken.saturating_sub(1)) else {
-            return Ok(Vec::new());
-        };
-        let mut rows = message_columns(&[messages::Column::StreamChunks])
-            .filter(of_conversation)
-            .filter(messages::Column::Id.gte(oldest.0))
-            .order_by_desc(messages::Column::Id)
-            .limit(taken as u64)
-            .all(&self.db)
-            .await?;
-        rows.reverse();
-        Ok(rows)
-    }
 }
 
 fn parse_conversation_cursor(

@@ -171,6 +171,7 @@ mod tests {
             temperature: 0.7,
             max_tokens: 100,
             system_prompt: None,
+            current_leaf_id: None,
             message_count: 0,
             prompt_tokens: 0,
             completion_tokens: 0,

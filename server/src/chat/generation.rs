@@ -22,9 +22,7 @@ use super::{
         retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent, ProviderRequest,
         Usage,
     },
-    tokenizer,
-    views::message_view,
-    ChatService,
+    tokenizer, ChatService,
 };
 use crate::db::{
     entities::{ai_prompts, conversations, messages, usage_logs},
@@ -357,8 +355,10 @@ impl Generation {
             .one(&self.service.db)
             .await;
         if let Ok(Some(message)) = stored {
-            self.service
-                .publish(self.user_id, Event::message_updated(message_view(message)));
+            if let Ok(view) = self.service.view_of(message).await {
+                self.service
+                    .publish(self.user_id, Event::message_updated(view));
+            }
         }
         self.service
             .publish_conversation_state(self.user_id, self.conversation.id)

@@ -3,6 +3,7 @@
 //! HTTP, and fails with its own [`ChatError`].
 
 pub mod active;
+pub mod branches;
 pub mod budget;
 pub mod bus;
 pub mod context;
@@ -20,6 +21,7 @@ pub mod send;
 mod send_attachments;
 pub mod signals;
 pub mod tokenizer;
+pub mod tree;
 pub mod views;
 
 use std::{sync::Arc, time::Duration};

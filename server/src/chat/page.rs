@@ -5,16 +5,21 @@
 
 use app::wire::{MessageItem, Role, SettingsView};
 
-use super::{generation::STORED_RENDERING, views::message_view, ChatService};
+use super::{generation::STORED_RENDERING, tree::Siblings, views::message_view, ChatService};
 use crate::{
     db::entities::messages,
     markdown::{render_message, RenderOptions},
 };
 
 impl ChatService {
-    pub fn message_item(&self, mut row: messages::Model, settings: &SettingsView) -> MessageItem {
+    pub fn message_item(
+        &self,
+        mut row: messages::Model,
+        siblings: Siblings,
+        settings: &SettingsView,
+    ) -> MessageItem {
         let stored_html = row.content_html.take();
-        let mut message = message_view(row);
+        let mut message = message_view(row, siblings);
         if message.status.is_streaming() {
             let seq = match self.active.get(message.id) {
                 Some(active) => {

@@ -117,7 +117,13 @@ impl ChatService {
             .collect();
         if !message.status.is_streaming() {
             // The client may have missed the end too.
-            events.push(Event::message_updated(message_view(message.clone())));
+            let siblings = super::tree::siblings_of(&self.db, message)
+                .await
+                .unwrap_or(super::tree::Siblings::ONLY);
+            events.push(Event::message_updated(message_view(
+                message.clone(),
+                siblings,
+            )));
         }
         Replay { events, last_seq }
     }

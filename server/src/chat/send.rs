@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use app::wire::{Event, MessageStatus, MessageView, Role, SendResponse};
+use app::wire::{Event, MessageStatus, MessageView, RegenerateResponse, Role, SendResponse};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -20,6 +20,7 @@ use super::{
     provider::ProviderId,
     provider::{ChatProvider, ChatTurn},
     send_attachments,
+    tree::{self, Siblings, Tree},
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
@@ -47,16 +48,53 @@ fn title_from(content: &str) -> String {
     }
 }
 
-/// A send that passed every check: the conversation, its model and provider, the context
+/// What the new reply answers: a message the person sends now (a send, or an edit when its
+/// parent already has children), or a question already stored (a regeneration).
+enum Prompt {
+    New {
+        content: String,
+        parent: Option<Uuid>,
+        /// No parent was asked for: the message follows the branch shown, whose end is read
+        /// again when the send takes its turn to write, so concurrent sends line up.
+        follows_shown: bool,
+    },
+    Stored(Box<messages::Model>),
+}
+
+impl Prompt {
+    fn text(&self) -> &str {
+        match self {
+            Prompt::New { content, .. } => content,
+            Prompt::Stored(question) => &question.content,
+        }
+    }
+
+    /// The message the prompt follows: the context is the branch that ends there.
+    fn parent(&self) -> Option<Uuid> {
+        match self {
+            Prompt::New { parent, .. } => *parent,
+            Prompt::Stored(question) => question.parent_id,
+        }
+    }
+
+    /// The messages and bytes of text the send adds to its conversation.
+    fn adds(&self) -> (i32, i64) {
+        match self {
+            Prompt::New { content, .. } => (2, content.len() as i64),
+            Prompt::Stored(_) => (1, 0),
+        }
+    }
+}
+
+/// A send that passed every check: the conversation, the model and provider, the context
 /// the reply will get and the most it can cost. Nothing is stored yet.
 struct PreparedSend {
     conversation: conversations::Model,
     model: ai_model_configs::Model,
     provider: Arc<dyn ChatProvider>,
     prices: PriceSnapshot,
+    prompt: Prompt,
     context: context::Context,
-    /// The message the new one follows (the conversation's last).
-    previous: Option<Uuid>,
     worst_case: i64,
     /// The files sent with the message, in order.
     attachments: Vec<attachments::Model>,
@@ -64,7 +102,8 @@ struct PreparedSend {
 
 /// What [`ChatService::store_send`] wrote, in one transaction.
 struct StoredSend {
-    user_message: messages::Model,
+    /// The person's new message; none for a regeneration.
+    user_message: Option<messages::Model>,
     assistant: messages::Model,
     prompt_id: Uuid,
     reservation: budget::Reservation,
@@ -74,40 +113,115 @@ impl ChatService {
     /// Stores the person's message and a streaming reply, reserves the reply's worst case from
     /// the budget, and starts generating it in its own task. Answers at once; the reply
     /// streams on the feed.
+    ///
+    /// `parent`: absent, the message follows the branch shown (the current leaf); `Some(None)`
+    /// makes it a new first message; `Some(Some(id))` makes it follow that message, beside
+    /// any it already has (an edit).
     pub async fn send_message(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
         content: String,
+        parent: Option<Option<Uuid>>,
         attachment_ids: Vec<Uuid>,
     ) -> Result<SendResponse, ChatError> {
         let attachment_ids = send_attachments::check_ids(attachment_ids)?;
         check_content(&content, !attachment_ids.is_empty())?;
-        let prepared = self
-            .prepare_send(user_id, conversation_id, &content, &attachment_ids)
-            .await?;
-        let stored = self.store_send(user_id, &prepared, &content).await?;
-        Ok(self.start_reply(user_id, prepared, stored).await)
-    }
-
-    /// Everything a send needs before it writes: the model must be usable, and the context
-    /// is built first, so a message that can never fit is refused and its token count prices
-    /// the worst case the budget must cover.
-    async fn prepare_send(
-        &self,
-        user_id: Uuid,
-        conversation_id: Uuid,
-        content: &str,
-        attachment_ids: &[Uuid],
-    ) -> Result<PreparedSend, ChatError> {
         let conversation = self.conversation(user_id, conversation_id).await?;
-        self.check_conversation_room(&conversation, content)?;
+        let tree = Tree::load(&self.db, conversation.id).await?;
+        let follows_shown = parent.is_none();
+        let parent = match parent {
+            None => tree.branch(conversation.current_leaf_id).last().copied(),
+            Some(None) => None,
+            Some(Some(id)) if tree.contains(id) => Some(id),
+            Some(Some(_)) => return Err(ChatError::NotFound),
+        };
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
-        let (attachments, new_message) = self
-            .attached_turn(user_id, &model, content, attachment_ids)
+        let files = self
+            .files_for_send(user_id, &model, &attachment_ids)
             .await?;
+        let prompt = Prompt::New {
+            content,
+            parent,
+            follows_shown,
+        };
+        let prepared = self
+            .prepare_send(conversation, model, &tree, prompt, files)
+            .await?;
+        let stored = self.store_send(user_id, &prepared).await?;
+        let (user_message, assistant_message) = self.start_reply(user_id, prepared, stored).await?;
+        Ok(SendResponse {
+            user_message: user_message
+                .ok_or_else(|| ChatError::Internal("a send stores its message".into()))?,
+            assistant_message,
+        })
+    }
+
+    /// A new reply beside `message_id` (a reply), to the same question, from the conversation's
+    /// model or another one (`provider` and `model` together). Reserved, accounted, streamed,
+    /// stopped and resumed like any reply; the conversation then shows the new one.
+    pub async fn regenerate(
+        &self,
+        user_id: Uuid,
+        message_id: Uuid,
+        provider: Option<String>,
+        model: Option<String>,
+    ) -> Result<RegenerateResponse, ChatError> {
+        let reply = self.owned_message(user_id, message_id).await?;
+        let question = match (reply.role, reply.parent_id) {
+            (Role::Assistant, Some(question)) => self.owned_message(user_id, question).await?,
+            _ => {
+                return Err(ChatError::invalid(
+                    "not_a_reply",
+                    "Only a reply can be regenerated.",
+                ))
+            }
+        };
+        let conversation = self.conversation(user_id, reply.conversation_id).await?;
+        let model = match (provider, model) {
+            (Some(provider), Some(model)) => self.available_model(&provider, &model).await?,
+            (None, None) => {
+                self.available_model(conversation.provider.as_str(), &conversation.model)
+                    .await?
+            }
+            _ => {
+                return Err(ChatError::invalid(
+                    "model_unavailable",
+                    "Give both provider and model, or neither for the conversation's model.",
+                ))
+            }
+        };
+        let tree = Tree::load(&self.db, conversation.id).await?;
+        // The question's files go with it again, to a model that must take them.
+        let files = self.files_of_question(&model, question.id).await?;
+        let prepared = self
+            .prepare_send(
+                conversation,
+                model,
+                &tree,
+                Prompt::Stored(Box::new(question)),
+                files,
+            )
+            .await?;
+        let stored = self.store_send(user_id, &prepared).await?;
+        let (_, assistant_message) = self.start_reply(user_id, prepared, stored).await?;
+        Ok(RegenerateResponse { assistant_message })
+    }
+
+    /// Everything a send needs before it writes: the model must be usable, and the context
+    /// (the branch up to the prompt, then the prompt) is built first, so a message that can
+    /// never fit is refused and its token count prices the worst case the budget must cover.
+    async fn prepare_send(
+        &self,
+        conversation: conversations::Model,
+        model: ai_model_configs::Model,
+        tree: &Tree,
+        prompt: Prompt,
+        attachments: Vec<attachments::Model>,
+    ) -> Result<PreparedSend, ChatError> {
+        self.check_conversation_room(&conversation, prompt.adds())?;
         let provider = self
             .providers
             .get(model.provider)
@@ -120,15 +234,24 @@ impl ChatService {
         );
         let gathering = {
             let system = system.clone();
+            let new_message = ChatTurn {
+                role: Role::User,
+                content: prompt.text().to_owned(),
+                attachments: self
+                    .attachments
+                    .turn_attachments_of_rows(&attachments, model.provider),
+            };
             tokio::task::spawn_blocking(move || {
                 context::Gathering::new(system.as_deref(), new_message, window, max_tokens)
             })
             .await
             .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
         };
-        let (history, previous) = self
-            .history(conversation.id, model.provider, gathering)
-            .await?;
+        let branch = prompt
+            .parent()
+            .map(|parent| tree.path_to(parent))
+            .unwrap_or_default();
+        let history = self.history(&branch, model.provider, gathering).await?;
         let mut context = tokio::task::spawn_blocking(move || {
             context::build(system.as_deref(), history, window, max_tokens)
         })
@@ -145,8 +268,8 @@ impl ChatService {
             model,
             provider,
             prices,
+            prompt,
             context,
-            previous,
             worst_case,
             attachments,
         })
@@ -159,11 +282,11 @@ impl ChatService {
     fn check_conversation_room(
         &self,
         conversation: &conversations::Model,
-        content: &str,
+        (messages, added): (i32, i64),
     ) -> Result<(), ChatError> {
         let limits = &self.settings.limits;
         let cap = limits.max_messages_per_conversation;
-        if i64::from(conversation.message_count) + 2 > i64::from(cap) {
+        if i64::from(conversation.message_count) + i64::from(messages) > i64::from(cap) {
             return Err(ChatError::invalid(
                 "conversation_full",
                 format!(
@@ -172,7 +295,6 @@ impl ChatService {
                 ),
             ));
         }
-        let added = content.len() as i64;
         let conversation_cap = i64::try_from(limits.max_conversation_bytes).unwrap_or(i64::MAX);
         if conversation.content_bytes.saturating_add(added) > conversation_cap {
             return Err(ChatError::invalid(
@@ -225,18 +347,19 @@ impl ChatService {
     }
 
     /// One write transaction: the budget reservation (refused when it does not fit, with
-    /// nothing stored), the person's message, the streaming reply, its `ai_prompts` row, and
-    /// the conversation's count and first title.
+    /// nothing stored), the person's message (unless it is a regeneration), the streaming
+    /// reply, its `ai_prompts` row, and the conversation's count, first title and current
+    /// leaf (the new reply: the conversation now shows its branch).
     async fn store_send(
         &self,
         user_id: Uuid,
         prepared: &PreparedSend,
-        content: &str,
     ) -> Result<StoredSend, ChatError> {
         let PreparedSend {
             conversation,
             model,
             prices,
+            prompt,
             ..
         } = prepared;
         let gate = self.writes.enter().await;
@@ -264,18 +387,34 @@ impl ChatService {
             txn.rollback().await?;
             return Err(ChatError::TooManyReplies(cap));
         }
-        let user_message = new_message(conversation, prepared.previous, Role::User, content, now)
-            .insert(&txn)
-            .await?;
-        Attachments::link(&txn, user_message.id, &prepared.attachments).await?;
+        let (user_message, question_id) = match prompt {
+            Prompt::New {
+                content,
+                parent,
+                follows_shown,
+            } => {
+                let parent = match follows_shown {
+                    true => conversations::Entity::find_by_id(conversation.id)
+                        .select_only()
+                        .column(conversations::Column::CurrentLeafId)
+                        .into_tuple::<Option<Uuid>>()
+                        .one(&txn)
+                        .await?
+                        .flatten()
+                        .or(*parent),
+                    false => *parent,
+                };
+                let message = new_message(conversation, parent, Role::User, content, now)
+                    .insert(&txn)
+                    .await?;
+                Attachments::link(&txn, message.id, &prepared.attachments).await?;
+                let id = message.id;
+                (Some(message), id)
+            }
+            Prompt::Stored(question) => (None, question.id),
+        };
 
-        let mut assistant = new_message(
-            conversation,
-            Some(user_message.id),
-            Role::Assistant,
-            "",
-            now,
-        );
+        let mut assistant = new_message(conversation, Some(question_id), Role::Assistant, "", now);
         assistant.status = Set(MessageStatus::Streaming);
         assistant.stream_chunks = Set(Some(serde_json::json!([])));
         assistant.provider = Set(Some(model.provider));
@@ -285,11 +424,11 @@ impl ChatService {
         assistant.output_micros_per_mtok = Set(Some(prices.output));
         let assistant = assistant.insert(&txn).await?;
 
-        let prompt = ai_prompts::ActiveModel {
+        let prompt_row = ai_prompts::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
             conversation_id: Set(conversation.id),
-            message_id: Set(user_message.id),
+            message_id: Set(question_id),
             response_message_id: Set(Some(assistant.id)),
             provider: Set(model.provider),
             model: Set(model.model.clone()),
@@ -305,14 +444,19 @@ impl ChatService {
         .await?;
 
         use sea_orm::ExprTrait as _;
+        let (added_messages, added_bytes) = prompt.adds();
         let mut update = conversations::Entity::update_many()
             .col_expr(
                 conversations::Column::MessageCount,
-                Expr::col(conversations::Column::MessageCount).add(2),
+                Expr::col(conversations::Column::MessageCount).add(added_messages),
             )
             .col_expr(
                 conversations::Column::ContentBytes,
-                Expr::col(conversations::Column::ContentBytes).add(content.len() as i64),
+                Expr::col(conversations::Column::ContentBytes).add(added_bytes),
+            )
+            .col_expr(
+                conversations::Column::CurrentLeafId,
+                Expr::value(assistant.id),
             )
             .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
             .filter(conversations::Column::Id.eq(conversation.id))
@@ -320,23 +464,26 @@ impl ChatService {
             // reads are every committed send's.
             .filter(
                 Expr::col(conversations::Column::MessageCount)
-                    .add(2)
+                    .add(added_messages)
                     .lte(i64::from(
                         self.settings.limits.max_messages_per_conversation,
                     )),
             )
             .filter(
                 Expr::col(conversations::Column::ContentBytes)
-                    .add(content.len() as i64)
+                    .add(added_bytes)
                     .lte(
                         i64::try_from(self.settings.limits.max_conversation_bytes)
                             .unwrap_or(i64::MAX),
                     ),
             );
-        if conversation.message_count == 0 && conversation.title == DEFAULT_TITLE {
+        if let Some(first) = user_message
+            .as_ref()
+            .filter(|_| conversation.message_count == 0 && conversation.title == DEFAULT_TITLE)
+        {
             update = update.col_expr(
                 conversations::Column::Title,
-                Expr::value(title_from(content)),
+                Expr::value(title_from(&first.content)),
             );
         }
         if update.exec(&txn).await?.rows_affected == 0 {
@@ -352,24 +499,38 @@ impl ChatService {
         Ok(StoredSend {
             user_message,
             assistant,
-            prompt_id: prompt.id,
+            prompt_id: prompt_row.id,
             reservation,
         })
     }
 
-    /// Tells clients of the two messages before any delta, starts the reply's task (not tied
+    /// Tells clients of the new messages before any delta, starts the reply's task (not tied
     /// to the request: closing the browser does not stop or lose the reply), then publishes
-    /// the conversation's new count and title.
+    /// the conversation's new count, title and current leaf.
     async fn start_reply(
         &self,
         user_id: Uuid,
         prepared: PreparedSend,
         stored: StoredSend,
-    ) -> SendResponse {
-        let mut user_view = message_view(stored.user_message);
-        user_view.attachments = prepared.attachments.iter().map(attachment_view).collect();
-        let assistant_view = message_view(stored.assistant);
-        self.publish(user_id, Event::message_created(user_view.clone()));
+    ) -> Result<(Option<MessageView>, MessageView), ChatError> {
+        let user_view = match stored.user_message {
+            Some(message) => {
+                let siblings = tree::siblings_of(&self.db, &message).await?;
+                let mut view = message_view(message, siblings);
+                view.attachments = prepared.attachments.iter().map(attachment_view).collect();
+                Some(view)
+            }
+            None => None,
+        };
+        let siblings = match user_view {
+            // A new question's reply is its only one.
+            Some(_) => Siblings::ONLY,
+            None => tree::siblings_of(&self.db, &stored.assistant).await?,
+        };
+        let assistant_view = message_view(stored.assistant, siblings);
+        if let Some(user_view) = &user_view {
+            self.publish(user_id, Event::message_created(user_view.clone()));
+        }
         self.publish(user_id, Event::message_created(assistant_view.clone()));
         let conversation_id = prepared.conversation.id;
         let generation = Generation {
@@ -389,10 +550,7 @@ impl ChatService {
         tokio::spawn(generation.run());
         self.publish_conversation_state(user_id, conversation_id)
             .await;
-        SendResponse {
-            user_message: user_view,
-            assistant_message: assistant_view,
-        }
+        Ok((user_view, assistant_view))
     }
 
     /// Publishes the conversation as stored now (totals, count, title) to its owner's tabs.
@@ -410,7 +568,7 @@ impl ChatService {
     pub async fn stop(&self, user_id: Uuid, message_id: Uuid) -> Result<MessageView, ChatError> {
         let message = self.owned_message(user_id, message_id).await?;
         if !message.status.is_streaming() {
-            return Ok(message_view(message));
+            return self.view_of(message).await;
         }
         match self.active.get(message_id) {
             Some(reply) => {
@@ -426,7 +584,7 @@ impl ChatService {
                 while tokio::time::Instant::now() < deadline {
                     let message = self.owned_message(user_id, message_id).await?;
                     if !message.status.is_streaming() {
-                        return Ok(message_view(message));
+                        return self.view_of(message).await;
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 }
@@ -436,24 +594,23 @@ impl ChatService {
                 super::recovery::mark_message_interrupted(&self.db, message_id).await?;
             }
         }
-        Ok(message_view(self.owned_message(user_id, message_id).await?))
+        self.view_of(self.owned_message(user_id, message_id).await?)
+            .await
     }
 
     /// The turns a new message follows, oldest first, ending with the new message: user
-    /// messages and replies that finished (complete or stopped), read newest first a page at
-    /// a time until they fill the window (`gathering`); and the id of the last message,
-    /// whatever it is.
+    /// messages and replies that finished (complete or stopped) of `branch` (its first message
+    /// to the prompt's parent), read newest first a page at a time until they fill the window
+    /// (`gathering`).
     pub(super) async fn history(
         &self,
-        conversation_id: Uuid,
+        branch: &[Uuid],
         provider: ProviderId,
         mut gathering: context::Gathering,
-    ) -> Result<(Vec<ChatTurn>, Option<Uuid>), ChatError> {
-        let mut last = None;
-        let mut before: Option<Uuid> = None;
-        loop {
+    ) -> Result<Vec<ChatTurn>, ChatError> {
+        for page in branch.rchunks(context::HISTORY_PAGE as usize) {
             // Only the columns a context needs: not each reply's stored HTML and chunk list.
-            let mut page = messages::Entity::find()
+            let rows: Vec<(Uuid, Role, MessageStatus, String)> = messages::Entity::find()
                 .select_only()
                 .columns([
                     messages::Column::Id,
@@ -461,19 +618,13 @@ impl ChatService {
                     messages::Column::Status,
                     messages::Column::Content,
                 ])
-                .filter(messages::Column::ConversationId.eq(conversation_id))
+                .filter(messages::Column::Id.is_in(page.iter().copied()))
                 .order_by_desc(messages::Column::Id)
-                .limit(context::HISTORY_PAGE);
-            if let Some(before) = before {
-                page = page.filter(messages::Column::Id.lt(before));
-            }
-            let rows: Vec<(Uuid, Role, MessageStatus, String)> =
-                page.into_tuple().all(&self.db).await?;
+                .into_tuple()
+                .all(&self.db)
+                .await?;
             let bytes: usize = rows.iter().map(|(.., content)| content.len()).sum();
             self.history_reads.add(rows.len() as u64, bytes as u64);
-            last = last.or_else(|| rows.first().map(|(id, ..)| *id));
-            before = rows.last().map(|(id, ..)| *id);
-            let end = (rows.len() as u64) < context::HISTORY_PAGE;
             let mut attached = self.history_attachments(&rows, provider).await?;
             // Counting tokens is CPU work: off the async runtime.
             gathering = tokio::task::spawn_blocking(move || {
@@ -494,11 +645,11 @@ impl ChatService {
             })
             .await
             .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?;
-            if end || gathering.is_full() {
+            if gathering.is_full() {
                 break;
             }
         }
-        Ok((gathering.into_history(), last))
+        Ok(gathering.into_history())
     }
 
     pub async fn owned_message(

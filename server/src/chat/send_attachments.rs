@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
-    provider::{ChatTurn, ProviderId, Role, TurnAttachment},
+    provider::{ProviderId, Role, TurnAttachment},
     ChatError, ChatService,
 };
 use crate::{
@@ -33,14 +33,13 @@ pub fn check_ids(ids: Vec<Uuid>) -> Result<Vec<Uuid>, ChatError> {
 
 impl ChatService {
     /// The sender's files named by a send (another person's or an unknown id answers 404),
-    /// and the new message's turn with them.
-    pub(super) async fn attached_turn(
+    /// in order; an image only to a model that takes images.
+    pub(super) async fn files_for_send(
         &self,
         user_id: Uuid,
         model: &ai_model_configs::Model,
-        content: &str,
         ids: &[Uuid],
-    ) -> Result<(Vec<attachment_rows::Model>, ChatTurn), ChatError> {
+    ) -> Result<Vec<attachment_rows::Model>, ChatError> {
         let rows = self
             .attachments
             .for_send(user_id, ids)
@@ -52,11 +51,19 @@ impl ChatService {
             })?;
         attachments::check_model_takes(model, &rows)
             .map_err(|message| ChatError::invalid("unsupported_attachment", message))?;
-        let mut turn = ChatTurn::new(Role::User, content);
-        turn.attachments = self
-            .attachments
-            .turn_attachments_of_rows(&rows, model.provider);
-        Ok((rows, turn))
+        Ok(rows)
+    }
+
+    /// The files a stored question was sent with, for a new reply to it from `model`.
+    pub(super) async fn files_of_question(
+        &self,
+        model: &ai_model_configs::Model,
+        question_id: Uuid,
+    ) -> Result<Vec<attachment_rows::Model>, ChatError> {
+        let rows = self.attachments.rows_of_message(question_id).await?;
+        attachments::check_model_takes(model, &rows)
+            .map_err(|message| ChatError::invalid("unsupported_attachment", message))?;
+        Ok(rows)
     }
 
     /// The files of the user messages of a page of history.

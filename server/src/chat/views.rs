@@ -2,7 +2,7 @@
 
 use app::wire::{ConversationView, MessageItem, MessageView, ModelView};
 
-use super::{ChatError, ChatService};
+use super::{tree::Siblings, ChatError, ChatService};
 use crate::db::entities::{ai_model_configs, conversations, messages};
 
 impl ChatService {
@@ -30,10 +30,16 @@ impl ChatService {
     }
 }
 
-pub fn message_view(m: messages::Model) -> MessageView {
+/// A message with its place among its siblings (see [`super::tree`]).
+pub fn message_view(m: messages::Model, siblings: Siblings) -> MessageView {
     MessageView {
         id: m.id,
         conversation_id: m.conversation_id,
+        parent_id: m.parent_id,
+        sibling_index: siblings.index,
+        sibling_count: siblings.count,
+        prev_sibling_id: siblings.prev,
+        next_sibling_id: siblings.next,
         role: m.role,
         content: m.content,
         status: m.status,
@@ -61,6 +67,7 @@ pub fn conversation_view(c: conversations::Model) -> ConversationView {
         temperature: c.temperature,
         max_tokens: c.max_tokens,
         system_prompt: c.system_prompt,
+        current_leaf_id: c.current_leaf_id,
         message_count: c.message_count,
         prompt_tokens: c.prompt_tokens,
         completion_tokens: c.completion_tokens,

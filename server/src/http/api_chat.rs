@@ -1,6 +1,8 @@
 //! Conversations, messages, models: `/api/conversations/*`, `/api/messages/*`, `/api/models`.
 
-use app::wire::{ConversationView, MessageView, ModelView, Page, SendResponse};
+use app::wire::{
+    ConversationView, MessageItem, MessageView, ModelView, Page, RegenerateResponse, SendResponse,
+};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -11,12 +13,14 @@ use uuid::Uuid;
 
 use super::{api_json::ApiJson, api_query::ApiQuery, openapi};
 use crate::{
+    chat::tree::Siblings,
     chat::{
+        branches::Branch,
         conversations::{ConversationChanges, NewConversation},
         views::conversation_view,
     },
-    http::error::ApiError,
     http::session::AuthUser,
+    http::{error::ApiError, page_data::PAGE_MESSAGES},
     state::AppState,
 };
 
@@ -27,14 +31,48 @@ pub struct PageQuery {
     limit: Option<u64>,
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    cursor: Option<String>,
+    limit: Option<u64>,
+    /// `current` (default): the branch shown; `all`: every message of the tree.
+    branch: Option<Branch>,
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     content: String,
+    /// The message the new one follows. Absent: the branch shown (its current leaf). Null: a
+    /// new first message. A message that already has children gets a new branch beside them:
+    /// this is how a message is edited.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    parent_id: Option<Option<Uuid>>,
     /// Files uploaded with `POST /api/attachments` to send with the message: at most 10, the
     /// sender's own (another id answers 404 and nothing is stored).
     #[serde(default)]
     #[schema(max_items = 10)]
     attachment_ids: Vec<Uuid>,
+}
+
+/// `Some(None)` for an explicit null, told apart from an absent field (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct RegenerateBody {
+    /// Another provider and model for the new reply (both or neither); neither: the
+    /// conversation's.
+    provider: Option<String>,
+    model: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CurrentBranch {
+    /// A message of the conversation: the branch through it is shown, to its newest leaf.
+    message_id: Uuid,
 }
 
 /// An id that is not a UUID cannot name anything: 404, like any id that is not yours.
@@ -192,9 +230,9 @@ pub async fn delete_conversation(
     get,
     path = "/api/conversations/{id}/messages",
     tag = "chat",
-    params(("id" = Uuid, Path, description = "A conversation id."), PageQuery),
+    params(("id" = Uuid, Path, description = "A conversation id."), MessagesQuery),
     responses(
-        (status = 200, description = "The conversation's messages, oldest first.", body = Page<MessageView>),
+        (status = 200, description = "The branch shown (or with `branch=all` every message of the tree), oldest first.", body = Page<MessageView>),
         (status = 400, response = openapi::BadRequest),
         (status = 401, response = openapi::Unauthorized),
         (status = 403, response = openapi::Forbidden),
@@ -206,13 +244,14 @@ pub async fn list_messages(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<MessagesQuery>,
 ) -> Result<Json<Page<MessageView>>, ApiError> {
     let page = state
         .chat
         .list_messages(
             user.id,
             id(&raw)?,
+            page.branch.unwrap_or_default(),
             page.cursor.as_deref(),
             page.limit.unwrap_or(100),
         )
@@ -254,9 +293,135 @@ pub async fn send_message(
     })?;
     let sent = state
         .chat
-        .send_message(user.id, id(&raw)?, body.content, body.attachment_ids)
+        .send_message(
+            user.id,
+            id(&raw)?,
+            body.content,
+            body.parent_id,
+            body.attachment_ids,
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/messages/{id}/regenerate",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A reply's id.")),
+    request_body = RegenerateBody,
+    responses(
+        (status = 202, description = "A new reply beside this one, to the same question, streaming over the WebSocket; the conversation now shows it.", body = RegenerateResponse),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 402, response = openapi::PaymentRequired),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+        (status = 429, response = openapi::TooManyRequests),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn regenerate_message(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<RegenerateBody>,
+) -> Result<(StatusCode, Json<RegenerateResponse>), ApiError> {
+    state.limits.check_send(user.id).map_err(|retry_after| {
+        ApiError::too_many_requests(
+            "too_many_requests",
+            "You are sending messages faster than this server allows. Wait a moment, then send again.",
+            retry_after,
+        )
+    })?;
+    let regenerated = state
+        .chat
+        .regenerate(user.id, id(&raw)?, body.provider, body.model)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(regenerated)))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/messages/{id}",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A message id.")),
+    responses(
+        (status = 200, description = "The message and every message after it on every branch are deleted (replies streaming there are stopped first); usage keeps what they cost. Answers the conversation, showing the branch left.", body = ConversationView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn delete_message(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    Ok(Json(state.chat.delete_message(user.id, id(&raw)?).await?))
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/conversations/{id}/current",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id.")),
+    request_body = CurrentBranch,
+    responses(
+        (status = 200, description = "The conversation, now showing the branch through the message (to the most recently created leaf under it).", body = ConversationView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn switch_branch(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<CurrentBranch>,
+) -> Result<Json<ConversationView>, ApiError> {
+    Ok(Json(
+        state
+            .chat
+            .switch_branch(user.id, id(&raw)?, body.message_id)
+            .await?,
+    ))
+}
+
+/// The branch shown as the chat page renders it (the newest messages, each finished one with
+/// its HTML): what the chat island shows after switching branches.
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/branch",
+    tag = "chat",
+    params(("id" = Uuid, Path, description = "A conversation id.")),
+    responses(
+        (status = 200, description = "The newest messages of the branch shown, oldest first, rendered with the user's settings.", body = Vec<MessageItem>),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 403, response = openapi::Forbidden),
+        (status = 404, response = openapi::NotFound),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn branch_items(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<MessageItem>>, ApiError> {
+    let settings = crate::settings::load(&state.db, user.id).await?;
+    Ok(Json(
+        state
+            .chat
+            .branch_items(user.id, id(&raw)?, PAGE_MESSAGES, &settings)
+            .await?,
+    ))
 }
 
 #[utoipa::path(
@@ -307,7 +472,8 @@ pub async fn message_html(
 ) -> Result<Json<RenderedMessage>, ApiError> {
     let message = state.chat.owned_message(user.id, id(&raw)?).await?;
     let settings = crate::settings::load(&state.db, user.id).await?;
-    let item = state.chat.message_item(message, &settings);
+    // Only the body is answered: its place among its siblings does not matter here.
+    let item = state.chat.message_item(message, Siblings::ONLY, &settings);
     Ok(Json(RenderedMessage {
         html: item.html.unwrap_or_default(),
     }))

@@ -72,6 +72,13 @@ pub fn router(state: AppState) -> Router {
             "/conversations/{id}/messages",
             get(api_chat::list_messages).post(api_chat::send_message),
         )
+        .route("/conversations/{id}/current", put(api_chat::switch_branch))
+        .route("/conversations/{id}/branch", get(api_chat::branch_items))
+        .route("/messages/{id}", delete(api_chat::delete_message))
+        .route(
+            "/messages/{id}/regenerate",
+            post(api_chat::regenerate_message),
+        )
         .route(
             "/attachments",
             // The upload's own limits apply as it streams (`MAX_UPLOAD_BYTES`, the quota),

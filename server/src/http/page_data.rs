@@ -211,15 +211,10 @@ async fn chat_page(
         data.not_found = true;
         return Ok(data);
     };
-    let messages = state
+    data.messages = state
         .chat
-        .recent_messages(user_id, conversation.id, PAGE_MESSAGES)
+        .branch_items(user_id, conversation.id, PAGE_MESSAGES, &data.settings)
         .await?;
-    data.messages = messages
-        .into_iter()
-        .map(|m| state.chat.message_item(m, &data.settings))
-        .collect();
-    state.chat.add_attachment_items(&mut data.messages).await?;
     data.current = Some(conversation);
     Ok(data)
 }

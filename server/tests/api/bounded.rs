@@ -60,6 +60,8 @@ async fn fill(
     bytes: usize,
 ) -> usize {
     let mut total = 0;
+    // One branch: each message follows the one before it.
+    let mut parent = None;
     let rows: Vec<messages::ActiveModel> = (0..count)
         .map(|i| {
             let role = if i % 2 == 0 {
@@ -69,7 +71,10 @@ async fn fill(
             };
             let content = format!("{i} {}", "word ".repeat(bytes / 5));
             total += content.len();
-            message(conversation_id, user_id, role, content)
+            let mut row = message(conversation_id, user_id, role, content);
+            row.parent_id = Set(parent);
+            parent = Some(row.id.clone().unwrap());
+            row
         })
         .collect();
     for chunk in rows.chunks(500) {
@@ -86,6 +91,7 @@ async fn fill(
             .unwrap()
             .into();
     conversation.message_count = Set(count as i32);
+    conversation.current_leaf_id = Set(parent);
     conversation.update(&app.db).await.unwrap();
     total
 }
@@ -182,6 +188,7 @@ async fn ten_thousand_subscribe_unsubscribe_cycles_leave_the_channel_count_where
             temperature: Set(0.7),
             max_tokens: Set(100),
             system_prompt: Set(None),
+            current_leaf_id: Set(None),
             message_count: Set(0),
             prompt_tokens: Set(0),
             completion_tokens: Set(0),

@@ -21,8 +21,12 @@ async fn with_no_keys_a_new_user_gets_the_offline_demo_and_its_reply() {
     let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
     app.register("new@example.com").await;
     let models = app.get_json::<Page<ModelView>>("/api/models").await.items;
-    assert_eq!(models.len(), 1, "only the demo without keys: {models:?}");
-    assert_eq!(models[0].provider, ProviderId::Demo);
+    assert_eq!(
+        models.iter().map(|m| m.model.as_str()).collect::<Vec<_>>(),
+        ["demo-offline", "demo-brief"],
+        "only the demos without keys, the full one first (the default)"
+    );
+    assert!(models.iter().all(|m| m.provider == ProviderId::Demo));
     assert!(models[0].display_name.contains("Offline demo"));
 
     // An empty object: a new chat with the user's defaults.

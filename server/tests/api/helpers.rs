@@ -216,7 +216,13 @@ impl TestApp {
     /// Every message of the conversation, page after page (a page also ends at its byte
     /// budget).
     pub async fn messages(&self, conversation_id: Uuid) -> Vec<MessageView> {
-        let path = format!("/api/conversations/{conversation_id}/messages?limit=1000");
+        self.messages_on(conversation_id, "current").await
+    }
+
+    /// The messages of `branch` (`current` or `all`), page after page.
+    pub async fn messages_on(&self, conversation_id: Uuid, branch: &str) -> Vec<MessageView> {
+        let path =
+            format!("/api/conversations/{conversation_id}/messages?limit=1000&branch={branch}");
         let mut page = self.get_json::<Page<MessageView>>(&path).await;
         let mut messages = std::mem::take(&mut page.items);
         while let Some(after) = page.next_cursor.take() {
@@ -230,8 +236,9 @@ impl TestApp {
     pub async fn wait_for_reply(&self, conversation_id: Uuid, message_id: Uuid) -> MessageView {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
+            // On whichever branch it is.
             let message = self
-                .messages(conversation_id)
+                .messages_on(conversation_id, "all")
                 .await
                 .into_iter()
                 .find(|m| m.id == message_id)

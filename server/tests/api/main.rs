@@ -8,6 +8,7 @@ mod accounts;
 mod attachments;
 mod auth;
 mod bounded;
+mod branches;
 mod budgets;
 mod conversations;
 mod cross_site;

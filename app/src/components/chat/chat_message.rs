@@ -1,19 +1,45 @@
 use leptos::prelude::*;
 
-use super::attachments::MessageAttachments;
+use super::{
+    attachments::MessageAttachments, edit_box::EditBox, message_tools::MessageTools, state::Chat,
+};
 use crate::{
     components::format,
     wire::{MessageItem, MessageStatus, Micros, ProviderId, Role},
 };
 
 /// One message. A finished message shows the HTML the server rendered (the same after a
-/// reload as when it streamed in); a streaming one shows its text as it grows.
+/// reload as when it streamed in); a streaming one shows its text as it grows. In the island
+/// (`chat` given), a question being edited shows its editor instead.
 #[component]
 pub fn ChatMessage(
     item: RwSignal<MessageItem>,
     #[prop(optional)] hide_streaming_text: bool,
+    #[prop(optional)] chat: Option<Chat>,
 ) -> impl IntoView {
     let role = item.with_untracked(|i| i.message.role);
+    let id = item.with_untracked(|i| i.message.id);
+    let editing = move || chat.is_some_and(|chat| chat.editing.get() == Some(id));
+    // What the tools show changes when a reply ends or a sibling appears, not with each delta.
+    let tools_state = Memo::new(move |_| {
+        item.with(|i| {
+            let m = &i.message;
+            (
+                m.status.is_streaming(),
+                m.sibling_index,
+                m.sibling_count,
+                m.prev_sibling_id,
+                m.next_sibling_id,
+            )
+        })
+    });
+    let tools = move || {
+        tools_state.track();
+        (!editing()).then(|| {
+            let message = item.with_untracked(|i| i.message.clone());
+            view! { <MessageTools message/> }
+        })
+    };
     let status = move || item.with(|i| i.message.status);
     let is_assistant = role == Role::Assistant;
     let body = move || {
@@ -72,8 +98,11 @@ pub fn ChatMessage(
             let m = &i.message;
             (is_assistant && !m.status.is_streaming()).then(|| {
                 let model = m.model.clone().unwrap_or_default();
+                // The main demo by its name; another model (the brief demo too) by its id.
                 let model = match m.provider {
-                    Some(ProviderId::Demo) => ProviderId::Demo.display_name().to_owned(),
+                    Some(ProviderId::Demo) if model == "demo-offline" => {
+                        ProviderId::Demo.display_name().to_owned()
+                    }
                     _ => model,
                 };
                 view! {
@@ -100,9 +129,15 @@ pub fn ChatMessage(
                     {badge}
                 </div>
                 {move || item.with(|i| view! { <MessageAttachments attachments=i.message.attachments.clone()/> })}
-                {body}
+                {move || {
+                    match (editing(), chat) {
+                        (true, Some(chat)) => view! { <EditBox item chat/> }.into_any(),
+                        _ => body().into_any(),
+                    }
+                }}
                 {error}
                 {meta}
+                {tools}
             </div>
         </article>
     }

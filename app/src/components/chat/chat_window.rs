@@ -12,6 +12,7 @@ use super::{
     chat_input::ChatInput,
     chat_message::ChatMessage,
     cost_estimate::{BudgetMeter, CostEstimate},
+    regenerate_menu::RegenerateMenuPopup,
     state::Chat,
     token_counter::TokenCounter,
 };
@@ -22,7 +23,6 @@ use crate::{
 
 #[island]
 pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
-    let has_history = data.has_history;
     let hide_streaming_text = !data.settings.streaming;
     let chat = Chat::new(&data);
     let connection = chat.connection;
@@ -102,9 +102,9 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                     ></span>
                 </div>
             </header>
-            <div class="messages" node_ref=chat.scroller aria-live="polite" aria-relevant="additions text" on:click=copy_code>
+            <div class="messages" node_ref=chat.scroller aria-live="polite" aria-relevant="additions text" on:click=move |ev| on_messages_click(chat, ev)>
                 {move || {
-                    (!has_history && chat.items.with(|items| items.is_empty())).then(|| view! {
+                    (!chat.history_shown.get() && chat.items.with(|items| items.is_empty())).then(|| view! {
                         <div class="chat-empty">
                             <div class="brand-mark brand-mark-large" aria-hidden="true"></div>
                             <h2>"How can I help today?"</h2>
@@ -113,14 +113,19 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                     })
                 }}
                 <div class="message-list">
-                    {children()}
+                    <div class="message-history" hidden=move || !chat.history_shown.get()>
+                        {children()}
+                    </div>
                     <For
                         each=move || chat.items.get()
-                        key=|(id, _)| *id
-                        children=move |(_, item)| view! { <ChatMessage item hide_streaming_text/> }
+                        // The signal too: a branch shown again brings new signals for ids
+                        // already on the page, and their rows must follow the new ones.
+                        key=|(id, item)| (*id, *item)
+                        children=move |(_, item)| view! { <ChatMessage item hide_streaming_text chat/> }
                     />
                 </div>
             </div>
+            <RegenerateMenuPopup chat/>
             {move || chat.notice.get().map(|n| view! { <p class="notice" role="alert">{n}</p> })}
             <div class="composer">
                 <ChatInput text=chat.text streaming blocked on_send on_stop textarea files/>
@@ -142,9 +147,14 @@ fn drop_files(ev: leptos::ev::DragEvent, files: PendingFiles) {
     files.add_all(ev.data_transfer().and_then(|d| d.files()), false);
 }
 
-fn copy_code(ev: leptos::ev::MouseEvent) {
+/// The one listener of the messages (their HTML may be the server's, never hydrated): code
+/// copy buttons and the message tools.
+fn on_messages_click(chat: Chat, ev: leptos::ev::MouseEvent) {
     #[cfg(feature = "hydrate")]
-    super::shortcuts::copy_code(ev);
+    {
+        super::shortcuts::copy_code(ev.clone());
+        super::branching::on_click(chat, ev);
+    }
     #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
+    let _ = (chat, ev);
 }

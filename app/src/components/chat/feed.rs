@@ -87,6 +87,12 @@ fn apply_event(chat: Chat, event: Event) {
             if chat.find(message.id).is_none() && rendered_in_history(message.id) {
                 return;
             }
+            // A message new to the page that does not follow the branch shown belongs to
+            // another branch (an edit or a regeneration, here or in another tab): if the
+            // conversation moves to it, `conversation.updated` brings the branch.
+            if chat.find(message.id).is_none() && message.parent_id != chat.last_id() {
+                return;
+            }
             // A user message shows as plain text, the same as the server renders it; only a
             // finished reply needs the server's rendering.
             let finished =
@@ -125,7 +131,14 @@ fn apply_event(chat: Chat, event: Event) {
             data: conversation, ..
         } => {
             if Some(conversation.id) == current {
+                // Another tab (or a deletion) moved the conversation to a branch not shown.
+                let moved = conversation
+                    .current_leaf_id
+                    .is_some_and(|leaf| chat.find(leaf).is_none() && Some(leaf) != chat.last_id());
                 chat.conversation.set(Some(conversation.clone()));
+                if moved {
+                    leptos::task::spawn_local(super::branching::load_branch(chat));
+                }
             }
             announce_conversation(&conversation);
         }

@@ -7,12 +7,17 @@ mod actions;
 #[cfg(feature = "hydrate")]
 pub mod api;
 pub mod attachments;
+#[cfg(feature = "hydrate")]
+mod branching;
 pub mod chat_input;
 pub mod chat_message;
 pub mod chat_window;
 pub mod cost_estimate;
+pub mod edit_box;
 #[cfg(feature = "hydrate")]
 mod feed;
+pub mod message_tools;
+pub mod regenerate_menu;
 #[cfg(feature = "hydrate")]
 mod shortcuts;
 #[cfg(feature = "hydrate")]

@@ -19,6 +19,8 @@ pub struct ChatWindowData {
     pub messages: Vec<MessageItem>,
     /// Whether there are finished messages in the children.
     pub has_history: bool,
+    /// The last of them: the message a new one on the branch shown follows.
+    pub history_last: Option<Uuid>,
     pub models: Vec<ModelView>,
     pub settings: SettingsView,
     pub budget: BudgetView,
@@ -68,6 +70,14 @@ pub struct Chat {
     pub budget: RwSignal<BudgetView>,
     pub connection: RwSignal<Connection>,
     pub scroller: NodeRef<html::Div>,
+    /// Whether the server-rendered history (the island's children) is shown. Moving to another
+    /// branch hides it: the island then shows the whole branch itself.
+    pub history_shown: RwSignal<bool>,
+    history_last: StoredValue<Option<Uuid>>,
+    /// The question being edited, if any.
+    pub editing: RwSignal<Option<Uuid>>,
+    /// The open "regenerate with…" menu.
+    pub menu: RwSignal<Option<RegenerateMenu>>,
     #[cfg(feature = "hydrate")]
     pub outbox: super::socket::Outbox,
 }
@@ -92,6 +102,10 @@ impl Chat {
             budget: RwSignal::new(data.budget.clone()),
             connection: RwSignal::new(Connection::Connecting),
             scroller: NodeRef::new(),
+            history_shown: RwSignal::new(data.has_history),
+            history_last: StoredValue::new(data.history_last),
+            editing: RwSignal::new(None),
+            menu: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
             outbox: super::socket::Outbox(StoredValue::new_local(None)),
         }
@@ -125,6 +139,39 @@ impl Chat {
                     .map(|m| m.model.clone())
             })
             .unwrap_or_default()
+    }
+
+    /// The last message of the branch shown: the one a new message follows.
+    pub fn last_id(&self) -> Option<Uuid> {
+        self.items
+            .with_untracked(|items| items.last().map(|(id, _)| *id))
+            .or_else(|| {
+                self.history_shown
+                    .get_untracked()
+                    .then(|| self.history_last.get_value())
+                    .flatten()
+            })
+    }
+
+    /// Replaces what the island shows with `items` (a whole branch), hiding the history.
+    pub fn show_branch(&self, items: Vec<MessageItem>) {
+        self.history_shown.set(false);
+        self.history_last.set_value(None);
+        self.items.set(
+            items
+                .into_iter()
+                .map(|item| (item.message.id, RwSignal::new(item)))
+                .collect(),
+        );
+    }
+
+    /// Drops `id` and every message after it from the branch shown.
+    pub fn truncate_at(&self, id: Uuid) {
+        self.items.update(|items| {
+            if let Some(at) = items.iter().position(|(i, _)| *i == id) {
+                items.truncate(at);
+            }
+        });
     }
 
     pub fn find(&self, id: Uuid) -> Option<RwSignal<MessageItem>> {
@@ -185,6 +232,14 @@ impl Chat {
             el.set_scroll_top(el.scroll_height());
         }
     }
+}
+
+/// Where the "regenerate with…" menu opens: for which reply, below which point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegenerateMenu {
+    pub message_id: Uuid,
+    pub top: f64,
+    pub left: f64,
 }
 
 /// The conversation's model, else the user's default if it is offered, else the first one.

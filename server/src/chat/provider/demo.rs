@@ -30,9 +30,13 @@ impl ChatProvider for Demo {
         Box::pin(async move {
             let last = request.turns.iter().rev().find(|t| t.role == Role::User);
             let prompt = last.map(|t| t.content.clone()).unwrap_or_default();
+            let reply = match request.model.as_str() {
+                BRIEF_MODEL => brief_reply_to(&prompt),
+                _ => reply_to(&prompt),
+            };
             let reply = match last.and_then(acknowledge_attachments) {
-                Some(received) => format!("{received}\n\n{}", reply_to(&prompt)),
-                None => reply_to(&prompt),
+                Some(received) => format!("{received}\n\n{reply}"),
+                None => reply,
             };
             let completion_tokens = tokenizer::count(&reply);
             let usage = Usage {
@@ -57,15 +61,32 @@ impl ChatProvider for Demo {
 }
 
 /// The reply, a pure function of the prompt.
-pub fn reply_to(prompt: &str) -> String {
+/// The second offline model: a short reply, so regenerating with another model shows a
+/// different answer beside the first.
+pub const BRIEF_MODEL: &str = "demo-brief";
+
+/// The prompt as a reply quotes it: one line, at most 60 characters.
+fn topic_of(prompt: &str) -> String {
     let topic: String = prompt.split_whitespace().collect::<Vec<_>>().join(" ");
-    let topic = if topic.chars().count() > 60 {
+    if topic.chars().count() > 60 {
         format!("{}…", topic.chars().take(60).collect::<String>())
     } else if topic.is_empty() {
         "your message".to_owned()
     } else {
         topic
-    };
+    }
+}
+
+pub fn brief_reply_to(prompt: &str) -> String {
+    format!(
+        "The **brief offline demo** on \"{}\": same question, shorter answer. Replies to one \
+question sit side by side; use ‹ › under a reply to compare them.",
+        topic_of(prompt)
+    )
+}
+
+pub fn reply_to(prompt: &str) -> String {
+    let topic = topic_of(prompt);
     let words = prompt.split_whitespace().count();
     format!(
         "This is the **offline demo** answering \"{topic}\". It runs on this server with no network \

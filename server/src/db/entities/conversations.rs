@@ -13,6 +13,8 @@ pub struct Model {
     pub temperature: f64,
     pub max_tokens: i32,
     pub system_prompt: Option<String>,
+    /// The last message of the branch being shown (migration 9).
+    pub current_leaf_id: Option<Uuid>,
     pub message_count: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

@@ -1,0 +1,188 @@
+//! Moving through a conversation's tree ([`super::tree`]): the branch shown and its pages,
+//! switching branches, and deleting a message with everything that follows it.
+
+use app::wire::{ConversationView, Event, MessageItem, MessageView, SettingsView};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    conversations::{message_columns, message_sizes, within_budget, PAGE_SIZE},
+    tree::{self, Tree},
+    views::{conversation_view, message_view},
+    ChatError, ChatService,
+};
+use crate::db::{
+    entities::{conversations, messages},
+    now,
+};
+
+/// Which messages `GET /api/conversations/{id}/messages` lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Branch {
+    /// The branch shown: its first message to the current leaf.
+    #[default]
+    Current,
+    /// Every message of the tree, every branch.
+    All,
+}
+
+impl ChatService {
+    /// A single message with its place among its siblings (one indexed query).
+    pub async fn view_of(&self, message: messages::Model) -> Result<MessageView, ChatError> {
+        let siblings = tree::siblings_of(&self.db, &message).await?;
+        Ok(message_view(message, siblings))
+    }
+
+    /// The tree of a conversation of `user_id`'s, with the conversation.
+    pub async fn tree_of(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+    ) -> Result<(conversations::Model, Tree), ChatError> {
+        let conversation = self.conversation(user_id, conversation_id).await?;
+        let tree = Tree::load(&self.db, conversation.id).await?;
+        Ok((conversation, tree))
+    }
+
+    /// Shows the branch through `message_id`: the current leaf becomes the most recently
+    /// created message with no children under it. Other tabs follow through
+    /// `conversation.updated`.
+    pub async fn switch_branch(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        message_id: Uuid,
+    ) -> Result<ConversationView, ChatError> {
+        let (conversation, tree) = self.tree_of(user_id, conversation_id).await?;
+        if !tree.contains(message_id) {
+            return Err(ChatError::NotFound);
+        }
+        let leaf = tree.newest_leaf_under(message_id);
+        conversations::Entity::update_many()
+            .col_expr(conversations::Column::CurrentLeafId, Expr::value(leaf))
+            .filter(conversations::Column::Id.eq(conversation.id))
+            .filter(conversations::Column::UserId.eq(user_id))
+            .exec(&self.db)
+            .await?;
+        let view = conversation_view(conversations::Model {
+            current_leaf_id: Some(leaf),
+            ..conversation
+        });
+        self.publish(user_id, Event::conversation_updated(view.clone()));
+        Ok(view)
+    }
+
+    /// The newest messages of the branch shown (at most `limit`, within
+    /// [`super::conversations::MAX_PAGE_BYTES`]), oldest first, as the chat page shows them.
+    pub async fn branch_items(
+        &self,
+        user_id: Uuid,
+        conversation_id: Uuid,
+        limit: u64,
+        settings: &SettingsView,
+    ) -> Result<Vec<MessageItem>, ChatError> {
+        let (conversation, tree) = self.tree_of(user_id, conversation_id).await?;
+        let branch = tree.branch(conversation.current_leaf_id);
+        let newest: Vec<Uuid> = branch.iter().rev().take(limit as usize).copied().collect();
+        let mut sizes: Vec<(Uuid, i64)> = message_sizes(PAGE_SIZE)
+            .filter(messages::Column::Id.is_in(newest))
+            .order_by_desc(messages::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        sizes.truncate(within_budget(&sizes, limit));
+        let rows = message_columns(&[messages::Column::StreamChunks])
+            .filter(messages::Column::Id.is_in(sizes.iter().map(|(id, _)| *id)))
+            .filter(messages::Column::UserId.eq(user_id))
+            .order_by_asc(messages::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut items: Vec<MessageItem> = rows
+            .into_iter()
+            .map(|row| {
+                let siblings = tree.siblings(row.id);
+                self.message_item(row, siblings, settings)
+            })
+            .collect();
+        self.add_attachment_items(&mut items).await?;
+        Ok(items)
+    }
+
+    /// Deletes a message and every message under it, on every branch. Replies streaming
+    /// there are stopped first (each books what it cost); usage and the conversation's totals
+    /// keep what they cost. The branch shown moves to the newest leaf left beside or above it.
+    pub async fn delete_message(
+        &self,
+        user_id: Uuid,
+        message_id: Uuid,
+    ) -> Result<ConversationView, ChatError> {
+        let message = self.owned_message(user_id, message_id).await?;
+        let (conversation, tree) = self.tree_of(user_id, message.conversation_id).await?;
+        let doomed = tree.subtree(message_id);
+        let streaming: Vec<Uuid> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Id)
+            .filter(messages::Column::Id.is_in(doomed.iter().copied()))
+            .filter(messages::Column::Status.eq(app::wire::MessageStatus::Streaming))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for id in streaming {
+            // Stopped here or on its process; each books what it cost and gives back the
+            // rest of its reservation before its row goes.
+            self.stop(user_id, id).await?;
+        }
+        let gate = self.writes.enter().await;
+        let txn = self.db.begin().await?;
+        let freed: Vec<(Uuid, String)> = messages::Entity::find()
+            .select_only()
+            .columns([messages::Column::Id, messages::Column::Content])
+            .filter(messages::Column::Id.is_in(doomed.iter().copied()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let bytes: i64 = freed.iter().map(|(_, c)| c.len() as i64).sum();
+        let count = i32::try_from(freed.len()).unwrap_or(i32::MAX);
+        messages::Entity::delete_many()
+            .filter(messages::Column::Id.is_in(doomed.iter().copied()))
+            .filter(messages::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        let shown = tree.branch(conversation.current_leaf_id);
+        let leaf = if shown.last().is_some_and(|leaf| !doomed.contains(leaf)) {
+            shown.last().copied()
+        } else {
+            let left = Tree::load(&txn, conversation.id).await?;
+            match tree.parent_of(message_id) {
+                Some(parent) => Some(left.newest_leaf_under(parent)),
+                None => left.newest_leaf(),
+            }
+        };
+        use sea_orm::ExprTrait as _;
+        conversations::Entity::update_many()
+            .col_expr(
+                conversations::Column::MessageCount,
+                Expr::col(conversations::Column::MessageCount).sub(count),
+            )
+            .col_expr(
+                conversations::Column::ContentBytes,
+                Expr::col(conversations::Column::ContentBytes).sub(bytes),
+            )
+            .col_expr(conversations::Column::CurrentLeafId, Expr::value(leaf))
+            .col_expr(conversations::Column::UpdatedAt, Expr::value(now()))
+            .filter(conversations::Column::Id.eq(conversation.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        drop(gate);
+        let updated = self.conversation(user_id, conversation.id).await?;
+        let view = conversation_view(updated);
+        self.publish(user_id, Event::conversation_updated(view.clone()));
+        Ok(view)
+    }
+}
