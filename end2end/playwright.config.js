@@ -56,6 +56,8 @@ module.exports = defineConfig({
       AUTH_ATTEMPTS_PER_MINUTE: '0',
       SENDS_PER_MINUTE: '0',
       MAX_ACTIVE_REPLIES_PER_USER: '1000',
+      // A title is a second provider call; titles.spec.js (if any) starts its own server.
+      AUTO_TITLES: 'off',
     },
   },
 });

@@ -51,7 +51,7 @@ test('no page has a serious or critical accessibility violation, in either theme
   const email = `a11y-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   await signUp(page, email);
   await everyWay('chat (empty)');
-  await page.getByLabel('Message', { exact: true }).fill('Show me a list and some code');
+  await page.getByLabel('Message', { exact: true }).fill('Think, then show me a list and some code');
   await page.getByLabel('Message', { exact: true }).press('Enter');
   await expect(page.locator('.message-assistant').last()).toHaveClass(/status-complete/, { timeout: 20_000 });
   await everyWay('chat (with messages)');

@@ -94,12 +94,12 @@ test('switching the model changes the conversation', async ({ page }) => {
   await send(page, 'hello');
   await expect(reply(page)).toHaveClass(/status-complete/, { timeout: 20_000 });
   await page.getByLabel('Provider').selectOption('anthropic');
-  await expect(page.getByLabel('Model')).toHaveValue(/claude/);
-  await page.getByLabel('Model').selectOption('claude-haiku-4-5');
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue(/claude/);
+  await page.getByLabel('Model', { exact: true }).selectOption('claude-haiku-4-5');
   await page.waitForTimeout(500);
   await page.reload();
   await expect(page.getByLabel('Provider')).toHaveValue('anthropic');
-  await expect(page.getByLabel('Model')).toHaveValue('claude-haiku-4-5');
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('claude-haiku-4-5');
 });
 
 test('conversations can be renamed in place, searched and deleted', async ({ page }) => {

@@ -15,9 +15,11 @@ use std::{
 
 use secrecy::{ExposeSecret, SecretString};
 
+use app::wire::ProviderId;
+
 use crate::{
     attachments::{AttachmentSettings, S3Settings, StorageSettings},
-    chat::{provider::NetworkSettings, ChatLimits},
+    chat::{provider::NetworkSettings, titles::TitleSettings, ChatLimits},
     limits::LimitSettings,
     ws::SocketSettings,
 };
@@ -80,6 +82,8 @@ pub struct Config {
     pub limits: LimitSettings,
     /// Uploads: their size limits and where their bytes are stored.
     pub attachments: AttachmentSettings,
+    /// `AUTO_TITLES` and `TITLE_MODEL_*`.
+    pub titles: TitleSettings,
 }
 
 /// How the server treats connections and requests, so slow or many clients cannot hold it.
@@ -283,6 +287,7 @@ impl Config {
             connections: connection_settings(&vars)?,
             limits: limit_settings(&vars)?,
             attachments: attachment_settings(&vars, &data_dir)?,
+            titles: title_settings(&vars)?,
             environment,
             data_dir,
         })
@@ -418,6 +423,38 @@ fn connection_settings(vars: &Vars) -> Result<ConnectionSettings, ConfigError> {
             as usize,
         shutdown_grace: vars.duration("SHUTDOWN_GRACE", defaults.shutdown_grace, Duration::ZERO)?,
     })
+}
+
+fn title_settings(vars: &Vars) -> Result<TitleSettings, ConfigError> {
+    let enabled = match vars.text("AUTO_TITLES").as_deref().map(str::trim) {
+        None | Some("on") | Some("true") | Some("1") => true,
+        Some("off") | Some("false") | Some("0") => false,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "AUTO_TITLES",
+                reason: format!("expected on or off, got `{other}`"),
+            })
+        }
+    };
+    let mut settings = TitleSettings {
+        enabled,
+        ..TitleSettings::default()
+    };
+    // A compatible server has its own model names: its titles come from the conversation's
+    // model unless one is named.
+    if vars.text("OPENAI_BASE_URL").is_some() {
+        settings.models.remove(&ProviderId::OpenAi);
+    }
+    for (provider, name) in [
+        (ProviderId::OpenAi, "TITLE_MODEL_OPENAI"),
+        (ProviderId::Anthropic, "TITLE_MODEL_ANTHROPIC"),
+        (ProviderId::Google, "TITLE_MODEL_GEMINI"),
+    ] {
+        if let Some(model) = vars.text(name) {
+            settings.models.insert(provider, model.trim().to_owned());
+        }
+    }
+    Ok(settings)
 }
 
 fn limit_settings(vars: &Vars) -> Result<LimitSettings, ConfigError> {

@@ -75,6 +75,7 @@ impl Application {
                 flush_interval: config.stream_flush_interval,
                 limits: config.chat_limits.clone(),
                 max_active_replies_per_user: config.limits.max_active_replies_per_user,
+                titles: config.titles.clone(),
             },
             config.redis_url.as_ref().map(Secret::expose),
             attachments,

@@ -33,7 +33,8 @@ pub enum Event {
         message_id: Uuid,
         data: MessageView,
     },
-    /// One piece of a reply's text; `seq` counts a reply's deltas from 1 without gaps.
+    /// One piece of a reply's text or of its reasoning; `seq` counts a reply's pieces (both
+    /// kinds, one counter) from 1 without gaps.
     #[serde(rename = "message.streaming")]
     MessageStreaming {
         conversation_id: Uuid,
@@ -86,7 +87,26 @@ impl Event {
             conversation_id,
             message_id,
             seq,
-            data: StreamDelta { delta },
+            data: StreamDelta::Answer { delta },
+        }
+    }
+
+    pub fn reasoning(conversation_id: Uuid, message_id: Uuid, seq: u64, reasoning: String) -> Self {
+        Event::MessageStreaming {
+            conversation_id,
+            message_id,
+            seq,
+            data: StreamDelta::Reasoning { reasoning },
+        }
+    }
+
+    /// The event carrying `piece` of a reply as its `seq`th.
+    pub fn piece(conversation_id: Uuid, message_id: Uuid, seq: u64, piece: StreamDelta) -> Self {
+        Event::MessageStreaming {
+            conversation_id,
+            message_id,
+            seq,
+            data: piece,
         }
     }
 
@@ -131,10 +151,24 @@ impl Event {
     }
 }
 
-/// `data` of a `message.streaming` event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StreamDelta {
-    pub delta: String,
+/// `data` of a `message.streaming` event: `{"delta": …}`, a piece of the answer (the deltas
+/// concatenated give exactly the final `content`), or `{"reasoning": …}`, a piece of what the
+/// model thought (concatenated: the final `reasoning`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StreamDelta {
+    Answer { delta: String },
+    Reasoning { reasoning: String },
+}
+
+impl StreamDelta {
+    /// The piece's text, whichever kind it is.
+    pub fn text(&self) -> &str {
+        match self {
+            StreamDelta::Answer { delta } => delta,
+            StreamDelta::Reasoning { reasoning } => reasoning,
+        }
+    }
 }
 
 /// What a WebSocket client sends.
@@ -203,6 +237,7 @@ mod tests {
             next_sibling_id: None,
             role: Role::Assistant,
             content: "Hi".into(),
+            reasoning: None,
             status: MessageStatus::Complete,
             provider: None,
             model: None,
@@ -233,6 +268,14 @@ mod tests {
                 "seq": 7,
                 "data": {"delta": "Hel"},
             })
+        );
+        let thought = Event::reasoning(conversation, message_id, 8, "Hmm".into());
+        let json = serde_json::to_value(&thought).unwrap();
+        assert_eq!(json["data"], serde_json::json!({"reasoning": "Hmm"}));
+        assert_eq!(
+            serde_json::from_value::<Event>(json).unwrap(),
+            thought,
+            "a client tells a reasoning piece from an answer piece"
         );
         let updated = Event::message_updated(message());
         let json = serde_json::to_value(&updated).unwrap();

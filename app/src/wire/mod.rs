@@ -150,6 +150,10 @@ pub struct MessageView {
     pub next_sibling_id: Option<Uuid>,
     pub role: Role,
     pub content: String,
+    /// What the model thought before answering (Claude's thinking, Gemini's thought
+    /// summaries, `reasoning_content`), kept apart from `content`; `None` when it showed none.
+    #[serde(default)]
+    pub reasoning: Option<String>,
     pub status: MessageStatus,
     pub provider: Option<ProviderId>,
     pub model: Option<String>,
@@ -180,6 +184,10 @@ pub struct ConversationView {
     /// The last message of the branch being shown; null before the first message.
     pub current_leaf_id: Option<Uuid>,
     /// Every message of the tree, every branch counted.
+    /// Extended thinking: the most tokens the model may think for before it answers (Claude's
+    /// `thinking.budget_tokens`, Gemini's `thinkingBudget`); `None` leaves it off.
+    #[serde(default)]
+    pub thinking_budget_tokens: Option<i32>,
     pub message_count: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

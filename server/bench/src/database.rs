@@ -159,6 +159,11 @@ impl Sqlite {
             .unwrap_or_else(Utc::now);
         let start = newest + ChronoDuration::seconds(1);
         self.exec("BEGIN").await?;
+        // One branch: each copy follows the one before it, the first follows the
+        // conversation's current leaf, and the last becomes the leaf the page shows.
+        let mut parent = "(SELECT c.current_leaf_id FROM conversations c \
+                          WHERE c.id = messages.conversation_id)"
+            .to_owned();
         for i in 0..count {
             let template = if i % 2 == 0 {
                 &user
@@ -181,6 +186,7 @@ impl Sqlite {
                 .iter()
                 .map(|(column, kind)| match column.as_str() {
                     "id" => id_literal.clone(),
+                    "parent_id" => parent.clone(),
                     "created_at" | "updated_at" => time.clone(),
                     "content" if i % 2 == 0 => sql_text(&sample_text::question(&marker)),
                     other if is_content(other, kind) && i % 2 == 1 => format!(
@@ -202,6 +208,16 @@ impl Sqlite {
                 let _ = self.exec("ROLLBACK").await;
                 return Err(e);
             }
+            parent = id_literal;
+        }
+        let leaf = format!(
+            "UPDATE conversations SET current_leaf_id = {parent} WHERE id = \
+             (SELECT conversation_id FROM messages WHERE hex(id) = '{}')",
+            user.id_hex
+        );
+        if let Err(e) = self.exec(&leaf).await {
+            let _ = self.exec("ROLLBACK").await;
+            return Err(e);
         }
         self.exec("COMMIT").await
     }

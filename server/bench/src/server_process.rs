@@ -171,6 +171,7 @@ fn spawn(
         .env("AUTH_ATTEMPTS_PER_MINUTE", "0")
         .env("SENDS_PER_MINUTE", "0")
         .env("MAX_ACTIVE_REPLIES_PER_USER", "1000")
+        .env("AUTO_TITLES", "off")
         .env("MAX_SOCKETS_PER_USER", "0")
         .env("REGISTRATION", "open")
         .env("OPENAI_API_KEY", "bench")

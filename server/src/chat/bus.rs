@@ -10,7 +10,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use app::wire::Event as WireEvent;
+use app::wire::{Event as WireEvent, StreamDelta};
 use redis::{aio::ConnectionManager, streams::StreamReadOptions, AsyncCommands};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -192,9 +192,13 @@ impl EventBus {
         self.hub.channel_count()
     }
 
-    /// The deltas of a reply after `seq`, as another process published them; `None` without
+    /// The pieces of a reply after `seq`, as another process published them; `None` without
     /// Redis or when the list has expired.
-    pub async fn shared_deltas_after(&self, message_id: Uuid, seq: u64) -> Option<Vec<String>> {
+    pub async fn shared_deltas_after(
+        &self,
+        message_id: Uuid,
+        seq: u64,
+    ) -> Option<Vec<StreamDelta>> {
         let redis = self.redis.as_ref()?;
         let mut conn = redis.reads.clone();
         let key = deltas_key(message_id);
@@ -202,7 +206,13 @@ impl EventBus {
         if !exists {
             return None;
         }
-        conn.lrange(&key, seq as isize, -1).await.ok()
+        let entries: Vec<String> = conn.lrange(&key, seq as isize, -1).await.ok()?;
+        Some(
+            entries
+                .into_iter()
+                .map(|entry| shared_piece(&entry))
+                .collect(),
+        )
     }
 }
 
@@ -215,7 +225,9 @@ async fn write_loop(mut conn: ConnectionManager, mut rx: mpsc::Receiver<Wire>) {
                 message_id, data, ..
             }) = &wire.event
             {
-                pipe.rpush(deltas_key(*message_id), &data.delta).ignore();
+                // Each entry is the piece's JSON (`{"delta": …}` or `{"reasoning": …}`).
+                let entry = serde_json::to_string(data).unwrap_or_default();
+                pipe.rpush(deltas_key(*message_id), entry).ignore();
                 pipe.expire(deltas_key(*message_id), DELTAS_TTL_SECONDS)
                     .ignore();
             }
@@ -240,6 +252,14 @@ async fn write_loop(mut conn: ConnectionManager, mut rx: mpsc::Receiver<Wire>) {
             tracing::error!(error = %e, "publishing events to Redis");
         }
     }
+}
+
+/// A piece as the list holds it; an entry that is not a piece's JSON is answer text, as a
+/// process of the version before reasoning wrote it.
+fn shared_piece(entry: &str) -> StreamDelta {
+    serde_json::from_str(entry).unwrap_or_else(|_| StreamDelta::Answer {
+        delta: entry.to_owned(),
+    })
 }
 
 fn stop_replies_of(active: &ActiveReplies, user_id: Uuid) {

@@ -34,10 +34,13 @@ pub struct NewConversation {
     pub temperature: Option<f64>,
     pub max_tokens: Option<i32>,
     pub system_prompt: Option<String>,
+    /// Extended thinking: at least 1,024 tokens and fewer than `max_tokens` (the thinking is
+    /// part of the reply's length); absent or 0 leaves it off.
+    pub thinking_budget_tokens: Option<i32>,
 }
 
 /// A change to a conversation; absent fields stay as they are. An empty `system_prompt`
-/// removes it.
+/// removes it, a `thinking_budget_tokens` of 0 turns extended thinking off.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ConversationChanges {
     pub title: Option<String>,
@@ -46,6 +49,28 @@ pub struct ConversationChanges {
     pub temperature: Option<f64>,
     pub max_tokens: Option<i32>,
     pub system_prompt: Option<String>,
+    pub thinking_budget_tokens: Option<i32>,
+}
+
+/// The least thinking budget Anthropic accepts, and so the least any provider gets.
+const MIN_THINKING_BUDGET: i32 = 1_024;
+
+/// A thinking budget for a reply of `max_tokens`: 0 is off; else from 1,024 tokens up to
+/// below `max_tokens`, since the thinking counts toward the reply's length.
+fn validate_thinking_budget(budget: i32, max_tokens: i32) -> Result<Option<i32>, Invalid> {
+    if budget == 0 {
+        return Ok(None);
+    }
+    if budget < MIN_THINKING_BUDGET || budget >= max_tokens {
+        return Err(Invalid::new(
+            "invalid_thinking_budget",
+            format!(
+                "The thinking budget must be 0 (off) or from {MIN_THINKING_BUDGET} tokens up to \
+                 less than the reply's max_tokens ({max_tokens})."
+            ),
+        ));
+    }
+    Ok(Some(budget))
 }
 
 fn validate_title(title: &str) -> Result<String, Invalid> {
@@ -137,6 +162,10 @@ impl ChatService {
             Some(m) => validate_max_tokens(m, &model)?,
             None => default_max_tokens(&model),
         };
+        let thinking_budget_tokens = match input.thinking_budget_tokens {
+            Some(budget) => validate_thinking_budget(budget, max_tokens)?,
+            None => None,
+        };
         let now = now();
         let conversation = conversations::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -148,6 +177,7 @@ impl ChatService {
             max_tokens: Set(max_tokens),
             system_prompt: Set(validate_system_prompt(input.system_prompt)?),
             current_leaf_id: Set(None),
+            thinking_budget_tokens: Set(thinking_budget_tokens),
             message_count: Set(0),
             prompt_tokens: Set(0),
             completion_tokens: Set(0),
@@ -281,6 +311,19 @@ impl ChatService {
         }
         if changes.system_prompt.is_some() {
             active.system_prompt = Set(validate_system_prompt(changes.system_prompt)?);
+        }
+        // Checked against the length the reply will have after this change, whichever of the
+        // two changed.
+        let budget = changes
+            .thinking_budget_tokens
+            .or(current.thinking_budget_tokens);
+        if let Some(budget) = budget {
+            let max_tokens = active
+                .max_tokens
+                .clone()
+                .take()
+                .unwrap_or(current.max_tokens);
+            active.thinking_budget_tokens = Set(validate_thinking_budget(budget, max_tokens)?);
         }
         active.updated_at = Set(now());
         let updated = active.update(&self.db).await?;
@@ -439,8 +482,10 @@ impl ChatService {
 pub const MAX_PAGE_BYTES: i64 = 4 * 1024 * 1024;
 
 /// What a message shown through the API weighs; a page also counts its stored rendering.
-pub(super) const TEXT_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) AS BIGINT)";
+pub(super) const TEXT_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
+                         + LENGTH(COALESCE(reasoning, '')) AS BIGINT)";
 pub(super) const PAGE_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
+                         + LENGTH(COALESCE(reasoning, '')) \
                          + LENGTH(COALESCE(content_html, '')) AS BIGINT)";
 
 /// Each message's id and size, by `size` (an SQL expression over its own columns).

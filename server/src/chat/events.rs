@@ -172,6 +172,7 @@ mod tests {
             max_tokens: 100,
             system_prompt: None,
             current_leaf_id: None,
+            thinking_budget_tokens: None,
             message_count: 0,
             prompt_tokens: 0,
             completion_tokens: 0,

@@ -1,14 +1,14 @@
 //! One reply being generated, in its own task: build the context, stream from the provider,
-//! publish every delta, write the text to the database every `flush_interval` (never once per
+//! publish every delta (of the answer or of its reasoning, one `seq` counter for both), write the text to the database every `flush_interval` (never once per
 //! token), and at the end write the message, its usage and cost, the conversation's totals, a
 //! usage log and the prompt's outcome in one transaction.
 
 use std::{ops::ControlFlow, sync::Arc, time::Duration};
 
-use app::wire::{Event, MessageStatus};
+use app::wire::{Event, MessageStatus, StreamDelta};
 use futures::StreamExt;
 use sea_orm::{
-    sea_query::{BinOper, Expr},
+    sea_query::{BinOper, Expr, Func},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
 };
 use tokio::time::{sleep_until, Instant};
@@ -17,11 +17,14 @@ use uuid::Uuid;
 use super::{
     active::ActiveReply,
     budget, context,
+    conversations::DEFAULT_TITLE,
     pricing::PriceSnapshot,
     provider::{
         retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent, ProviderRequest,
-        Usage,
+        Purpose, Usage,
     },
+    send::title_from,
+    titles::FirstExchange,
     tokenizer, ChatService,
 };
 use crate::db::{
@@ -77,12 +80,16 @@ impl From<Status> for MessageStatus {
 #[derive(Default)]
 struct Streamed {
     content: String,
-    /// Byte length of each delta, in order: with `content` it gives back every delta by `seq`.
-    chunk_lengths: Vec<usize>,
+    /// What the model thought, apart from the answer.
+    reasoning: String,
+    /// Byte length of each piece, in order, negative for a piece of `reasoning`: with
+    /// `content` and `reasoning` it gives back every piece by `seq` (`replay::stored_pieces`).
+    chunk_lengths: Vec<i64>,
     reported_usage: Option<Usage>,
     context_tokens: i64,
-    /// How much of `content` and `chunk_lengths` the database has.
+    /// How much of `content`, `reasoning` and `chunk_lengths` the database has.
     flushed_bytes: usize,
+    flushed_reasoning_bytes: usize,
     flushed_chunks: usize,
 }
 
@@ -95,8 +102,39 @@ impl Generation {
     pub async fn run(mut self) {
         let mut streamed = Streamed::default();
         let turns = std::mem::take(&mut self.context.turns);
+        let question = turns.last().map(|turn| turn.content.clone());
         let ended = self.stream(&mut streamed, turns).await;
+        let first_exchange = self.first_exchange(&ended, question, &streamed);
+        let service = self.service.clone();
         self.finish(streamed, ended).await;
+        if let Some(exchange) = first_exchange {
+            tokio::spawn(service.write_title(exchange));
+        }
+    }
+
+    /// The exchange to title, when this reply completed a conversation's first exchange and
+    /// the title is still the first line of its first message.
+    fn first_exchange(
+        &self,
+        ended: &Ended,
+        question: Option<String>,
+        streamed: &Streamed,
+    ) -> Option<FirstExchange> {
+        let conversation = &self.conversation;
+        let first = conversation.message_count == 0 && conversation.title == DEFAULT_TITLE;
+        if !(self.service.settings.titles.enabled && first && ended.status == Status::Complete) {
+            return None;
+        }
+        let question = question?;
+        Some(FirstExchange {
+            user_id: self.user_id,
+            conversation_id: conversation.id,
+            provider: conversation.provider,
+            model: conversation.model.clone(),
+            provisional: title_from(&question),
+            question,
+            answer: streamed.content.clone(),
+        })
     }
 
     async fn stream(&self, streamed: &mut Streamed, turns: Vec<ChatTurn>) -> Ended {
@@ -112,6 +150,11 @@ impl Generation {
             temperature: self.conversation.temperature,
             max_tokens: self.conversation.max_tokens.max(1) as u32,
             context_tokens: self.context.tokens,
+            thinking_budget: self
+                .conversation
+                .thinking_budget_tokens
+                .and_then(|budget| u32::try_from(budget).ok()),
+            purpose: Purpose::Reply,
         };
 
         let name = self.provider.id().in_sentence();
@@ -161,7 +204,12 @@ impl Generation {
                             None => return fail(format!(
                                 "The connection to {name} ended before the reply was complete."
                             )),
-                            Some(Ok(ProviderEvent::Delta(delta))) => self.publish_delta(streamed, delta),
+                            Some(Ok(ProviderEvent::Delta(delta))) => {
+                                self.publish_piece(streamed, StreamDelta::Answer { delta })
+                            }
+                            Some(Ok(ProviderEvent::Reasoning(reasoning))) => {
+                                self.publish_piece(streamed, StreamDelta::Reasoning { reasoning })
+                            }
                             Some(Ok(ProviderEvent::Usage(usage))) => streamed.reported_usage = Some(usage),
                             Some(Ok(ProviderEvent::Finished)) => finished = true,
                             // Retrying is only safe before the first token: after it, the
@@ -222,27 +270,40 @@ impl Generation {
         );
     }
 
-    fn publish_delta(&self, streamed: &mut Streamed, mut delta: String) {
+    fn publish_piece(&self, streamed: &mut Streamed, mut piece: StreamDelta) {
+        let text = match &mut piece {
+            StreamDelta::Answer { delta } => delta,
+            StreamDelta::Reasoning { reasoning } => reasoning,
+        };
         // No database text column can hold a NUL (PostgreSQL refuses it), and a reply that
         // cannot be stored would stay `streaming`: it is dropped here, before anyone sees it.
-        if delta.contains('\0') {
+        if text.contains('\0') {
             tracing::info!(
                 message_id = %self.assistant_message_id,
                 "the provider sent a NUL character; it was removed from the reply"
             );
-            delta.retain(|c| c != '\0');
-            if delta.is_empty() {
+            text.retain(|c| c != '\0');
+            if text.is_empty() {
                 return;
+            }
+        }
+        let length = text.len() as i64;
+        match &piece {
+            StreamDelta::Answer { delta } => {
+                streamed.content.push_str(delta);
+                streamed.chunk_lengths.push(length);
+            }
+            StreamDelta::Reasoning { reasoning } => {
+                streamed.reasoning.push_str(reasoning);
+                streamed.chunk_lengths.push(-length);
             }
         }
         // Into the replay buffer first, then onto the feed: a client that resumes from the
         // buffer and then listens live misses nothing.
-        let seq = self.reply.push(&delta);
-        streamed.content.push_str(&delta);
-        streamed.chunk_lengths.push(delta.len());
+        let seq = self.reply.push(piece.clone());
         self.service.publish(
             self.user_id,
-            Event::delta(self.conversation.id, self.assistant_message_id, seq, delta),
+            Event::piece(self.conversation.id, self.assistant_message_id, seq, piece),
         );
     }
 
@@ -250,13 +311,22 @@ impl Generation {
     /// (so a long reply costs O(its length) in writes, not O(length²)) and the chunk boundaries.
     async fn flush(&self, streamed: &mut Streamed) {
         let new_text = streamed.content[streamed.flushed_bytes..].to_owned();
+        let new_reasoning = streamed.reasoning[streamed.flushed_reasoning_bytes..].to_owned();
         // `||` concatenates in SQLite and PostgreSQL alike. (Not a custom SQL string: its
         // placeholders differ between the two.)
         use sea_orm::ExprTrait as _;
         let appended = Expr::col(messages::Column::Content)
             .binary(BinOper::Custom("||"), Expr::value(new_text));
+        let mut update = messages::Entity::update_many();
+        if !new_reasoning.is_empty() {
+            let so_far = Func::coalesce([Expr::col(messages::Column::Reasoning), Expr::value("")]);
+            update = update.col_expr(
+                messages::Column::Reasoning,
+                Expr::expr(so_far).binary(BinOper::Custom("||"), Expr::value(new_reasoning)),
+            );
+        }
         let _gate = self.service.writes.enter().await;
-        let result = messages::Entity::update_many()
+        let result = update
             .col_expr(messages::Column::Content, appended)
             .col_expr(
                 messages::Column::StreamChunks,
@@ -269,6 +339,7 @@ impl Generation {
         match result {
             Ok(_) => {
                 streamed.flushed_bytes = streamed.content.len();
+                streamed.flushed_reasoning_bytes = streamed.reasoning.len();
                 streamed.flushed_chunks = streamed.chunk_lengths.len();
             }
             // Not fatal: the next flush appends this text too, and the final write has it all.
@@ -282,7 +353,8 @@ impl Generation {
     /// count only if it reported nothing, as some compatible servers do); a stopped reply books
     /// what was reported and estimates the rest, since the provider bills the tokens it made;
     /// a failed one books only what the provider reported.
-    /// `counted` is our tokenizer's count of the reply, made when [`needs_count`] says so.
+    /// `counted` is our tokenizer's count of the reply (its reasoning included), made when
+    /// [`needs_count`] says so.
     fn usage_to_book(&self, streamed: &Streamed, status: Status, counted: i64) -> Option<Usage> {
         let estimate = || Usage {
             prompt_tokens: streamed.context_tokens,
@@ -314,14 +386,30 @@ impl Generation {
         // counted only when the provider's report does not settle it. Both are CPU work over
         // the whole reply (seconds for megabytes), so neither runs on the async runtime.
         let text = streamed.content.clone();
+        let reasoning = streamed.reasoning.clone();
         let count = needs_count(ended.status, streamed.reported_usage.is_some());
-        let (html, counted) = tokio::task::spawn_blocking(move || {
+        let (html, counted, reasoning_counted) = tokio::task::spawn_blocking(move || {
             let html = (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING));
-            (html, if count { tokenizer::count(&text) } else { 0 })
+            let reasoning_counted = tokenizer::count(&reasoning);
+            let counted = if count {
+                tokenizer::count(&text) + reasoning_counted
+            } else {
+                0
+            };
+            (html, counted, reasoning_counted)
         })
         .await
-        .unwrap_or((None, 0));
-        let usage = self.usage_to_book(&streamed, ended.status, counted);
+        .unwrap_or((None, 0, 0));
+        // Anthropic bills thinking inside `output_tokens` without saying how much of it was
+        // thinking: the reasoning is then counted by our tokenizer, within the completion.
+        let usage = self
+            .usage_to_book(&streamed, ended.status, counted)
+            .map(|mut usage| {
+                if usage.reasoning_tokens == 0 {
+                    usage.reasoning_tokens = reasoning_counted.min(usage.completion_tokens);
+                }
+                usage
+            });
         let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
         let mut attempt = 0;
         loop {
@@ -399,7 +487,8 @@ impl Generation {
         conversations::Entity::update_many()
             .col_expr(
                 conversations::Column::ContentBytes,
-                Expr::col(conversations::Column::ContentBytes).add(streamed.content.len() as i64),
+                Expr::col(conversations::Column::ContentBytes)
+                    .add((streamed.content.len() + streamed.reasoning.len()) as i64),
             )
             .filter(conversations::Column::Id.eq(self.conversation.id))
             .exec(&txn)
@@ -477,6 +566,10 @@ impl Generation {
         messages::Entity::update_many()
             .col_expr(M::Content, Expr::value(streamed.content.clone()))
             .col_expr(
+                M::Reasoning,
+                Expr::value(Some(streamed.reasoning.clone()).filter(|r| !r.is_empty())),
+            )
+            .col_expr(
                 M::StreamChunks,
                 Expr::value(serde_json::json!(streamed.chunk_lengths)),
             )
@@ -537,7 +630,7 @@ fn needs_count(status: Status, reported: bool) -> bool {
 
 /// Adds in the database (`x = x + n`), so concurrent replies in one conversation never lose
 /// each other's counts.
-async fn add_to_conversation_totals(
+pub(super) async fn add_to_conversation_totals(
     db: &impl ConnectionTrait,
     conversation_id: Uuid,
     usage: &Usage,

@@ -20,6 +20,7 @@ pub mod replay;
 pub mod send;
 mod send_attachments;
 pub mod signals;
+pub mod titles;
 pub mod tokenizer;
 pub mod tree;
 pub mod views;
@@ -48,6 +49,8 @@ pub struct EngineSettings {
     pub limits: ChatLimits,
     /// Replies one user may have streaming at once, on every process together; 0 is no limit.
     pub max_active_replies_per_user: u32,
+    /// Titles written by a model after a conversation's first exchange.
+    pub titles: titles::TitleSettings,
 }
 
 impl Default for EngineSettings {
@@ -56,6 +59,7 @@ impl Default for EngineSettings {
             flush_interval: Duration::from_secs(30),
             limits: ChatLimits::default(),
             max_active_replies_per_user: 4,
+            titles: titles::TitleSettings::default(),
         }
     }
 }

@@ -3,9 +3,9 @@
 //! once it has finished. The WebSocket asks for it on every subscribe with `after`; the chat
 //! page asks for a streaming reply's text so far.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
-use app::wire::{Event, MessageStatus};
+use app::wire::{Event, MessageStatus, StreamDelta};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -18,27 +18,48 @@ pub struct Replay {
     pub last_seq: u64,
 }
 
-fn delta_event(message: &messages::Model, seq: u64, delta: &str) -> Event {
-    Event::delta(message.conversation_id, message.id, seq, delta.to_owned())
+fn piece_event(message: &messages::Model, seq: u64, piece: StreamDelta) -> Event {
+    Event::piece(message.conversation_id, message.id, seq, piece)
 }
 
-/// The deltas of a stored reply, cut back out of its content by the recorded chunk lengths.
-pub fn stored_deltas(message: &messages::Model) -> Vec<&str> {
-    let lengths: Vec<usize> = message
+/// The pieces of a stored reply, in `seq` order, cut back out of its content and reasoning by
+/// the recorded chunk lengths (negative ones are pieces of the reasoning).
+pub fn stored_pieces(message: &messages::Model) -> Vec<StreamDelta> {
+    let lengths: Vec<i64> = message
         .stream_chunks
         .as_ref()
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
-    let mut deltas = Vec::with_capacity(lengths.len());
-    let mut at = 0;
+    let reasoning = message.reasoning.as_deref().unwrap_or_default();
+    let mut pieces = Vec::with_capacity(lengths.len());
+    let (mut at, mut reasoning_at) = (0, 0);
     for length in lengths {
-        match message.content.get(at..at + length) {
-            Some(delta) => deltas.push(delta),
+        let size = length.unsigned_abs() as usize;
+        let piece = if length >= 0 {
+            let piece = message
+                .content
+                .get(at..at + size)
+                .map(|delta| StreamDelta::Answer {
+                    delta: delta.to_owned(),
+                });
+            at += size;
+            piece
+        } else {
+            let piece =
+                reasoning
+                    .get(reasoning_at..reasoning_at + size)
+                    .map(|r| StreamDelta::Reasoning {
+                        reasoning: r.to_owned(),
+                    });
+            reasoning_at += size;
+            piece
+        };
+        match piece {
+            Some(piece) => pieces.push(piece),
             None => break,
         }
-        at += length;
     }
-    deltas
+    pieces
 }
 
 impl ChatService {
@@ -83,16 +104,15 @@ impl ChatService {
     /// The events of one reply after `after`.
     pub async fn replay(&self, message: &messages::Model, after: u64) -> Replay {
         let start = after as usize;
-        let numbered = |deltas: Vec<String>| -> Vec<Event> {
-            deltas
-                .iter()
+        let numbered = |pieces: Vec<StreamDelta>| -> Vec<Event> {
+            pieces
+                .into_iter()
                 .enumerate()
-                .map(|(i, d)| delta_event(message, after + 1 + i as u64, d))
+                .map(|(i, piece)| piece_event(message, after + 1 + i as u64, piece))
                 .collect()
         };
         if let Some(active) = self.active.get(message.id) {
             let (deltas, last_seq) = active.deltas_after(after);
-            let deltas = deltas.iter().map(|d: &Arc<str>| d.to_string()).collect();
             return Replay {
                 events: numbered(deltas),
                 last_seq,
@@ -107,13 +127,13 @@ impl ChatService {
                 };
             }
         }
-        let stored = stored_deltas(message);
+        let stored = stored_pieces(message);
         let last_seq = stored.len() as u64;
         let mut events: Vec<Event> = stored
-            .iter()
+            .into_iter()
             .enumerate()
             .skip(start)
-            .map(|(i, d)| delta_event(message, i as u64 + 1, d))
+            .map(|(i, piece)| piece_event(message, i as u64 + 1, piece))
             .collect();
         if !message.status.is_streaming() {
             // The client may have missed the end too.
@@ -144,6 +164,7 @@ mod tests {
             parent_id: None,
             role: app::wire::Role::Assistant,
             content: "Grüß dich 👋!".into(),
+            reasoning: None,
             status: MessageStatus::Complete,
             stream_chunks: Some(serde_json::json!([4, 3, 5, 5])),
             prompt_tokens: 0,
@@ -162,7 +183,56 @@ mod tests {
             created_at: now,
             updated_at: now,
         };
-        assert_eq!(stored_deltas(&message), vec!["Grü", "ß ", "dich ", "👋!"]);
-        assert_eq!(stored_deltas(&message).concat(), message.content);
+        let texts: Vec<String> = stored_pieces(&message)
+            .iter()
+            .map(|p| p.text().to_owned())
+            .collect();
+        assert_eq!(texts, vec!["Grü", "ß ", "dich ", "👋!"]);
+        assert_eq!(texts.concat(), message.content);
+    }
+
+    #[test]
+    fn negative_chunks_are_pieces_of_the_reasoning_in_their_place() {
+        let now = chrono::Utc::now();
+        let message = messages::Model {
+            id: Uuid::nil(),
+            conversation_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            parent_id: None,
+            role: app::wire::Role::Assistant,
+            content: "Yes.".into(),
+            reasoning: Some("Hmm, ok".into()),
+            status: MessageStatus::Complete,
+            stream_chunks: Some(serde_json::json!([-4, -3, 4])),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            total_tokens: 0,
+            cached_tokens: 0,
+            reasoning_tokens: 0,
+            cost_micros: 0,
+            input_micros_per_mtok: None,
+            cached_input_micros_per_mtok: None,
+            output_micros_per_mtok: None,
+            provider: None,
+            model: None,
+            error: None,
+            content_html: None,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(
+            stored_pieces(&message),
+            vec![
+                StreamDelta::Reasoning {
+                    reasoning: "Hmm,".into()
+                },
+                StreamDelta::Reasoning {
+                    reasoning: " ok".into()
+                },
+                StreamDelta::Answer {
+                    delta: "Yes.".into()
+                },
+            ]
+        );
     }
 }

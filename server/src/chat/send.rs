@@ -35,7 +35,7 @@ use crate::{
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
 
 /// A title from the first message: its first line, at most 60 characters.
-fn title_from(content: &str) -> String {
+pub(super) fn title_from(content: &str) -> String {
     let line = content
         .lines()
         .map(str::trim)
@@ -222,6 +222,12 @@ impl ChatService {
         attachments: Vec<attachments::Model>,
     ) -> Result<PreparedSend, ChatError> {
         self.check_conversation_room(&conversation, prompt.adds())?;
+        // The reply is generated with the conversation's settings and the model chosen for it
+        // (another one when regenerating with another), within what that model can write.
+        let mut conversation = conversation;
+        conversation.provider = model.provider;
+        conversation.model = model.model.clone();
+        conversation.max_tokens = conversation.max_tokens.clamp(1, model.max_output_tokens);
         let provider = self
             .providers
             .get(model.provider)
@@ -708,6 +714,7 @@ fn new_message(
         parent_id: Set(parent_id),
         role: Set(role),
         content: Set(content.to_owned()),
+        reasoning: Set(None),
         status: Set(MessageStatus::Complete),
         stream_chunks: Set(None),
         prompt_tokens: Set(0),

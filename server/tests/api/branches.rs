@@ -223,6 +223,7 @@ async fn a_regeneration_with_another_provider_speaks_its_wire_format_beside_the_
     let request = anthropic.last_request();
     assert_eq!(request.path, "/v1/messages");
     assert_eq!(request.body["system"], "Be brief.");
+    assert_eq!(request.body["model"], "claude-sonnet-4-5");
     assert_eq!(
         request.body["messages"],
         json!([
@@ -236,6 +237,15 @@ async fn a_regeneration_with_another_provider_speaks_its_wire_format_beside_the_
         openai.request_count(),
         2,
         "the other provider was not called"
+    );
+    let usage: Value = app.get_json("/api/usage").await;
+    assert!(
+        usage["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["model"] == "claude-sonnet-4-5"),
+        "the regeneration's usage is booked to its model: {usage}"
     );
 
     let shown = app.messages(conversation.id).await;
@@ -599,22 +609,27 @@ async fn the_feed_carries_the_tree_and_a_regenerated_reply_resumes_without_a_gap
         .until(Duration::from_secs(5), |f| f["type"] == "subscribed")
         .await;
     let again = regenerate(&app, reply.id, json!({})).await;
-    let frames = socket
+    let mut frames = socket
         .until(Duration::from_secs(10), |f| {
             is_event(f, "message.streaming", again.id) && f["seq"] == 3
         })
         .await;
+    let new_leaf = |f: &Value| {
+        f["type"] == "conversation.updated" && f["data"]["current_leaf_id"] == json!(again.id)
+    };
+    if !frames.iter().any(new_leaf) {
+        frames.extend(socket.until(Duration::from_secs(10), new_leaf).await);
+    }
     let created = frames
         .iter()
         .find(|f| is_event(f, "message.created", again.id))
         .expect("message.created");
     assert_eq!(created["data"]["parent_id"], json!(reply.parent_id));
     assert_eq!(created["data"]["sibling_index"], 2);
-    let updated = frames
-        .iter()
-        .find(|f| f["type"] == "conversation.updated")
-        .expect("conversation.updated");
-    assert_eq!(updated["data"]["current_leaf_id"], json!(again.id));
+    assert!(
+        frames.iter().any(new_leaf),
+        "conversation.updated carries the new leaf"
+    );
     drop(socket);
 
     // A new socket resumes the regenerated reply after seq 3: the rest, without a gap.

@@ -125,7 +125,10 @@ async fn the_event_feed_carries_created_streaming_and_updated_in_order() {
             panic!("expected a delta, got {event:?}");
         };
         assert_eq!(*seq, i as u64 + 1, "seq increases by one");
-        text.push_str(&data.delta);
+        let app::wire::StreamDelta::Answer { delta } = data else {
+            panic!("this prompt has no reasoning, got {data:?}");
+        };
+        text.push_str(delta);
     }
     assert_eq!(text, reply.content, "the deltas add up to the stored reply");
     let last = events.last().unwrap();
@@ -203,6 +206,7 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
         parent_id: Set(None),
         role: Set(Role::Assistant),
         content: Set("Half of what I was say".into()),
+        reasoning: Set(None),
         status: Set(MessageStatus::Streaming),
         stream_chunks: Set(Some(json!([4, 3, 5]))),
         prompt_tokens: Set(0),

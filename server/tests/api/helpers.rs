@@ -147,6 +147,8 @@ pub async fn start_server(
         ("AUTH_ATTEMPTS_PER_MINUTE".into(), "0".into()),
         ("SENDS_PER_MINUTE".into(), "0".into()),
         ("MAX_ACTIVE_REPLIES_PER_USER".into(), "1000".into()),
+        // A title is a second provider call: only the titles suite wants it.
+        ("AUTO_TITLES".into(), "off".into()),
     ]);
     for (k, v) in vars {
         env.insert((*k).into(), (*v).into());

@@ -52,6 +52,7 @@ pub(crate) fn start_process_with(
         .env("REDIS_URL", redis_url)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("REGISTRATION", "open")
+        .env("AUTO_TITLES", "off")
         .env("JWT_SECRET", "shared-secret-of-both-processes-0123456789")
         .env("DEMO_WORD_DELAY", "20ms")
         .env("STREAM_FLUSH_INTERVAL", "50ms")

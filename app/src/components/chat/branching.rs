@@ -216,15 +216,19 @@ async fn delete(chat: Chat, message: Uuid) {
 /// shown again, so `‹ ›` can be pressed again.
 fn focus_message(id: Uuid) {
     leptos::task::spawn_local(async move {
-        gloo_timers::future::TimeoutFuture::new(0).await;
         let selector = format!("[data-message-id=\"{id}\"] .branch-nav button:not([disabled])");
-        if let Some(button) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(&selector).ok().flatten())
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = button.focus();
-            button.scroll_into_view_with_bool(false);
+        // The branch renders after the frame that set it: look again for a moment.
+        for _ in 0..20 {
+            gloo_timers::future::TimeoutFuture::new(25).await;
+            if let Some(button) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(&selector).ok().flatten())
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = button.focus();
+                button.scroll_into_view_with_bool(false);
+                return;
+            }
         }
     });
 }

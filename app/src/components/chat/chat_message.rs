@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 
 use super::{
-    attachments::MessageAttachments, edit_box::EditBox, message_tools::MessageTools, state::Chat,
+    attachments::MessageAttachments, edit_box::EditBox, message_tools::MessageTools,
+    reasoning_block::ReasoningBlock, state::Chat,
 };
 use crate::{
     components::format,
@@ -20,25 +21,12 @@ pub fn ChatMessage(
     let role = item.with_untracked(|i| i.message.role);
     let id = item.with_untracked(|i| i.message.id);
     let editing = move || chat.is_some_and(|chat| chat.editing.get() == Some(id));
-    // What the tools show changes when a reply ends or a sibling appears, not with each delta.
-    let tools_state = Memo::new(move |_| {
-        item.with(|i| {
-            let m = &i.message;
-            (
-                m.status.is_streaming(),
-                m.sibling_index,
-                m.sibling_count,
-                m.prev_sibling_id,
-                m.next_sibling_id,
-            )
-        })
-    });
+    // Nothing while a reply streams (no clone per delta); a finished message's tools follow
+    // its changes (a sibling added, its rendering arrived).
     let tools = move || {
-        tools_state.track();
-        (!editing()).then(|| {
-            let message = item.with_untracked(|i| i.message.clone());
-            view! { <MessageTools message/> }
-        })
+        let message =
+            item.with(|i| (!i.message.status.is_streaming()).then(|| i.message.clone()))?;
+        (!editing()).then(|| view! { <MessageTools message/> })
     };
     let status = move || item.with(|i| i.message.status);
     let is_assistant = role == Role::Assistant;
@@ -107,6 +95,11 @@ pub fn ChatMessage(
                 };
                 view! {
                     <div class="message-meta">
+                        // The Markdown source; the chat island's one click listener copies it
+                        // (`shortcuts::copy_code`), for replies of the history too.
+                        <button type="button" class="copy-btn copy-reply" aria-label="Copy reply" data-code=m.content.clone()>
+                            "Copy"
+                        </button>
                         <span class="meta-model">{model}</span>
                         <span title=format!("{} prompt + {} completion tokens", format::tokens(m.prompt_tokens), format::tokens(m.completion_tokens))>
                             {format!("{} tokens", format::tokens(m.total_tokens))}
@@ -117,17 +110,32 @@ pub fn ChatMessage(
             })
         })
     };
+    // Shown on hover and focus: when it was written, and by which model.
+    let when = item.with_untracked(|i| {
+        let m = &i.message;
+        let model = m.model.clone().filter(|_| is_assistant);
+        view! {
+            <span class="message-when">
+                {model.map(|model| view! { <span class="when-model">{model}</span> })}
+                <time datetime=m.created_at.to_rfc3339()>{format::when(m.created_at)}</time>
+            </span>
+        }
+    });
     view! {
         <article
             class=move || format!("message message-{} status-{}", role, status())
             data-message-id=item.with_untracked(|i| i.message.id.to_string())
+            // Focusable, so a keyboard reveals its time as hovering does.
+            tabindex="0"
         >
             <div class="message-avatar" aria-hidden="true">{if is_assistant { "AI" } else { "You" }}</div>
             <div class="message-main">
                 <div class="message-head">
                     <span class="message-author">{if is_assistant { "Assistant" } else { "You" }}</span>
                     {badge}
+                    {when}
                 </div>
+                <ReasoningBlock item/>
                 {move || item.with(|i| view! { <MessageAttachments attachments=i.message.attachments.clone()/> })}
                 {move || {
                     match (editing(), chat) {

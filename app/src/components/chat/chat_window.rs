@@ -12,6 +12,7 @@ use super::{
     chat_input::ChatInput,
     chat_message::ChatMessage,
     cost_estimate::{BudgetMeter, CostEstimate},
+    jump_to_latest::JumpToLatest,
     regenerate_menu::RegenerateMenuPopup,
     state::Chat,
     token_counter::TokenCounter,
@@ -102,7 +103,9 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                     ></span>
                 </div>
             </header>
-            <div class="messages" node_ref=chat.scroller aria-live="polite" aria-relevant="additions text" on:click=move |ev| on_messages_click(chat, ev)>
+            <div class="messages" node_ref=chat.scroller aria-live="polite" aria-relevant="additions text"
+                on:click=move |ev| on_messages_click(chat, ev)
+                on:scroll=move |_| chat.away_from_latest.set(!chat.near_bottom())>
                 {move || {
                     (!chat.history_shown.get() && chat.items.with(|items| items.is_empty())).then(|| view! {
                         <div class="chat-empty">
@@ -124,6 +127,7 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                         children=move |(_, item)| view! { <ChatMessage item hide_streaming_text chat/> }
                     />
                 </div>
+                <JumpToLatest chat/>
             </div>
             <RegenerateMenuPopup chat/>
             {move || chat.notice.get().map(|n| view! { <p class="notice" role="alert">{n}</p> })}

@@ -11,7 +11,7 @@ use super::{
     socket::{self, Session},
     state::Chat,
 };
-use crate::wire::{ClientMessage, ControlMessage, Event, ServerMessage};
+use crate::wire::{ClientMessage, ControlMessage, Event, ServerMessage, StreamDelta};
 
 /// The error code of the frame the server sends before it closes the socket of a session that
 /// has ended (revoked, logged out everywhere, or the account disabled).
@@ -117,7 +117,14 @@ fn apply_event(chat: Chat, event: Event) {
             let have = item.with_untracked(|i| i.seq);
             if seq == have + 1 {
                 item.update(|i| {
-                    i.message.content.push_str(&data.delta);
+                    match data {
+                        StreamDelta::Answer { delta } => i.message.content.push_str(&delta),
+                        StreamDelta::Reasoning { reasoning } => i
+                            .message
+                            .reasoning
+                            .get_or_insert_with(String::new)
+                            .push_str(&reasoning),
+                    }
                     i.seq = seq;
                 });
             } else if seq > have + 1 {

@@ -16,7 +16,9 @@ pub mod cost_estimate;
 pub mod edit_box;
 #[cfg(feature = "hydrate")]
 mod feed;
+pub mod jump_to_latest;
 pub mod message_tools;
+pub mod reasoning_block;
 pub mod regenerate_menu;
 #[cfg(feature = "hydrate")]
 mod shortcuts;

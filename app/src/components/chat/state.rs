@@ -78,6 +78,9 @@ pub struct Chat {
     pub editing: RwSignal<Option<Uuid>>,
     /// The open "regenerate with…" menu.
     pub menu: RwSignal<Option<RegenerateMenu>>,
+    /// The reader scrolled up from the newest message: the stream no longer scrolls the view,
+    /// and a "Jump to latest" button brings it back.
+    pub away_from_latest: RwSignal<bool>,
     #[cfg(feature = "hydrate")]
     pub outbox: super::socket::Outbox,
 }
@@ -106,6 +109,7 @@ impl Chat {
             history_last: StoredValue::new(data.history_last),
             editing: RwSignal::new(None),
             menu: RwSignal::new(None),
+            away_from_latest: RwSignal::new(false),
             #[cfg(feature = "hydrate")]
             outbox: super::socket::Outbox(StoredValue::new_local(None)),
         }
@@ -180,7 +184,7 @@ impl Chat {
     }
 
     /// Adds a message or updates the one with its id. A streaming reply keeps the longer
-    /// text it already has: events about it may be older than the deltas shown.
+    /// text (and reasoning) it already has: events about it may be older than the deltas shown.
     pub fn upsert(&self, message: MessageView) -> RwSignal<MessageItem> {
         match self.find(message.id) {
             Some(item) => {
@@ -192,7 +196,19 @@ impl Chat {
                     } else {
                         message.content.clone()
                     };
-                    i.message = MessageView { content, ..message };
+                    let reasoning = if message.status.is_streaming()
+                        && i.message.reasoning.as_ref().map_or(0, String::len)
+                            > message.reasoning.as_ref().map_or(0, String::len)
+                    {
+                        i.message.reasoning.clone()
+                    } else {
+                        message.reasoning.clone()
+                    };
+                    i.message = MessageView {
+                        content,
+                        reasoning,
+                        ..message
+                    };
                 });
                 item
             }

@@ -1,6 +1,6 @@
 //! Anthropic's Messages API in its native SSE format: `message_start` (input usage, cache
-//! reads and writes), `content_block_delta` (text), `message_delta` (output usage so far),
-//! `message_stop`, `ping` and `error`.
+//! reads and writes), `content_block_delta` (`text_delta`, and `thinking_delta` when extended
+//! thinking is on), `message_delta` (output usage so far), `message_stop`, `ping` and `error`.
 
 use base64::Engine as _;
 use futures::{future::BoxFuture, StreamExt};
@@ -65,10 +65,15 @@ pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
     let mut body = json!({
         "model": request.model,
         "max_tokens": request.max_tokens,
-        "temperature": request.temperature.min(1.0),
         "messages": messages,
         "stream": true,
     });
+    match request.thinking_budget {
+        // The budget is part of `max_tokens` (the conversation's settings keep it below), and
+        // thinking refuses any temperature but its own.
+        Some(budget) => body["thinking"] = json!({ "type": "enabled", "budget_tokens": budget }),
+        None => body["temperature"] = json!(request.temperature.min(1.0)),
+    }
     if let Some(system) = &request.system {
         body["system"] = json!(system);
     }
@@ -166,6 +171,8 @@ fn map_event(
         kind: String,
         #[serde(default)]
         text: String,
+        #[serde(default)]
+        thinking: String,
     }
     #[derive(Deserialize)]
     struct MessageDelta {
@@ -192,10 +199,15 @@ fn map_event(
             Err(e) => vec![Err(e)],
         },
         "content_block_delta" => match parse_json::<BlockDelta>(NAME, data) {
-            // Thinking and tool-input deltas are not part of the visible reply.
             Ok(block) if block.delta.kind == "text_delta" && !block.delta.text.is_empty() => {
                 vec![Ok(ProviderEvent::Delta(block.delta.text))]
             }
+            Ok(block)
+                if block.delta.kind == "thinking_delta" && !block.delta.thinking.is_empty() =>
+            {
+                vec![Ok(ProviderEvent::Reasoning(block.delta.thinking))]
+            }
+            // A thinking block's `signature_delta` and tool input are not shown.
             Ok(_) => vec![],
             Err(e) => vec![Err(e)],
         },
@@ -270,11 +282,17 @@ mod tests {
     }
 
     #[test]
-    fn thinking_deltas_are_not_shown_as_reply_text() {
+    fn thinking_deltas_are_reasoning_and_signatures_are_dropped() {
         let mut usage = Usage::default();
         let events = map_event(
             "content_block_delta",
             r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#,
+            &mut usage,
+        );
+        assert_eq!(events, vec![Ok(ProviderEvent::Reasoning("hmm".into()))]);
+        let events = map_event(
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}}"#,
             &mut usage,
         );
         assert!(events.is_empty());

@@ -1,14 +1,15 @@
 //! The offline demo: no key, no network, zero cost. It streams a deterministic markdown reply
 //! (a paragraph, a list, a fenced code block) word by word at a configurable pace, and reports
 //! usage counted with the real tokenizer, so everything downstream behaves as with a real model.
+//! Asked to "think", it first streams a short reasoning, as reasoning models do.
 
 use std::time::Duration;
 
 use futures::{future::BoxFuture, StreamExt};
 
 use super::{
-    ChatProvider, ProviderError, ProviderEvent, ProviderId, ProviderRequest, ProviderStream, Role,
-    Usage,
+    ChatProvider, ProviderError, ProviderEvent, ProviderId, ProviderRequest, ProviderStream,
+    Purpose, Role, Usage,
 };
 use crate::chat::tokenizer;
 
@@ -30,27 +31,43 @@ impl ChatProvider for Demo {
         Box::pin(async move {
             let last = request.turns.iter().rev().find(|t| t.role == Role::User);
             let prompt = last.map(|t| t.content.clone()).unwrap_or_default();
-            let reply = match request.model.as_str() {
-                BRIEF_MODEL => brief_reply_to(&prompt),
-                _ => reply_to(&prompt),
+            let (reply, reasoning) = match request.purpose {
+                Purpose::Reply if request.model == BRIEF_MODEL => {
+                    (brief_reply_to(&prompt), String::new())
+                }
+                Purpose::Reply => (
+                    reply_to(&prompt),
+                    reasoning_for(&prompt).unwrap_or_default(),
+                ),
+                Purpose::Title => (title_for(&prompt), String::new()),
             };
-            let reply = match last.and_then(acknowledge_attachments) {
+            let reply = match last
+                .filter(|_| request.purpose == Purpose::Reply)
+                .and_then(acknowledge_attachments)
+            {
                 Some(received) => format!("{received}\n\n{reply}"),
                 None => reply,
             };
-            let completion_tokens = tokenizer::count(&reply);
+            let reasoning_tokens = tokenizer::count(&reasoning);
             let usage = Usage {
                 prompt_tokens: request.context_tokens,
-                completion_tokens,
+                completion_tokens: tokenizer::count(&reply) + reasoning_tokens,
+                reasoning_tokens,
                 ..Usage::default()
             };
-            let words: Vec<String> = split_keeping_spaces(&reply);
-            let deltas = futures::stream::iter(words).then(move |word| async move {
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
-                }
-                Ok(ProviderEvent::Delta(word))
-            });
+            let thoughts = split_keeping_spaces(&reasoning)
+                .into_iter()
+                .map(ProviderEvent::Reasoning);
+            let words = split_keeping_spaces(&reply)
+                .into_iter()
+                .map(ProviderEvent::Delta);
+            let deltas =
+                futures::stream::iter(thoughts.chain(words)).then(move |piece| async move {
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    Ok(piece)
+                });
             let tail = futures::stream::iter([
                 Ok(ProviderEvent::Finished),
                 Ok(ProviderEvent::Usage(usage)),
@@ -133,6 +150,42 @@ fn acknowledge_attachments(turn: &super::ChatTurn) -> Option<String> {
     Some(format!("I received {}.", files.join(", ")))
 }
 
+/// A title for the exchange in `prompt` (the question, a rule, the answer): the question's
+/// first words, capitalised, as a title model would shorten it.
+pub fn title_for(prompt: &str) -> String {
+    let question = prompt.split("\n\n---\n\n").next().unwrap_or_default();
+    let words: Vec<String> = question
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    if words.is_empty() {
+        "Demo Conversation".to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// A short reasoning when the prompt asks the demo to think, else none.
+pub fn reasoning_for(prompt: &str) -> Option<String> {
+    prompt.to_lowercase().contains("think").then(|| {
+        let words = prompt.split_whitespace().count();
+        format!(
+            "The message asks me to think, so I reason first. It has {words} words. \
+A helpful answer shows what the demo can do: a list of things to try and a short code \
+example. I keep this reasoning apart from the answer, so it is shown but never sent back."
+        )
+    })
+}
+
 /// Words with the whitespace before them, so concatenating the pieces gives back the text.
 fn split_keeping_spaces(text: &str) -> Vec<String> {
     let mut pieces = Vec::new();
@@ -162,6 +215,21 @@ mod tests {
         let pieces = split_keeping_spaces(&reply);
         assert!(pieces.len() > 50);
         assert_eq!(pieces.concat(), reply);
+    }
+
+    #[test]
+    fn a_title_is_the_questions_first_words_capitalised() {
+        assert_eq!(
+            title_for("how do I sort a list, quickly?\n\n---\n\nUse sort()."),
+            "How Do I Sort A"
+        );
+        assert_eq!(title_for("?!"), "Demo Conversation");
+    }
+
+    #[test]
+    fn only_a_prompt_that_asks_to_think_gets_a_reasoning() {
+        assert!(reasoning_for("Think about lists").is_some());
+        assert!(reasoning_for("hello").is_none());
     }
 
     #[test]

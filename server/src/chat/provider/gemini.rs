@@ -1,5 +1,6 @@
 //! Google Gemini's `streamGenerateContent?alt=sse`: each event is a whole
-//! `GenerateContentResponse` with candidate text parts and `usageMetadata`.
+//! `GenerateContentResponse` with candidate text parts (thought summaries marked
+//! `thought: true`) and `usageMetadata`.
 
 use base64::Engine as _;
 use futures::{future::BoxFuture, StreamExt};
@@ -60,10 +61,30 @@ pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
             "maxOutputTokens": request.max_tokens,
         },
     });
+    // Thought summaries come only when asked for; the models that think by default (2.5 and
+    // later) get asked always, any model when the conversation set a thinking budget.
+    match request.thinking_budget {
+        Some(budget) => {
+            body["generationConfig"]["thinkingConfig"] =
+                json!({ "includeThoughts": true, "thinkingBudget": budget })
+        }
+        None if thinks_by_default(&request.model) => {
+            body["generationConfig"]["thinkingConfig"] = json!({ "includeThoughts": true })
+        }
+        None => {}
+    }
     if let Some(system) = &request.system {
         body["systemInstruction"] = json!({ "parts": [{ "text": system }] });
     }
     body
+}
+
+/// Gemini 2.5 and later think before answering unless told not to; older models refuse a
+/// `thinkingConfig`.
+fn thinks_by_default(model: &str) -> bool {
+    ["gemini-2.5", "gemini-3"]
+        .iter()
+        .any(|prefix| model.starts_with(prefix))
 }
 
 impl ChatProvider for Gemini {
@@ -124,7 +145,7 @@ struct Content {
 #[derive(Deserialize)]
 struct Part {
     text: Option<String>,
-    /// Thought summaries are not part of the visible reply.
+    /// A thought summary: reasoning, not part of the reply.
     #[serde(default)]
     thought: bool,
 }
@@ -166,10 +187,10 @@ fn map_chunk(data: &str) -> Vec<Result<ProviderEvent, ProviderError>> {
     for candidate in chunk.candidates.into_iter().take(1) {
         for part in candidate.content.map(|c| c.parts).unwrap_or_default() {
             match part.text {
-                Some(text) if !part.thought && !text.is_empty() => {
-                    events.push(Ok(ProviderEvent::Delta(text)))
-                }
-                _ => {}
+                Some(text) if text.is_empty() => {}
+                Some(text) if part.thought => events.push(Ok(ProviderEvent::Reasoning(text))),
+                Some(text) => events.push(Ok(ProviderEvent::Delta(text))),
+                None => {}
             }
         }
         finished = candidate.finish_reason.is_some();
@@ -186,6 +207,20 @@ fn map_chunk(data: &str) -> Vec<Result<ProviderEvent, ProviderError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thought_parts_are_reasoning_and_the_rest_is_the_reply() {
+        let events = map_chunk(
+            r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Weighing it up","thought":true},{"text":"Yes"}]}}]}"#,
+        );
+        assert_eq!(
+            events,
+            vec![
+                Ok(ProviderEvent::Reasoning("Weighing it up".into())),
+                Ok(ProviderEvent::Delta("Yes".into())),
+            ]
+        );
+    }
 
     #[test]
     fn thoughts_count_as_completion_and_cached_tokens_stay_inside_the_prompt() {

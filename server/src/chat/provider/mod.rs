@@ -108,6 +108,19 @@ pub struct ProviderRequest {
     pub max_tokens: u32,
     /// Our tokenizer's count of the context; the demo provider reports it as its usage.
     pub context_tokens: i64,
+    /// Extended thinking, when the conversation turned it on: the most tokens the model may
+    /// think for (Anthropic `thinking.budget_tokens`, Gemini `thinkingBudget`).
+    pub thinking_budget: Option<u32>,
+    pub purpose: Purpose,
+}
+
+/// What a request is for: the demo, which has no model, answers each in its own way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A reply in the conversation.
+    Reply,
+    /// A conversation's title (`chat::titles`).
+    Title,
 }
 
 /// Token counts with one meaning for every provider (ARCHITECTURE.md, "Accounting"):
@@ -133,6 +146,9 @@ impl Usage {
 pub enum ProviderEvent {
     /// A piece of the reply's text.
     Delta(String),
+    /// A piece of what the model thought before answering: shown apart from the reply and
+    /// never sent back as context.
+    Reasoning(String),
     /// Usage as reported so far; a later report replaces an earlier one.
     Usage(Usage),
     /// The provider said the reply is complete. A stream that ends without it was cut.

@@ -4,6 +4,10 @@
 //! refused connections itself; it gets a [`Transport`] without that layer instead, so that
 //! retries are the orchestrator's alone (see [`super::retry`]) and count alike for every
 //! provider.
+//!
+//! The stream's chunks are read into our own type (async-openai's "bring your own types"),
+//! since the reasoning that compatible servers stream beside the text — `reasoning_content`
+//! (DeepSeek, Qwen, vLLM) or `reasoning` (OpenRouter, Ollama) — is in no OpenAI type.
 
 use std::task::{Context, Poll};
 
@@ -16,12 +20,13 @@ use async_openai::{
         ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestMessageContentPartText,
         ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
         ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
-        ChatCompletionStreamOptions, CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
-        CreateChatCompletionStreamResponse, ImageUrl,
+        ChatCompletionStreamOptions, CompletionUsage, CreateChatCompletionRequest,
+        CreateChatCompletionRequestArgs, ImageUrl,
     },
     Client,
 };
 use futures::{future::BoxFuture, StreamExt};
+use serde::Deserialize;
 
 use super::{
     http::{connection_error, status_error},
@@ -96,7 +101,9 @@ impl OpenAi {
             });
         }
         let mut args = CreateChatCompletionRequestArgs::default();
+        // Bringing our own chunk type, the request must ask for a stream itself.
         args.model(request.model.as_str())
+            .stream(true)
             .messages(messages)
             .stream_options(ChatCompletionStreamOptions {
                 include_usage: Some(true),
@@ -164,7 +171,9 @@ impl ChatProvider for OpenAi {
             let body = self.build_request(&request).map_err(map_error)?;
             let stream = tokio::time::timeout(
                 self.settings.first_byte_timeout,
-                self.client.chat().create_stream(body),
+                self.client
+                    .chat()
+                    .create_stream_byot::<_, StreamChunk>(body),
             )
             .await
             .map_err(|_| {
@@ -189,12 +198,44 @@ impl ChatProvider for OpenAi {
     }
 }
 
-fn map_chunk(
-    chunk: CreateChatCompletionStreamResponse,
-) -> Vec<Result<ProviderEvent, ProviderError>> {
+/// One `chat.completion.chunk`, as much of it as we read.
+#[derive(Deserialize)]
+struct StreamChunk {
+    #[serde(default)]
+    choices: Vec<StreamChoice>,
+    #[serde(default)]
+    usage: Option<CompletionUsage>,
+}
+
+#[derive(Deserialize)]
+struct StreamChoice {
+    #[serde(default)]
+    delta: StreamChoiceDelta,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+struct StreamChoiceDelta {
+    #[serde(default)]
+    content: Option<String>,
+    /// DeepSeek, Qwen and vLLM's name for the reasoning.
+    #[serde(default)]
+    reasoning_content: Option<String>,
+    /// OpenRouter and Ollama's.
+    #[serde(default)]
+    reasoning: Option<String>,
+}
+
+fn map_chunk(chunk: StreamChunk) -> Vec<Result<ProviderEvent, ProviderError>> {
     let mut events = Vec::new();
     if let Some(choice) = chunk.choices.into_iter().next() {
-        if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
+        let delta = choice.delta;
+        let reasoning = delta.reasoning_content.or(delta.reasoning);
+        if let Some(thought) = reasoning.filter(|t| !t.is_empty()) {
+            events.push(Ok(ProviderEvent::Reasoning(thought)));
+        }
+        if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
             events.push(Ok(ProviderEvent::Delta(text)));
         }
         if choice.finish_reason.is_some() {
@@ -274,5 +315,39 @@ fn map_error(error: OpenAIError) -> ProviderError {
         .with_detail(e),
         other => ProviderError::new(ErrorKind::Rejected, format!("{NAME} refused the request."))
             .with_detail(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events_of(chunk: &str) -> Vec<Result<ProviderEvent, ProviderError>> {
+        map_chunk(serde_json::from_str(chunk).expect("a chunk"))
+    }
+
+    #[test]
+    fn both_names_of_the_reasoning_are_read_apart_from_the_text() {
+        let deepseek = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner",
+            "choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Let me see"},"finish_reason":null}]}"#;
+        assert_eq!(
+            events_of(deepseek),
+            vec![Ok(ProviderEvent::Reasoning("Let me see".into()))]
+        );
+        let openrouter = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"qwen3",
+            "choices":[{"index":0,"delta":{"role":"assistant","content":"","reasoning":"Hmm"},"finish_reason":null}]}"#;
+        assert_eq!(
+            events_of(openrouter),
+            vec![Ok(ProviderEvent::Reasoning("Hmm".into()))]
+        );
+        let text = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-4o",
+            "choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}],"usage":null}"#;
+        assert_eq!(
+            events_of(text),
+            vec![
+                Ok(ProviderEvent::Delta("Hi".into())),
+                Ok(ProviderEvent::Finished)
+            ]
+        );
     }
 }

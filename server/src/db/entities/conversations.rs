@@ -15,6 +15,8 @@ pub struct Model {
     pub system_prompt: Option<String>,
     /// The last message of the branch being shown (migration 9).
     pub current_leaf_id: Option<Uuid>,
+    /// Extended thinking: the most tokens the model may think for, when turned on.
+    pub thinking_budget_tokens: Option<i32>,
     pub message_count: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

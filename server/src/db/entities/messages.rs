@@ -12,8 +12,13 @@ pub struct Model {
     pub role: Role,
     #[sea_orm(column_type = "Text")]
     pub content: String,
+    /// What the model thought before answering, apart from the answer: shown, never sent
+    /// back upstream as context.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reasoning: Option<String>,
     pub status: MessageStatus,
-    /// The byte length of each delta persisted so far, in order (a JSON array of numbers).
+    /// The byte length of each delta persisted so far, in order (a JSON array of numbers):
+    /// positive for a piece of `content`, negative for a piece of `reasoning`.
     pub stream_chunks: Option<Json>,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,

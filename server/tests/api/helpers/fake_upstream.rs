@@ -269,6 +269,74 @@ pub fn gemini_reply(deltas: &[&str], usage: Value) -> Vec<String> {
         .collect()
 }
 
+/// Anthropic Messages events with extended thinking: a `thinking` block (its
+/// `thinking_delta`s, then the `signature_delta` that closes it), then the text block.
+pub fn anthropic_thinking_reply(
+    thoughts: &[&str],
+    deltas: &[&str],
+    start_usage: Value,
+    output_tokens: i64,
+) -> Vec<String> {
+    let text = anthropic_reply(deltas, start_usage, output_tokens);
+    // `message_start`, then the thinking block at index 0, then the text block moved to 1.
+    let mut frames = vec![text[0].clone()];
+    frames.push(event(
+        "content_block_start",
+        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+    ));
+    frames.extend(thoughts.iter().map(|t| {
+        event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": t}}),
+        )
+    }));
+    frames.push(event(
+        "content_block_delta",
+        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"}}),
+    ));
+    frames.push(event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    frames.extend(
+        text[1..]
+            .iter()
+            .map(|frame| frame.replace("\"index\":0", "\"index\":1")),
+    );
+    frames
+}
+
+/// Gemini chunks whose first parts are thought summaries (`"thought": true`), then the text.
+pub fn gemini_thinking_reply(thoughts: &[&str], deltas: &[&str], usage: Value) -> Vec<String> {
+    let mut frames: Vec<String> = thoughts
+        .iter()
+        .map(|t| {
+            data(json!({"candidates": [{"content": {"parts": [{"text": t, "thought": true}], "role": "model"}, "index": 0}],
+                "modelVersion": "gemini-2.5-flash"}))
+        })
+        .collect();
+    frames.extend(gemini_reply(deltas, usage));
+    frames
+}
+
+/// OpenAI-compatible chunks whose reasoning comes in `field` (`reasoning_content` as DeepSeek,
+/// Qwen and vLLM send it, or `reasoning` as OpenRouter and Ollama do) before the text.
+pub fn openai_reasoning_reply(field: &str, thoughts: &[&str], deltas: &[&str]) -> Vec<String> {
+    let reply = openai_reply(deltas, None);
+    let mut frames = vec![reply[0].clone()];
+    frames.extend(thoughts.iter().map(|t| {
+        let mut delta = json!({"content": null});
+        delta[field] = json!(t);
+        data(json!({
+            "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1_700_000_000,
+            "model": "deepseek-reasoner", "choices": [{"index": 0, "delta": delta, "finish_reason": null}],
+            "usage": null
+        }))
+    }));
+    frames.extend(reply[1..].iter().cloned());
+    frames
+}
+
 /// A TCP port that accepts no connection within any reasonable time: its accept queue is
 /// full and nobody accepts, so the kernel drops new SYNs and `connect` hangs.
 pub fn unconnectable_address() -> (String, Vec<std::net::TcpStream>, socket2::Socket) {

@@ -96,9 +96,19 @@ impl WsClient {
         }
     }
 
-    /// The deltas of one message among frames, checking seq runs on without gaps from `from`.
+    /// The answer deltas of one message among frames, checking seq runs on without gaps
+    /// from `from`.
     pub fn deltas(frames: &[Value], message_id: Uuid, from: u64) -> String {
-        let mut text = String::new();
+        Self::pieces(frames, message_id, from).answer
+    }
+
+    /// The answer and reasoning pieces of one message among frames, each concatenated,
+    /// checking that seq (one counter for both kinds) runs on without gaps from `from`.
+    pub fn pieces(frames: &[Value], message_id: Uuid, from: u64) -> Pieces {
+        let mut pieces = Pieces {
+            last_seq: from,
+            ..Pieces::default()
+        };
         let mut expected = from + 1;
         for frame in frames {
             if is_event(frame, "message.streaming", message_id) {
@@ -108,11 +118,32 @@ impl WsClient {
                     "seq without gap or duplicate"
                 );
                 expected += 1;
-                text.push_str(frame["data"]["delta"].as_str().unwrap());
+                let data = &frame["data"];
+                match (data["delta"].as_str(), data["reasoning"].as_str()) {
+                    (Some(delta), None) => pieces.answer.push_str(delta),
+                    (None, Some(reasoning)) => {
+                        assert!(
+                            pieces.answer.is_empty(),
+                            "reasoning after the answer started: {frame}"
+                        );
+                        pieces.reasoning.push_str(reasoning)
+                    }
+                    _ => panic!("a piece is a delta or a reasoning: {frame}"),
+                }
+                pieces.last_seq = expected - 1;
             }
         }
-        text
+        pieces
     }
+}
+
+/// What one reply's `message.streaming` events carried.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    pub answer: String,
+    pub reasoning: String,
+    /// The seq of the last piece seen (`from` when there was none).
+    pub last_seq: u64,
 }
 
 /// Whether `frame` is the event `kind` (`message.streaming`, ...) of this message.
