@@ -12,6 +12,7 @@ mod m20261202_000006_sessions;
 mod m20261202_000007_accounts;
 mod m20261202_000008_conversation_bytes;
 mod m20261206_000009_conversation_tree;
+mod m20261206_000010_attachments;
 mod m20261206_000011_reasoning;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_accounts::Migration),
             Box::new(m20261202_000008_conversation_bytes::Migration),
             Box::new(m20261206_000009_conversation_tree::Migration),
+            Box::new(m20261206_000010_attachments::Migration),
             Box::new(m20261206_000011_reasoning::Migration),
         ]
     }

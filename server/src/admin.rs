@@ -207,6 +207,7 @@ pub fn model_view(m: ai_model_configs::Model, providers: &Providers) -> AdminMod
         output_micros_per_mtok: m.output_micros_per_mtok,
         enabled: m.enabled,
         sort_order: m.sort_order,
+        supports_images: m.supports_images,
     }
 }
 
@@ -247,6 +248,8 @@ pub struct ModelChanges {
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub output_micros_per_mtok: Option<i64>,
     pub sort_order: Option<i32>,
+    /// Whether the model takes images (an image sent to one that does not is refused).
+    pub supports_images: Option<bool>,
 }
 
 /// A model to add (e.g. one served by an OpenAI-compatible local server).
@@ -299,6 +302,9 @@ fn apply(model: &mut ai_model_configs::Model, changes: ModelChanges) -> Result<(
     }
     if let Some(order) = changes.sort_order {
         model.sort_order = order;
+    }
+    if let Some(images) = changes.supports_images {
+        model.supports_images = images;
     }
     if !(256..=10_000_000).contains(&model.context_window) {
         return Err(invalid(
@@ -374,6 +380,11 @@ fn model_diff(
         before.sort_order.into(),
         after.sort_order.into(),
     );
+    field(
+        "supports_images",
+        before.supports_images.into(),
+        after.supports_images.into(),
+    );
     serde_json::Value::Object(diff)
 }
 
@@ -442,6 +453,7 @@ pub async fn create_model(
         output_micros_per_mtok: 0,
         enabled: true,
         sort_order: 1_000,
+        supports_images: false,
         created_at: now,
         updated_at: now,
     };

@@ -5,13 +5,20 @@
 //! folder and the development signing key are made at start-up ([`crate::startup`]). Secrets
 //! are held in [`Secret`], which never prints.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use secrecy::{ExposeSecret, SecretString};
 
 use app::wire::ProviderId;
 
 use crate::{
+    attachments::{AttachmentSettings, S3Settings, StorageSettings},
     chat::{provider::NetworkSettings, titles::TitleSettings, ChatLimits},
     limits::LimitSettings,
     ws::SocketSettings,
@@ -73,6 +80,8 @@ pub struct Config {
     pub chat_limits: ChatLimits,
     pub connections: ConnectionSettings,
     pub limits: LimitSettings,
+    /// Uploads: their size limits and where their bytes are stored.
+    pub attachments: AttachmentSettings,
     /// `AUTO_TITLES` and `TITLE_MODEL_*`.
     pub titles: TitleSettings,
 }
@@ -277,6 +286,7 @@ impl Config {
             chat_limits: chat_limits(&vars)?,
             connections: connection_settings(&vars)?,
             limits: limit_settings(&vars)?,
+            attachments: attachment_settings(&vars, &data_dir)?,
             titles: title_settings(&vars)?,
             environment,
             data_dir,
@@ -376,6 +386,26 @@ fn chat_limits(vars: &Vars) -> Result<ChatLimits, ConfigError> {
         max_conversation_bytes: vars
             .byte_count("MAX_CONVERSATION_BYTES", defaults.max_conversation_bytes)?,
         max_user_bytes: vars.byte_count("MAX_STORED_BYTES_PER_USER", defaults.max_user_bytes)?,
+    })
+}
+
+fn attachment_settings(vars: &Vars, data_dir: &Path) -> Result<AttachmentSettings, ConfigError> {
+    let defaults = AttachmentSettings::in_data_dir(data_dir);
+    let storage = match vars.text("S3_BUCKET") {
+        None => defaults.storage,
+        Some(bucket) => StorageSettings::S3(S3Settings {
+            bucket,
+            endpoint: vars.text("S3_ENDPOINT"),
+            region: vars.text("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: vars.secret("S3_ACCESS_KEY_ID"),
+            secret_access_key: vars.secret("S3_SECRET_ACCESS_KEY"),
+        }),
+    };
+    Ok(AttachmentSettings {
+        max_upload_bytes: vars.byte_count("MAX_UPLOAD_BYTES", defaults.max_upload_bytes)?,
+        user_quota_bytes: vars.byte_count("USER_STORAGE_QUOTA_BYTES", defaults.user_quota_bytes)?,
+        storage,
+        scratch_dir: defaults.scratch_dir,
     })
 }
 

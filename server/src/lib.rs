@@ -13,6 +13,7 @@
 //! [`startup::Application`] wires them together; `main.rs` only reads the config and runs it.
 
 pub mod admin;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod chat;

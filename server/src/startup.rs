@@ -13,6 +13,7 @@ use rand::RngCore;
 use tokio::net::TcpListener;
 
 use crate::{
+    attachments::Attachments,
     auth::{service::AuthService, token::TokenKeys},
     chat::{
         provider::{
@@ -65,6 +66,8 @@ impl Application {
             .as_ref()
             .map(|_| std::time::Duration::from_secs(90));
         recovery::mark_interrupted(&db, quiet_for).await?;
+        let attachments = Attachments::new(db.clone(), &config.attachments)
+            .map_err(|e| StartError::Setup(format!("attachment storage: {e}")))?;
         let chat = ChatService::new(
             db.clone(),
             providers(&config.providers),
@@ -75,6 +78,7 @@ impl Application {
                 titles: config.titles.clone(),
             },
             config.redis_url.as_ref().map(Secret::expose),
+            attachments,
         )
         .await
         .map_err(|e| StartError::Setup(e.to_string()))?;

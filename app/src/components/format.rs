@@ -37,6 +37,19 @@ pub fn day(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%-d %b %Y").to_string()
 }
 
+/// A file's size: `900 B`, `12 KB`, `3.4 MB`.
+pub fn bytes(n: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * 1024;
+    if n < KB {
+        format!("{n} B")
+    } else if n < MB {
+        format!("{} KB", n.div_ceil(KB))
+    } else {
+        format!("{}.{} MB", n / MB, (n % MB) * 10 / MB)
+    }
+}
+
 /// A rough count for the input box: about four characters per token.
 pub fn estimate_tokens(text: &str) -> i64 {
     let chars = text.chars().count() as i64;

@@ -250,6 +250,7 @@ mod tests {
             error: None,
             created_at: now,
             updated_at: now,
+            attachments: Vec::new(),
         }
     }
 

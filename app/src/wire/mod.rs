@@ -2,6 +2,7 @@
 //! "Public JSON API"). Ids are UUIDs, times RFC 3339, money integer micro-dollars.
 
 mod events;
+pub mod image_tokens;
 mod values;
 
 use chrono::{DateTime, Utc};
@@ -165,6 +166,9 @@ pub struct MessageView {
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The files sent with the message, in the order they were attached.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -204,6 +208,64 @@ pub struct ModelView {
     pub cached_input_micros_per_mtok: Option<i64>,
     pub output_micros_per_mtok: i64,
     pub enabled: bool,
+    /// Whether the model takes images; an image sent to one that does not answers 422
+    /// `unsupported_attachment`.
+    #[serde(default)]
+    pub supports_images: bool,
+}
+
+/// What an uploaded file is to a model: an image goes as an image, a document (PDF, DOCX) and
+/// a text or source file as their text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Image,
+    Document,
+    Text,
+}
+
+impl AttachmentKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Document => "document",
+            Self::Text => "text",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "image" => Some(Self::Image),
+            "document" => Some(Self::Document),
+            "text" => Some(Self::Text),
+            _ => None,
+        }
+    }
+}
+
+/// An uploaded file (`POST /api/attachments`); a message lists those sent with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub id: Uuid,
+    /// The name it was uploaded with, made safe to show and to save.
+    pub filename: String,
+    /// The type sniffed from its bytes (never the name's).
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Hex of the content's SHA-256.
+    pub sha256: String,
+    pub kind: AttachmentKind,
+    pub created_at: DateTime<Utc>,
+    /// An image's size in pixels, when its header says.
+    #[serde(default)]
+    pub width: Option<i32>,
+    #[serde(default)]
+    pub height: Option<i32>,
+    /// The characters of a document's text as the model receives it.
+    #[serde(default)]
+    pub text_chars: Option<i64>,
 }
 
 /// A page of a list; `next_cursor` fetches the next one.
@@ -371,6 +433,9 @@ pub struct AdminModelView {
     pub sort_order: i32,
     /// Whether the server has a key for the model's provider.
     pub provider_configured: bool,
+    /// Whether the model takes images.
+    #[serde(default)]
+    pub supports_images: bool,
 }
 
 /// Instance-wide settings (`/api/admin/settings`).

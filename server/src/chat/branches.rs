@@ -102,13 +102,15 @@ impl ChatService {
             .order_by_asc(messages::Column::Id)
             .all(&self.db)
             .await?;
-        Ok(rows
+        let mut items: Vec<MessageItem> = rows
             .into_iter()
             .map(|row| {
                 let siblings = tree.siblings(row.id);
                 self.message_item(row, siblings, settings)
             })
-            .collect())
+            .collect();
+        self.add_attachment_items(&mut items).await?;
+        Ok(items)
     }
 
     /// Deletes a message and every message under it, on every branch. Replies streaming

@@ -70,16 +70,16 @@ pub struct Gathering {
     bytes: i64,
     /// Every usable turn gathered, newest first; the first is the new message.
     turns: Vec<ChatTurn>,
-    /// The run of turns of one role being gathered (they will be joined into one), and the
-    /// sum of their separate token counts.
-    run: Option<(Role, Vec<String>, i64)>,
+    /// The run of turns of one role being gathered (they will be joined into one), the sum
+    /// of their separate token counts, and what their attachments cost.
+    run: Option<(Role, Vec<String>, i64, i64)>,
     full: bool,
 }
 
 impl Gathering {
     pub fn new(
         system: Option<&str>,
-        new_message: &str,
+        new_message: ChatTurn,
         context_window: i64,
         max_tokens: i64,
     ) -> Self {
@@ -93,10 +93,7 @@ impl Gathering {
             run: None,
             full: false,
         };
-        gathering.push_older(ChatTurn {
-            role: Role::User,
-            content: new_message.to_owned(),
-        });
+        gathering.push_older(new_message);
         gathering
     }
 
@@ -108,24 +105,26 @@ impl Gathering {
         }
         self.bytes += turn.content.len() as i64;
         // Blank turns are dropped before runs are joined, as `merge_consecutive_roles` does.
-        if !turn.content.trim().is_empty() {
+        if !turn.is_blank() {
             let tokens = tokenizer::count(&turn.content);
+            let attached = turn.attachment_tokens();
             match &mut self.run {
-                Some((role, texts, sum)) if *role == turn.role => {
+                Some((role, texts, sum, extra)) if *role == turn.role => {
                     texts.push(turn.content.clone());
                     *sum += tokens;
+                    *extra += attached;
                 }
                 _ => {
                     self.close_run();
-                    self.run = Some((turn.role, vec![turn.content.clone()], tokens));
+                    self.run = Some((turn.role, vec![turn.content.clone()], tokens, attached));
                 }
             }
             self.turns.push(turn);
             // A run of one role can be long (many failed replies in a row): it is closed when
             // its separate counts alone are past the window, with room for the few tokens
             // joining can save at each seam.
-            if let Some((_, texts, sum)) = &self.run {
-                if self.used + sum - 2 * texts.len() as i64 > self.available {
+            if let Some((_, texts, sum, extra)) = &self.run {
+                if self.used + sum + extra - 2 * texts.len() as i64 > self.available {
                     self.full = true;
                 }
             }
@@ -138,9 +137,9 @@ impl Gathering {
 
     /// Counts a finished run as [`build`] will: joined, plus the per-message overhead.
     fn close_run(&mut self) {
-        if let Some((_, mut texts, _)) = self.run.take() {
+        if let Some((_, mut texts, _, extra)) = self.run.take() {
             texts.reverse();
-            self.used += tokenizer::count(&texts.join("\n\n")) + PER_MESSAGE_OVERHEAD;
+            self.used += tokenizer::count(&texts.join("\n\n")) + PER_MESSAGE_OVERHEAD + extra;
             if self.used > self.available {
                 self.full = true;
             }
@@ -171,7 +170,7 @@ pub fn build(
     let mut kept = Vec::new();
     let mut used = 0;
     for turn in turns.into_iter().rev() {
-        let cost = tokenizer::count(&turn.content) + PER_MESSAGE_OVERHEAD;
+        let cost = turn_tokens(&turn);
         if used + cost > available {
             if kept.is_empty() {
                 return Err(TooLong {
@@ -188,7 +187,7 @@ pub fn build(
     // Providers want the conversation to open with the user.
     while kept.first().is_some_and(|t| t.role == Role::Assistant) {
         let dropped = kept.remove(0);
-        used -= tokenizer::count(&dropped.content) + PER_MESSAGE_OVERHEAD;
+        used -= turn_tokens(&dropped);
     }
     Ok(Context {
         turns: kept,
@@ -196,15 +195,21 @@ pub fn build(
     })
 }
 
+/// A turn's text, its files and the per-message overhead.
+fn turn_tokens(turn: &ChatTurn) -> i64 {
+    tokenizer::count(&turn.content) + PER_MESSAGE_OVERHEAD + turn.attachment_tokens()
+}
+
 /// Strict APIs (Anthropic, Gemini) refuse two turns of one role in a row, which happens when
 /// a reply failed: such turns are joined.
 fn merge_consecutive_roles(history: Vec<ChatTurn>) -> Vec<ChatTurn> {
     let mut merged: Vec<ChatTurn> = Vec::with_capacity(history.len());
-    for turn in history.into_iter().filter(|t| !t.content.trim().is_empty()) {
+    for turn in history.into_iter().filter(|t| !t.is_blank()) {
         match merged.last_mut() {
             Some(last) if last.role == turn.role => {
                 last.content.push_str("\n\n");
                 last.content.push_str(&turn.content);
+                last.attachments.extend(turn.attachments);
             }
             _ => merged.push(turn),
         }
@@ -217,10 +222,7 @@ mod tests {
     use super::*;
 
     fn turn(role: Role, content: &str) -> ChatTurn {
-        ChatTurn {
-            role,
-            content: content.into(),
-        }
+        ChatTurn::new(role, content)
     }
 
     #[test]
@@ -270,7 +272,7 @@ mod tests {
     fn gathered_matches_whole(history: &[ChatTurn], window: i64, max_tokens: i64) -> usize {
         let (new_message, older) = history.split_last().unwrap();
         let mut gathering =
-            Gathering::new(Some("Be brief."), &new_message.content, window, max_tokens);
+            Gathering::new(Some("Be brief."), new_message.clone(), window, max_tokens);
         let mut read = 0;
         for turn in older.iter().rev() {
             read += 1;
@@ -328,6 +330,50 @@ mod tests {
         let long = "word ".repeat(300);
         let mut history: Vec<ChatTurn> = (0..100).map(|_| turn(Role::User, &long)).collect();
         history.push(turn(Role::User, "latest"));
+        let read = gathered_matches_whole(&history, 4_000, 500);
+        assert!(read < 20, "read {read}");
+    }
+
+    fn with_image(mut turn: ChatTurn, tokens: i64) -> ChatTurn {
+        turn.attachments
+            .push(crate::chat::provider::TurnAttachment {
+                file_name: "cat.png".into(),
+                kind: app::wire::AttachmentKind::Image,
+                content_type: "image/png".into(),
+                tokens,
+                body: crate::chat::provider::AttachmentBody::Image {
+                    sha256: "00".into(),
+                    data: None,
+                },
+            });
+        turn
+    }
+
+    #[test]
+    fn a_turn_of_files_alone_is_kept_and_its_files_count() {
+        let image_only = with_image(turn(Role::User, ""), 765);
+        let context = build(None, vec![image_only.clone()], 10_000, 100).unwrap();
+        assert_eq!(context.turns, vec![image_only]);
+        assert_eq!(context.tokens, 765 + PER_MESSAGE_OVERHEAD);
+        // An image too large for what is left of the window refuses the send.
+        let err = build(
+            None,
+            vec![with_image(turn(Role::User, "hi"), 5_000)],
+            1_000,
+            500,
+        );
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn gathering_counts_files_as_building_does() {
+        let long = "word ".repeat(300);
+        let mut history = Vec::new();
+        for i in 0..30 {
+            history.push(with_image(turn(Role::User, &format!("look {i}")), 400));
+            history.push(turn(Role::Assistant, &long));
+        }
+        history.push(with_image(turn(Role::User, "and this?"), 400));
         let read = gathered_matches_whole(&history, 4_000, 500);
         assert!(read < 20, "read {read}");
     }

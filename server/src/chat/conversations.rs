@@ -359,11 +359,17 @@ impl ChatService {
         if !elsewhere.is_empty() {
             self.wait_for_stops_elsewhere(conversation.id).await?;
         }
+        let attached = self.attachments.of_conversation(conversation.id).await?;
         conversations::Entity::delete_many()
             .filter(conversations::Column::Id.eq(conversation.id))
             .filter(conversations::Column::UserId.eq(user_id))
             .exec(&self.db)
             .await?;
+        // The messages are gone: their files go too, unless another message still uses them.
+        // The conversation is deleted either way: files left behind are only space.
+        if let Err(e) = self.attachments.remove_unused(&attached).await {
+            tracing::warn!(error = %e, "the files of a deleted conversation were not all removed");
+        }
         Ok(())
     }
 
@@ -460,16 +466,15 @@ impl ChatService {
                     .map(|(id, _)| id.to_string())
             })
             .flatten();
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|row| {
-                    let siblings = tree.siblings(row.id);
-                    message_view(row, siblings)
-                })
-                .collect(),
-            next_cursor,
-        })
+        let mut items: Vec<MessageView> = rows
+            .into_iter()
+            .map(|row| {
+                let siblings = tree.siblings(row.id);
+                message_view(row, siblings)
+            })
+            .collect();
+        self.add_attachment_views(&mut items).await?;
+        Ok(Page { items, next_cursor })
     }
 }
 

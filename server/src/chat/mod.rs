@@ -18,6 +18,7 @@ pub mod provider;
 pub mod recovery;
 pub mod replay;
 pub mod send;
+mod send_attachments;
 pub mod signals;
 pub mod titles;
 pub mod tokenizer;
@@ -36,6 +37,8 @@ use self::{
     provider::Providers,
 };
 pub use error::ChatError;
+
+use crate::attachments::Attachments;
 
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
@@ -120,6 +123,8 @@ pub struct ChatService {
     pub settings: EngineSettings,
     /// Rows and bytes read to build contexts (see `context::Gathering`).
     pub history_reads: Arc<context::HistoryReads>,
+    /// Uploaded files: what sends attach, and what deleting a conversation removes.
+    pub attachments: Attachments,
 }
 
 impl ChatService {
@@ -129,6 +134,7 @@ impl ChatService {
         providers: Providers,
         settings: EngineSettings,
         redis_url: Option<&str>,
+        attachments: Attachments,
     ) -> Result<Self, RedisUnavailable> {
         let active = Arc::new(ActiveReplies::default());
         let bus = match redis_url {
@@ -143,6 +149,7 @@ impl ChatService {
             active,
             settings,
             history_reads: Arc::default(),
+            attachments,
         })
     }
 

@@ -17,14 +17,19 @@ use super::{
     conversations::DEFAULT_TITLE,
     generation::Generation,
     pricing::PriceSnapshot,
+    provider::ProviderId,
     provider::{ChatProvider, ChatTurn},
+    send_attachments,
     tree::{self, Siblings, Tree},
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
-use crate::db::{
-    entities::{ai_model_configs, ai_prompts, conversations, messages},
-    now,
+use crate::{
+    attachments::{view as attachment_view, Attachments},
+    db::{
+        entities::{ai_model_configs, ai_prompts, attachments, conversations, messages},
+        now,
+    },
 };
 
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
@@ -91,6 +96,8 @@ struct PreparedSend {
     prompt: Prompt,
     context: context::Context,
     worst_case: i64,
+    /// The files sent with the message, in order.
+    attachments: Vec<attachments::Model>,
 }
 
 /// What [`ChatService::store_send`] wrote, in one transaction.
@@ -116,8 +123,10 @@ impl ChatService {
         conversation_id: Uuid,
         content: String,
         parent: Option<Option<Uuid>>,
+        attachment_ids: Vec<Uuid>,
     ) -> Result<SendResponse, ChatError> {
-        check_content(&content)?;
+        let attachment_ids = send_attachments::check_ids(attachment_ids)?;
+        check_content(&content, !attachment_ids.is_empty())?;
         let conversation = self.conversation(user_id, conversation_id).await?;
         let tree = Tree::load(&self.db, conversation.id).await?;
         let follows_shown = parent.is_none();
@@ -130,13 +139,16 @@ impl ChatService {
         let model = self
             .available_model(conversation.provider.as_str(), &conversation.model)
             .await?;
+        let files = self
+            .files_for_send(user_id, &model, &attachment_ids)
+            .await?;
         let prompt = Prompt::New {
             content,
             parent,
             follows_shown,
         };
         let prepared = self
-            .prepare_send(conversation, model, &tree, prompt)
+            .prepare_send(conversation, model, &tree, prompt, files)
             .await?;
         let stored = self.store_send(user_id, &prepared).await?;
         let (user_message, assistant_message) = self.start_reply(user_id, prepared, stored).await?;
@@ -182,12 +194,15 @@ impl ChatService {
             }
         };
         let tree = Tree::load(&self.db, conversation.id).await?;
+        // The question's files go with it again, to a model that must take them.
+        let files = self.files_of_question(&model, question.id).await?;
         let prepared = self
             .prepare_send(
                 conversation,
                 model,
                 &tree,
                 Prompt::Stored(Box::new(question)),
+                files,
             )
             .await?;
         let stored = self.store_send(user_id, &prepared).await?;
@@ -204,6 +219,7 @@ impl ChatService {
         model: ai_model_configs::Model,
         tree: &Tree,
         prompt: Prompt,
+        attachments: Vec<attachments::Model>,
     ) -> Result<PreparedSend, ChatError> {
         self.check_conversation_room(&conversation, prompt.adds())?;
         // The reply is generated with the conversation's settings and the model chosen for it
@@ -223,9 +239,16 @@ impl ChatService {
             i64::from(conversation.max_tokens),
         );
         let gathering = {
-            let (system, content) = (system.clone(), prompt.text().to_owned());
+            let system = system.clone();
+            let new_message = ChatTurn {
+                role: Role::User,
+                content: prompt.text().to_owned(),
+                attachments: self
+                    .attachments
+                    .turn_attachments_of_rows(&attachments, model.provider),
+            };
             tokio::task::spawn_blocking(move || {
-                context::Gathering::new(system.as_deref(), &content, window, max_tokens)
+                context::Gathering::new(system.as_deref(), new_message, window, max_tokens)
             })
             .await
             .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
@@ -234,13 +257,17 @@ impl ChatService {
             .parent()
             .map(|parent| tree.path_to(parent))
             .unwrap_or_default();
-        let history = self.history(&branch, gathering).await?;
-        let context = tokio::task::spawn_blocking(move || {
+        let history = self.history(&branch, model.provider, gathering).await?;
+        let mut context = tokio::task::spawn_blocking(move || {
             context::build(system.as_deref(), history, window, max_tokens)
         })
         .await
         .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
         .map_err(|too_long| ChatError::invalid("message_too_long", too_long.to_string()))?;
+        self.attachments
+            .load_images(&mut context.turns)
+            .await
+            .map_err(|e| ChatError::Internal(format!("reading an attachment: {e}")))?;
         let worst_case = budget::worst_case_micros(&prices, context.tokens, max_tokens);
         Ok(PreparedSend {
             conversation,
@@ -250,6 +277,7 @@ impl ChatService {
             prompt,
             context,
             worst_case,
+            attachments,
         })
     }
 
@@ -385,6 +413,7 @@ impl ChatService {
                 let message = new_message(conversation, parent, Role::User, content, now)
                     .insert(&txn)
                     .await?;
+                Attachments::link(&txn, message.id, &prepared.attachments).await?;
                 let id = message.id;
                 (Some(message), id)
             }
@@ -493,7 +522,9 @@ impl ChatService {
         let user_view = match stored.user_message {
             Some(message) => {
                 let siblings = tree::siblings_of(&self.db, &message).await?;
-                Some(message_view(message, siblings))
+                let mut view = message_view(message, siblings);
+                view.attachments = prepared.attachments.iter().map(attachment_view).collect();
+                Some(view)
             }
             None => None,
         };
@@ -580,6 +611,7 @@ impl ChatService {
     pub(super) async fn history(
         &self,
         branch: &[Uuid],
+        provider: ProviderId,
         mut gathering: context::Gathering,
     ) -> Result<Vec<ChatTurn>, ChatError> {
         for page in branch.rchunks(context::HISTORY_PAGE as usize) {
@@ -599,11 +631,18 @@ impl ChatService {
                 .await?;
             let bytes: usize = rows.iter().map(|(.., content)| content.len()).sum();
             self.history_reads.add(rows.len() as u64, bytes as u64);
+            let mut attached = self.history_attachments(&rows, provider).await?;
             // Counting tokens is CPU work: off the async runtime.
             gathering = tokio::task::spawn_blocking(move || {
-                for (_, role, status, content) in rows {
+                for (id, role, status, content) in rows {
+                    let attachments = attached.remove(&id).unwrap_or_default();
+                    let turn = ChatTurn {
+                        role,
+                        content,
+                        attachments,
+                    };
                     if (role == Role::User || status.is_usable_context())
-                        && !gathering.push_older(ChatTurn { role, content })
+                        && !gathering.push_older(turn)
                     {
                         break;
                     }
@@ -644,8 +683,8 @@ async fn streaming_replies(
         .await
 }
 
-fn check_content(content: &str) -> Result<(), ChatError> {
-    if content.trim().is_empty() {
+fn check_content(content: &str, has_attachments: bool) -> Result<(), ChatError> {
+    if content.trim().is_empty() && !has_attachments {
         return Err(ChatError::invalid(
             "invalid_content",
             "Write a message first.",

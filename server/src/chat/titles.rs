@@ -91,10 +91,7 @@ impl ChatService {
         let request = ProviderRequest {
             model: model.model.clone(),
             system: Some(INSTRUCTION.to_owned()),
-            turns: vec![ChatTurn {
-                role: Role::User,
-                content: text,
-            }],
+            turns: vec![ChatTurn::new(Role::User, text)],
             temperature: 0.2,
             max_tokens: TITLE_MAX_TOKENS,
             context_tokens,

@@ -1,9 +1,34 @@
 //! Rows to the API's wire shapes.
 
-use app::wire::{ConversationView, MessageView, ModelView};
+use app::wire::{ConversationView, MessageItem, MessageView, ModelView};
 
-use super::tree::Siblings;
+use super::{tree::Siblings, ChatError, ChatService};
 use crate::db::entities::{ai_model_configs, conversations, messages};
+
+impl ChatService {
+    /// Fills in the files each message was sent with.
+    pub async fn add_attachment_views(
+        &self,
+        messages: &mut [MessageView],
+    ) -> Result<(), ChatError> {
+        let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
+        let mut views = self.attachments.views_of_messages(&ids).await?;
+        for message in messages {
+            message.attachments = views.remove(&message.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// [`Self::add_attachment_views`] for the messages of a page.
+    pub async fn add_attachment_items(&self, items: &mut [MessageItem]) -> Result<(), ChatError> {
+        let ids: Vec<_> = items.iter().map(|i| i.message.id).collect();
+        let mut views = self.attachments.views_of_messages(&ids).await?;
+        for item in items {
+            item.message.attachments = views.remove(&item.message.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+}
 
 /// A message with its place among its siblings (see [`super::tree`]).
 pub fn message_view(m: messages::Model, siblings: Siblings) -> MessageView {
@@ -30,6 +55,7 @@ pub fn message_view(m: messages::Model, siblings: Siblings) -> MessageView {
         error: m.error,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        attachments: Vec::new(),
     }
 }
 
@@ -64,5 +90,6 @@ pub fn model_view(m: ai_model_configs::Model) -> ModelView {
         cached_input_micros_per_mtok: m.cached_input_micros_per_mtok,
         output_micros_per_mtok: m.output_micros_per_mtok,
         enabled: m.enabled,
+        supports_images: m.supports_images,
     }
 }

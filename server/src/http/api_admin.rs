@@ -474,6 +474,7 @@ pub struct ModelForm {
     input_price: Option<String>,
     cached_input_price: Option<String>,
     output_price: Option<String>,
+    supports_images: Option<String>,
 }
 
 impl ModelForm {
@@ -495,6 +496,7 @@ impl ModelForm {
                 .transpose()?,
             output_micros_per_mtok: price(&self.output_price)?,
             sort_order: None,
+            supports_images: Some(self.supports_images.is_some()),
         })
     }
 }

@@ -49,6 +49,11 @@ pub struct SendBody {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
     parent_id: Option<Option<Uuid>>,
+    /// Files uploaded with `POST /api/attachments` to send with the message: at most 10, the
+    /// sender's own (another id answers 404 and nothing is stored).
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    attachment_ids: Vec<Uuid>,
 }
 
 /// `Some(None)` for an explicit null, told apart from an absent field (`None`).
@@ -293,7 +298,13 @@ pub async fn send_message(
     check_send_rate(&state, user.id)?;
     let sent = state
         .chat
-        .send_message(user.id, id(&raw)?, body.content, body.parent_id)
+        .send_message(
+            user.id,
+            id(&raw)?,
+            body.content,
+            body.parent_id,
+            body.attachment_ids,
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(sent)))
 }

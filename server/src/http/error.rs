@@ -10,8 +10,8 @@ use axum::{
 use serde::Serialize;
 
 use crate::{
-    admin::AdminError, auth::AuthError, chat::ChatError, domain::Invalid, limits::RetryAfter,
-    settings::SettingsError, usage::UsageError,
+    admin::AdminError, attachments::AttachmentError, auth::AuthError, chat::ChatError,
+    domain::Invalid, limits::RetryAfter, settings::SettingsError, usage::UsageError,
 };
 
 /// How long a client told `too_many_replies` waits before trying again: about a short reply.
@@ -39,6 +39,12 @@ pub enum ApiError {
     BudgetExceeded(String),
     #[error("{0}")]
     BadRequest(String),
+    /// An upload past a size limit: 413.
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// An upload of a type we do not take: 415.
+    #[error("{message}")]
+    UnsupportedMediaType { code: &'static str, message: String },
     /// A limit of ours: 429 with `Retry-After`.
     #[error("{message}")]
     TooManyRequests {
@@ -102,6 +108,8 @@ impl ApiError {
             Self::UnknownHost => StatusCode::MISDIRECTED_REQUEST,
             Self::BudgetExceeded(_) => StatusCode::PAYMENT_REQUIRED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,6 +123,8 @@ impl ApiError {
             | Self::Conflict { code, .. }
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
+            | Self::TooLarge { code, .. }
+            | Self::UnsupportedMediaType { code, .. }
             | Self::TooManyRequests { code, .. } => code,
             Self::NotFound => "not_found",
             Self::UnknownHost => "unknown_host",
@@ -286,6 +296,32 @@ impl From<UsageError> for ApiError {
         match error {
             UsageError::Invalid(invalid) => invalid.into(),
             UsageError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+impl From<AttachmentError> for ApiError {
+    fn from(error: AttachmentError) -> Self {
+        let message = error.to_string();
+        match error {
+            AttachmentError::FileTooLarge(_) => Self::TooLarge {
+                code: "file_too_large",
+                message,
+            },
+            AttachmentError::QuotaExceeded(_) => Self::TooLarge {
+                code: "quota_exceeded",
+                message,
+            },
+            AttachmentError::UnsupportedType => Self::UnsupportedMediaType {
+                code: "unsupported_file_type",
+                message,
+            },
+            AttachmentError::NoFile => Self::validation("missing_file", message),
+            AttachmentError::BadUpload(_) => Self::BadRequest(message),
+            AttachmentError::NotFound => Self::NotFound,
+            AttachmentError::Database(e) => Self::Database(e),
+            AttachmentError::Storage(e) => Self::Internal(e.to_string()),
+            AttachmentError::Internal(e) => Self::Internal(e),
         }
     }
 }

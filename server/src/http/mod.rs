@@ -4,6 +4,7 @@
 
 mod api_account;
 mod api_admin;
+mod api_attachments;
 mod api_auth;
 mod api_chat;
 mod api_json;
@@ -22,6 +23,7 @@ mod request_log;
 pub mod session;
 
 use axum::{
+    extract::DefaultBodyLimit,
     middleware,
     routing::{delete, get, patch, post, put},
     Router,
@@ -77,6 +79,14 @@ pub fn router(state: AppState) -> Router {
             "/messages/{id}/regenerate",
             post(api_chat::regenerate_message),
         )
+        .route(
+            "/attachments",
+            // The upload's own limits apply as it streams (`MAX_UPLOAD_BYTES`, the quota),
+            // in place of the JSON body limit.
+            post(api_attachments::upload).route_layer(DefaultBodyLimit::disable()),
+        )
+        .route("/attachments/{id}", get(api_attachments::get_attachment))
+        .route("/attachments/{id}/content", get(api_attachments::content))
         .route("/messages/{id}/stop", post(api_chat::stop_message))
         .route("/messages/{id}/html", get(api_chat::message_html))
         .route(

@@ -15,8 +15,8 @@ use utoipa::{
 use crate::admin::ModelChanges;
 
 use super::{
-    api_account, api_admin, api_auth, api_chat, api_settings, api_usage, error::ErrorBody,
-    session::SESSION_COOKIE,
+    api_account, api_admin, api_attachments, api_auth, api_chat, api_settings, api_usage,
+    error::ErrorBody, session::SESSION_COOKIE,
 };
 
 /// Declares the error answer of one status: the [`ErrorBody`] shape with a description of
@@ -79,6 +79,9 @@ error_response! {
         api_chat::delete_conversation,
         api_chat::list_messages,
         api_chat::send_message,
+        api_attachments::upload,
+        api_attachments::get_attachment,
+        api_attachments::content,
         api_chat::stop_message,
         api_chat::regenerate_message,
         api_chat::delete_message,

@@ -22,6 +22,7 @@ pub fn ModelRow(model: AdminModelView) -> impl IntoView {
             <td class="num"><input name="input_price" form=form.clone() inputmode="decimal" value=Micros(model.input_micros_per_mtok).dollars_exact() aria-label=label("Input price")/></td>
             <td class="num"><input name="cached_input_price" form=form.clone() inputmode="decimal" placeholder="—" value=model.cached_input_micros_per_mtok.map(|m| Micros(m).dollars_exact()).unwrap_or_default() aria-label=label("Cached input price")/></td>
             <td class="num"><input name="output_price" form=form.clone() inputmode="decimal" value=Micros(model.output_micros_per_mtok).dollars_exact() aria-label=label("Output price")/></td>
+            <td><input type="checkbox" name="supports_images" form=form.clone() checked=model.supports_images aria-label=label("Takes images")/></td>
             <td>
                 <form id=form.clone() method="post" action=format!("/admin/models/{}", model.id)>
                     <button class="btn btn-ghost" type="submit">"Save"</button>

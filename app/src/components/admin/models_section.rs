@@ -24,6 +24,7 @@ pub fn ModelsSection(models: Vec<AdminModelView>) -> impl IntoView {
                             <th class="num">"Input"</th>
                             <th class="num">"Cached input"</th>
                             <th class="num">"Output"</th>
+                            <th>"Images"</th>
                             <th></th>
                         </tr>
                     </thead>
@@ -49,6 +50,7 @@ pub fn ModelsSection(models: Vec<AdminModelView>) -> impl IntoView {
                     <label>"Input $/M" <input name="input_price" inputmode="decimal" value="0"/></label>
                     <label>"Cached input $/M" <input name="cached_input_price" inputmode="decimal" placeholder="same as input"/></label>
                     <label>"Output $/M" <input name="output_price" inputmode="decimal" value="0"/></label>
+                    <label class="admin-check"><input type="checkbox" name="supports_images"/>" Takes images"</label>
                     <input type="hidden" name="enabled" value="on"/>
                     <button class="btn btn-primary" type="submit">"Add model"</button>
                 </form>

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{
     api::{announce_conversation, call},
+    attachments::PendingFiles,
     feed::{request_scroll, subscribe},
     state::Chat,
 };
@@ -25,6 +26,7 @@ struct ModelChoice {
 #[derive(Serialize)]
 struct NewMessage<'a> {
     content: &'a str,
+    attachment_ids: Vec<Uuid>,
 }
 
 fn model_choice(chat: Chat) -> ModelChoice {
@@ -69,7 +71,7 @@ async fn conversation_for_send(chat: Chat) -> Result<ConversationView, String> {
     Ok(created)
 }
 
-pub async fn send(chat: Chat, content: String) {
+pub async fn send(chat: Chat, content: String, files: PendingFiles) {
     chat.sending.set(true);
     chat.notice.set(None);
     let result = async {
@@ -77,7 +79,10 @@ pub async fn send(chat: Chat, content: String) {
         let sent: SendResponse = call(
             "POST",
             &format!("/api/conversations/{}/messages", conversation.id),
-            Some(&NewMessage { content: &content }),
+            Some(&NewMessage {
+                content: &content,
+                attachment_ids: files.ready_ids(),
+            }),
         )
         .await?;
         let user = chat.upsert(sent.user_message);
@@ -90,6 +95,7 @@ pub async fn send(chat: Chat, content: String) {
     match result {
         Ok(()) => {
             chat.text.set(String::new());
+            files.clear();
             request_scroll(chat);
             refresh_budget(chat).await;
         }

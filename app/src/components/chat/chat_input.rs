@@ -1,6 +1,6 @@
 use leptos::{html, prelude::*};
 
-use crate::components::format;
+use super::attachments::{AttachButton, AttachmentTray, PendingFiles};
 
 /// The message box: grows with its text, Enter sends, Shift+Enter adds a line, and while a
 /// reply streams the button stops it. `blocked` says why nothing can be sent, if so.
@@ -12,6 +12,7 @@ pub fn ChatInput(
     on_send: Callback<String>,
     on_stop: Callback<()>,
     textarea: NodeRef<html::Textarea>,
+    files: PendingFiles,
 ) -> impl IntoView {
     let grow = move || {
         #[cfg(feature = "hydrate")]
@@ -22,11 +23,21 @@ pub fn ChatInput(
             let _ = style.set_property("height", &format!("{height}px"));
         }
     };
-    let empty = move || text.with(|t| t.trim().is_empty());
+    let empty = move || text.with(|t| t.trim().is_empty()) && !files.has_ready();
     let reason = move || {
         blocked
             .get()
+            .or_else(|| files.uploading().then(|| "Uploading…".to_owned()))
             .or_else(|| empty().then(|| "Write a message first.".to_owned()))
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        // A pasted image is attached; pasted text goes in as usual.
+        #[cfg(feature = "hydrate")]
+        if files.add_all(ev.clipboard_data().and_then(|d| d.files()), true) {
+            ev.prevent_default();
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
     };
     let send = move || {
         if reason().is_none() && !streaming.get_untracked() {
@@ -41,6 +52,7 @@ pub fn ChatInput(
                 send();
             }
         >
+            <AttachmentTray files/>
             <label for="message-input" class="visually-hidden">"Message"</label>
             <textarea
                 id="message-input"
@@ -52,6 +64,7 @@ pub fn ChatInput(
                     text.set(event_target_value(&ev));
                     grow();
                 }
+                on:paste=on_paste
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
@@ -60,12 +73,9 @@ pub fn ChatInput(
                 }
             ></textarea>
             <div class="chat-input-bar">
-                <span class="hint" aria-live="off">
-                    {move || {
-                        blocked
-                            .get()
-                            .unwrap_or_else(|| format!("≈ {} tokens", format::estimate_tokens(&text.get())))
-                    }}
+                <AttachButton files/>
+                <span class="hint" aria-live="off" data-testid="send-estimate">
+                    {move || blocked.get().unwrap_or_else(|| text.with(|t| files.estimate(t)))}
                 </span>
                 {move || {
                     if streaming.get() {

@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 
 use super::{
-    edit_box::EditBox, message_tools::MessageTools, reasoning_block::ReasoningBlock, state::Chat,
+    attachments::MessageAttachments, edit_box::EditBox, message_tools::MessageTools,
+    reasoning_block::ReasoningBlock, state::Chat,
 };
 use crate::{
     components::format,
@@ -145,6 +146,7 @@ pub fn ChatMessage(
                     {when}
                 </div>
                 <ReasoningBlock item/>
+                {move || item.with(|i| view! { <MessageAttachments attachments=i.message.attachments.clone()/> })}
                 {move || {
                     match (editing(), chat) {
                         (true, Some(chat)) => view! { <EditBox item chat/> }.into_any(),

@@ -8,6 +8,7 @@ use leptos::{html, prelude::*};
 
 pub use super::state::ChatWindowData;
 use super::{
+    attachments::PendingFiles,
     chat_input::ChatInput,
     chat_message::ChatMessage,
     cost_estimate::{BudgetMeter, CostEstimate},
@@ -35,6 +36,10 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
         super::shortcuts::install(chat, textarea);
     }
 
+    let files = PendingFiles::new(
+        chat.provider.into(),
+        Signal::derive(move || chat.input_price()),
+    );
     let streaming = Signal::derive(move || chat.is_streaming());
     let blocked = Signal::derive(move || {
         if chat.models.with_value(|m| m.is_empty()) {
@@ -47,7 +52,7 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
     });
     let on_send = Callback::new(move |content: String| {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(super::actions::send(chat, content));
+        leptos::task::spawn_local(super::actions::send(chat, content, files));
         #[cfg(not(feature = "hydrate"))]
         let _ = content;
     });
@@ -74,7 +79,13 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
     };
 
     view! {
-        <section class="chat-window" aria-label="Chat">
+        <section
+            class=move || if files.dragging.get() { "chat-window dragging" } else { "chat-window" }
+            aria-label="Chat"
+            on:dragover=move |ev| drag_over(ev, files)
+            on:dragleave=move |_| files.dragging.set(false)
+            on:drop=move |ev| drop_files(ev, files)
+        >
             <header class="chat-header">
                 <h1 class="chat-title" data-testid="chat-title">{title}</h1>
                 <div class="chat-controls">
@@ -122,10 +133,23 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
             <RegenerateMenuPopup chat/>
             {move || chat.notice.get().map(|n| view! { <p class="notice" role="alert">{n}</p> })}
             <div class="composer">
-                <ChatInput text=chat.text streaming blocked on_send on_stop textarea/>
+                <ChatInput text=chat.text streaming blocked on_send on_stop textarea files/>
             </div>
         </section>
     }
+}
+
+/// Files dragged over the chat can be dropped on it.
+fn drag_over(ev: leptos::ev::DragEvent, files: PendingFiles) {
+    ev.prevent_default();
+    files.dragging.set(true);
+}
+
+fn drop_files(ev: leptos::ev::DragEvent, files: PendingFiles) {
+    ev.prevent_default();
+    files.dragging.set(false);
+    #[cfg(feature = "hydrate")]
+    files.add_all(ev.data_transfer().and_then(|d| d.files()), false);
 }
 
 /// The one listener of the messages (their HTML may be the server's, never hydrated): code

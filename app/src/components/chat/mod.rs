@@ -6,6 +6,7 @@
 mod actions;
 #[cfg(feature = "hydrate")]
 pub mod api;
+pub mod attachments;
 #[cfg(feature = "hydrate")]
 mod branching;
 pub mod chat_input;

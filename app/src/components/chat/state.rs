@@ -124,6 +124,16 @@ impl Chat {
         })
     }
 
+    /// The chosen model's input price, micro-dollars per million tokens.
+    pub fn input_price(&self) -> i64 {
+        let (provider, model) = (self.provider.get(), self.model.get());
+        self.models.with_value(|all| {
+            all.iter()
+                .find(|m| m.provider == provider && m.model == model)
+                .map_or(0, |m| m.input_micros_per_mtok)
+        })
+    }
+
     /// The first model of `provider`, to switch to when the provider changes.
     pub fn first_model_of(&self, provider: ProviderId) -> String {
         self.models

@@ -240,6 +240,7 @@ mod tests {
             cached_input_micros_per_mtok: None,
             output_micros_per_mtok: 0,
             enabled: true,
+            supports_images: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //! reads and writes), `content_block_delta` (`text_delta`, and `thinking_delta` when extended
 //! thinking is on), `message_delta` (output usage so far), `message_stop`, `ping` and `error`.
 
+use base64::Engine as _;
 use futures::{future::BoxFuture, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
@@ -37,7 +38,28 @@ pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
                 Role::User => "user",
                 Role::Assistant => "assistant",
             };
-            json!({ "role": role, "content": turn.content })
+            let text = turn.text_with_documents();
+            let mut images = turn.images().peekable();
+            if images.peek().is_none() {
+                return json!({ "role": role, "content": text });
+            }
+            // Images first, as Anthropic's guide recommends, then the text.
+            let mut content: Vec<_> = images
+                .map(|(media_type, bytes)| {
+                    json!({
+                        "type": "image",
+                        "source": {
+                            "type": "base64",
+                            "media_type": media_type,
+                            "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+                        },
+                    })
+                })
+                .collect();
+            if !text.trim().is_empty() {
+                content.push(json!({ "type": "text", "text": text }));
+            }
+            json!({ "role": role, "content": content })
         })
         .collect();
     let mut body = json!({

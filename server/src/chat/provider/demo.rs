@@ -29,13 +29,8 @@ impl ChatProvider for Demo {
     ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
         let delay = self.word_delay;
         Box::pin(async move {
-            let prompt = request
-                .turns
-                .iter()
-                .rev()
-                .find(|t| t.role == Role::User)
-                .map(|t| t.content.clone())
-                .unwrap_or_default();
+            let last = request.turns.iter().rev().find(|t| t.role == Role::User);
+            let prompt = last.map(|t| t.content.clone()).unwrap_or_default();
             let (reply, reasoning) = match request.purpose {
                 Purpose::Reply if request.model == BRIEF_MODEL => {
                     (brief_reply_to(&prompt), String::new())
@@ -45,6 +40,13 @@ impl ChatProvider for Demo {
                     reasoning_for(&prompt).unwrap_or_default(),
                 ),
                 Purpose::Title => (title_for(&prompt), String::new()),
+            };
+            let reply = match last
+                .filter(|_| request.purpose == Purpose::Reply)
+                .and_then(acknowledge_attachments)
+            {
+                Some(received) => format!("{received}\n\n{reply}"),
+                None => reply,
             };
             let reasoning_tokens = tokenizer::count(&reasoning);
             let usage = Usage {
@@ -120,6 +122,32 @@ fn main() {{\n    // Your message had {words} words.\n    println!(\"{{}}\", cou
 To talk to a real model, set `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` or `GEMINI_API_KEY` (or \
 `OPENAI_BASE_URL` for a local server such as Ollama) and pick it in the model menu."
     )
+}
+
+/// A sentence that names each file of the turn and its kind, as a real model would show it
+/// read them: an image's size in bytes, a document's length in words.
+fn acknowledge_attachments(turn: &super::ChatTurn) -> Option<String> {
+    if turn.attachments.is_empty() {
+        return None;
+    }
+    let files: Vec<String> = turn
+        .attachments
+        .iter()
+        .map(|a| match &a.body {
+            super::AttachmentBody::Image { data, .. } => format!(
+                "**{}** (image, {} bytes)",
+                a.file_name,
+                data.as_ref().map_or(0, |d| d.len())
+            ),
+            super::AttachmentBody::Text(text) => format!(
+                "**{}** ({}, {} words)",
+                a.file_name,
+                a.kind.as_str(),
+                text.split_whitespace().count()
+            ),
+        })
+        .collect();
+    Some(format!("I received {}.", files.join(", ")))
 }
 
 /// A title for the exchange in `prompt` (the question, a rule, the answer): the question's

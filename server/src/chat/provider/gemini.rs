@@ -2,6 +2,7 @@
 //! `GenerateContentResponse` with candidate text parts (thought summaries marked
 //! `thought: true`) and `usageMetadata`.
 
+use base64::Engine as _;
 use futures::{future::BoxFuture, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
@@ -41,7 +42,16 @@ pub fn request_body(request: &ProviderRequest) -> serde_json::Value {
                 Role::User => "user",
                 Role::Assistant => "model",
             };
-            json!({ "role": role, "parts": [{ "text": turn.content }] })
+            let mut parts = vec![json!({ "text": turn.text_with_documents() })];
+            parts.extend(turn.images().map(|(mime_type, bytes)| {
+                json!({
+                    "inline_data": {
+                        "mime_type": mime_type,
+                        "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+                    },
+                })
+            }));
+            json!({ "role": role, "parts": parts })
         })
         .collect();
     let mut body = json!({

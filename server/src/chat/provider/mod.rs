@@ -13,13 +13,88 @@ pub mod retry;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+use app::wire::AttachmentKind;
 pub use app::wire::{ProviderId, Role};
+use bytes::Bytes;
 use futures::{future::BoxFuture, stream::BoxStream};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChatTurn {
     pub role: Role,
     pub content: String,
+    /// The files sent with it, in order.
+    pub attachments: Vec<TurnAttachment>,
+}
+
+impl ChatTurn {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+            attachments: Vec::new(),
+        }
+    }
+
+    /// Nothing to send: no text and no file.
+    pub fn is_blank(&self) -> bool {
+        self.content.trim().is_empty() && self.attachments.is_empty()
+    }
+
+    /// The text of the turn with each document's text after it, in a block that names the
+    /// file: how every provider receives documents.
+    pub fn text_with_documents(&self) -> String {
+        let mut text = self.content.clone();
+        for attachment in &self.attachments {
+            if let AttachmentBody::Text(body) = &attachment.body {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
+                text.push_str(&document_block(&attachment.file_name, body));
+            }
+        }
+        text
+    }
+
+    /// The images of the turn whose bytes are loaded: (content type, bytes).
+    pub fn images(&self) -> impl Iterator<Item = (&str, &Bytes)> {
+        self.attachments.iter().filter_map(|a| match &a.body {
+            AttachmentBody::Image {
+                data: Some(data), ..
+            } => Some((a.content_type.as_str(), data)),
+            _ => None,
+        })
+    }
+
+    /// Our estimate of what its files cost in tokens.
+    pub fn attachment_tokens(&self) -> i64 {
+        self.attachments.iter().map(|a| a.tokens).sum()
+    }
+}
+
+/// A document's text as the model receives it: delimited, with the file's name.
+pub fn document_block(file_name: &str, text: &str) -> String {
+    let name = file_name.replace('"', "'");
+    format!("<document name=\"{name}\">\n{text}\n</document>")
+}
+
+/// A file sent with a turn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TurnAttachment {
+    pub file_name: String,
+    pub kind: AttachmentKind,
+    pub content_type: String,
+    /// Our estimate of the input tokens it costs the conversation's provider.
+    pub tokens: i64,
+    pub body: AttachmentBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachmentBody {
+    /// A document's text (or, when it has none, a sentence that says so).
+    Text(String),
+    /// An image: named by its content hash until its bytes are loaded for the request (only
+    /// for the turns that made it into the context).
+    Image { sha256: String, data: Option<Bytes> },
 }
 
 /// What is sent to a provider: the conversation's system prompt and the trimmed history,

@@ -17,9 +17,11 @@ use async_openai::{
     middleware::HttpRequestFactory,
     types::chat::{
         ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
+        ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestMessageContentPartText,
         ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
+        ChatCompletionRequestUserMessageContent, ChatCompletionRequestUserMessageContentPart,
         ChatCompletionStreamOptions, CompletionUsage, CreateChatCompletionRequest,
-        CreateChatCompletionRequestArgs,
+        CreateChatCompletionRequestArgs, ImageUrl,
     },
     Client,
 };
@@ -89,7 +91,7 @@ impl OpenAi {
         for turn in &request.turns {
             messages.push(match turn.role {
                 Role::User => ChatCompletionRequestUserMessageArgs::default()
-                    .content(turn.content.as_str())
+                    .content(user_content(turn))
                     .build()?
                     .into(),
                 Role::Assistant => ChatCompletionRequestAssistantMessageArgs::default()
@@ -118,6 +120,36 @@ impl OpenAi {
         }
         args.build()
     }
+}
+
+/// A user turn: its text (documents included) alone, or with its images as `image_url` parts
+/// holding data URLs.
+fn user_content(turn: &super::ChatTurn) -> ChatCompletionRequestUserMessageContent {
+    use base64::Engine as _;
+    let text = turn.text_with_documents();
+    let mut images = turn.images().peekable();
+    if images.peek().is_none() {
+        return ChatCompletionRequestUserMessageContent::Text(text);
+    }
+    let mut parts = vec![ChatCompletionRequestUserMessageContentPart::Text(
+        ChatCompletionRequestMessageContentPartText {
+            text,
+            prompt_cache_breakpoint: None,
+        },
+    )];
+    for (content_type, bytes) in images {
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        parts.push(ChatCompletionRequestUserMessageContentPart::ImageUrl(
+            ChatCompletionRequestMessageContentPartImage {
+                image_url: ImageUrl {
+                    url: format!("data:{content_type};base64,{data}"),
+                    detail: None,
+                },
+                prompt_cache_breakpoint: None,
+            },
+        ));
+    }
+    ChatCompletionRequestUserMessageContent::Array(parts)
 }
 
 fn is_reasoning_model(model: &str) -> bool {

@@ -16,6 +16,8 @@ pub struct Model {
     pub cached_input_micros_per_mtok: Option<i64>,
     pub output_micros_per_mtok: i64,
     pub enabled: bool,
+    /// Whether the model takes images; an image sent to one that does not is refused.
+    pub supports_images: bool,
     pub sort_order: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -10,6 +10,7 @@ pub mod chat_settings;
 pub mod conversations;
 pub mod instance_settings;
 pub mod invites;
+pub mod message_attachments;
 pub mod messages;
 pub mod sessions;
 pub mod usage_logs;
