@@ -32,6 +32,15 @@ pub fn on_click(chat: Chat, ev: leptos::ev::MouseEvent) {
             .get_attribute(name)
             .and_then(|raw| Uuid::parse_str(&raw).ok())
     };
+    // The message a tool acts on is the one it sits in.
+    let message = || {
+        button
+            .closest("[data-message-id]")
+            .ok()
+            .flatten()
+            .and_then(|article| article.get_attribute("data-message-id"))
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+    };
     match button.get_attribute("data-action").as_deref() {
         Some("branch") => {
             if let Some(target) = id("data-target") {
@@ -39,7 +48,7 @@ pub fn on_click(chat: Chat, ev: leptos::ev::MouseEvent) {
             }
         }
         Some("edit") => {
-            if let Some(message) = id("data-id") {
+            if let Some(message) = message() {
                 leptos::task::spawn_local(async move {
                     if chat.history_shown.get_untracked() {
                         load_branch(chat).await;
@@ -49,12 +58,12 @@ pub fn on_click(chat: Chat, ev: leptos::ev::MouseEvent) {
             }
         }
         Some("regenerate") => {
-            if let Some(message) = id("data-id") {
+            if let Some(message) = message() {
                 leptos::task::spawn_local(regenerate(chat, message, None));
             }
         }
         Some("regenerate-menu") => {
-            if let Some(message_id) = id("data-id") {
+            if let Some(message_id) = message() {
                 let rect = button.get_bounding_client_rect();
                 chat.menu.set(Some(RegenerateMenu {
                     message_id,
@@ -64,7 +73,7 @@ pub fn on_click(chat: Chat, ev: leptos::ev::MouseEvent) {
             }
         }
         Some("delete") => {
-            if let Some(message) = id("data-id") {
+            if let Some(message) = message() {
                 let sure = web_sys::window()
                     .and_then(|w| {
                         w.confirm_with_message(

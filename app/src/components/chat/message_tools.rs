@@ -3,7 +3,8 @@
 //!
 //! Plain markup with `data-action` attributes and no handlers of their own: the same HTML
 //! works in the server-rendered history (never hydrated) and in the island, and one
-//! delegated listener of the chat island acts on it ([`super::branching`]).
+//! delegated listener of the chat island acts on it ([`super::branching`]), taking the message
+//! from its `article[data-message-id]`: a page of 1,000 messages carries no id twice.
 
 use leptos::prelude::*;
 
@@ -14,7 +15,6 @@ pub fn MessageTools(message: MessageView) -> impl IntoView {
     if message.status.is_streaming() {
         return None;
     }
-    let id = message.id.to_string();
     let versions = (message.sibling_count > 1).then(|| {
         let (index, count) = (message.sibling_index, message.sibling_count);
         let target = |sibling: Option<uuid::Uuid>| sibling.map(|s| s.to_string());
@@ -44,23 +44,21 @@ pub fn MessageTools(message: MessageView) -> impl IntoView {
     });
     let actions = match message.role {
         Role::User => view! {
-            <button type="button" class="tool-btn" data-action="edit" data-id=id.clone() aria-label="Edit message" title="Edit">
+            <button type="button" class="tool-btn" data-action="edit" aria-label="Edit message">
                 "Edit"
             </button>
         }
         .into_any(),
         _ => view! {
-            <button type="button" class="tool-btn" data-action="regenerate" data-id=id.clone() aria-label="Regenerate reply" title="Regenerate">
+            <button type="button" class="tool-btn" data-action="regenerate" aria-label="Regenerate reply">
                 "Regenerate"
             </button>
             <button
                 type="button"
                 class="tool-btn tool-btn-menu"
                 data-action="regenerate-menu"
-                data-id=id.clone()
                 aria-haspopup="menu"
                 aria-label="Regenerate with another model"
-                title="Regenerate with another model"
             >"▾"</button>
         }
         .into_any(),
@@ -69,7 +67,7 @@ pub fn MessageTools(message: MessageView) -> impl IntoView {
         <div class="message-tools">
             {versions}
             {actions}
-            <button type="button" class="tool-btn tool-btn-danger" data-action="delete" data-id=id aria-label="Delete message and its replies" title="Delete">
+            <button type="button" class="tool-btn tool-btn-danger" data-action="delete" aria-label="Delete message and its replies">
                 "Delete"
             </button>
         </div>
