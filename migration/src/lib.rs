@@ -14,6 +14,7 @@ mod m20261202_000008_conversation_bytes;
 mod m20261206_000009_conversation_tree;
 mod m20261206_000010_attachments;
 mod m20261206_000011_reasoning;
+mod m20261207_000012_find_and_move;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_conversation_tree::Migration),
             Box::new(m20261206_000010_attachments::Migration),
             Box::new(m20261206_000011_reasoning::Migration),
+            Box::new(m20261207_000012_find_and_move::Migration),
         ]
     }
 }

@@ -251,6 +251,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             attachments: Vec::new(),
+            imported: false,
         }
     }
 

@@ -169,6 +169,9 @@ pub struct MessageView {
     /// The files sent with the message, in the order they were attached.
     #[serde(default)]
     pub attachments: Vec<AttachmentView>,
+    /// Brought in by `POST /api/import`: written elsewhere, costing nothing here.
+    #[serde(default)]
+    pub imported: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +198,80 @@ pub struct ConversationView {
     pub cost_micros: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Pinned conversations come first in the list.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Archived conversations leave the list (`?archived=true` lists them).
+    #[serde(default)]
+    pub archived: bool,
+    /// Where an imported conversation came from: `rustchat` or `chatgpt`; `None` when it
+    /// was written here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
+}
+
+/// One message found by `GET /api/search`. `snippet` is plain text around the first match
+/// (never HTML); `highlights` are the byte ranges `[start, end)` of the matched words in it,
+/// for the page to wrap.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    pub conversation_id: Uuid,
+    pub conversation_title: String,
+    pub message_id: Uuid,
+    pub role: Role,
+    pub snippet: String,
+    #[serde(default)]
+    pub highlights: Vec<[u32; 2]>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Saved settings to start a conversation from (`/api/presets`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PresetView {
+    pub id: Uuid,
+    pub name: String,
+    pub provider: ProviderId,
+    pub model: String,
+    pub temperature: f64,
+    pub max_tokens: i32,
+    pub system_prompt: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new preset, or a change to one (`PATCH`: absent fields stay; an empty `system_prompt`
+/// removes it). On create, `name`, `provider` and `model` are required; `temperature` is 0.7
+/// and `max_tokens` the model's sensible default when absent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PresetInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+}
+
+/// What `POST /api/import` did: conversations written, conversations already here (by their
+/// source id) and so skipped, and the new conversations' ids.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportSummary {
+    pub imported: u64,
+    pub skipped: u64,
+    pub conversation_ids: Vec<Uuid>,
+    /// Messages written across the imported conversations.
+    #[serde(default)]
+    pub messages: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -186,6 +186,10 @@ impl ChatService {
             content_bytes: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
+            pinned: Set(false),
+            archived: Set(false),
+            imported_from: Set(None),
+            source_id: Set(None),
         }
         .insert(&self.db)
         .await?;

@@ -180,6 +180,9 @@ mod tests {
             cost_micros: 0,
             created_at: now,
             updated_at: now,
+            pinned: false,
+            archived: false,
+            imported_from: None,
         })
     }
 

@@ -732,6 +732,7 @@ fn new_message(
         content_html: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        imported: Set(false),
     }
 }
 

@@ -56,6 +56,7 @@ pub fn message_view(m: messages::Model, siblings: Siblings) -> MessageView {
         created_at: m.created_at,
         updated_at: m.updated_at,
         attachments: Vec::new(),
+        imported: m.imported,
     }
 }
 
@@ -77,6 +78,9 @@ pub fn conversation_view(c: conversations::Model) -> ConversationView {
         cost_micros: c.cost_micros,
         created_at: c.created_at,
         updated_at: c.updated_at,
+        pinned: c.pinned,
+        archived: c.archived,
+        imported_from: c.imported_from,
     }
 }
 

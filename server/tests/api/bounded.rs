@@ -48,6 +48,7 @@ fn message(
         content_html: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
+        imported: Set(false),
     }
 }
 
@@ -199,6 +200,7 @@ async fn ten_thousand_subscribe_unsubscribe_cycles_leave_the_channel_count_where
             content_bytes: Set(0),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         })
         .collect();
     for chunk in rows.chunks(1_000) {

@@ -224,6 +224,7 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
         content_html: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        imported: Set(false),
     }
     .insert(&app.db)
     .await

@@ -26,6 +26,15 @@ pub struct Model {
     pub content_bytes: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Shown first in the list (migration 12).
+    pub pinned: bool,
+    /// Out of the list unless archived ones are asked for.
+    pub archived: bool,
+    /// `rustchat` or `chatgpt` for an imported conversation.
+    pub imported_from: Option<String>,
+    /// The imported conversation's stable id where it came from (`chatgpt:ID`,
+    /// `rustchat:ID`), unique per user: a second import of it is skipped.
+    pub source_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

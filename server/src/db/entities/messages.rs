@@ -38,6 +38,8 @@ pub struct Model {
     pub content_html: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Brought in by an import (migration 12): written elsewhere, costing nothing here.
+    pub imported: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

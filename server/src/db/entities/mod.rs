@@ -12,6 +12,7 @@ pub mod instance_settings;
 pub mod invites;
 pub mod message_attachments;
 pub mod messages;
+pub mod presets;
 pub mod sessions;
 pub mod usage_logs;
 pub mod users;
