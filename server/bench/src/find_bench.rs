@@ -189,8 +189,11 @@ async fn timed_searches(
     for q in queries {
         let started = Instant::now();
         let response = client
-            .get(format!("{url}/api/search"))
-            .query(&[("q", q.as_str()), ("limit", "20")])
+            // The words are letters only: a space is the one character to encode.
+            .get(format!(
+                "{url}/api/search?limit=20&q={}",
+                q.replace(' ', "%20")
+            ))
             .send()
             .await
             .expect("search");

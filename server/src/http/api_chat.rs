@@ -377,7 +377,7 @@ pub async fn delete_message(
     params(("id" = Uuid, Path, description = "A conversation id.")),
     request_body = CurrentBranch,
     responses(
-        (status = 200, description = "The conversation, now showing the branch through the message: the branch shown already when the message is on it, else to the most recently created leaf under it.", body = ConversationView),
+        (status = 200, description = "The conversation, now showing the branch through the message (to the most recently created leaf under it).", body = ConversationView),
         (status = 400, response = openapi::BadRequest),
         (status = 401, response = openapi::Unauthorized),
         (status = 403, response = openapi::Forbidden),
