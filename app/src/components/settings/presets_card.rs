@@ -51,40 +51,64 @@ impl Fields {
         }
     }
 
-    /// What to send. A new preset leaves out what is blank (the server's defaults apply); a
-    /// change sends the system prompt even when empty, which removes it.
     fn input(&self, editing: bool) -> Result<PresetInput, String> {
-        let (provider, model) = self
-            .model
-            .get_untracked()
-            .split_once('/')
-            .map(|(p, m)| (p.to_owned(), m.to_owned()))
-            .ok_or("Choose a model for the preset.")?;
-        let temperature = match self.temperature.get_untracked().trim() {
-            "" => None,
-            t => Some(
-                t.parse::<f64>()
-                    .map_err(|_| "Write the temperature as a number, like 0.7.")?,
-            ),
-        };
-        let max_tokens = match self.max_tokens.get_untracked().trim() {
-            "" => None,
-            t => Some(
-                t.parse::<i32>()
-                    .map_err(|_| "Write the max tokens as a whole number, like 1024.")?,
-            ),
-        };
-        let system_prompt = self.system_prompt.get_untracked();
-        let system_prompt = (editing || !system_prompt.trim().is_empty()).then_some(system_prompt);
-        Ok(PresetInput {
-            name: Some(self.name.get_untracked()),
-            provider: Some(provider),
-            model: Some(model),
-            temperature,
-            max_tokens,
-            system_prompt,
-        })
+        preset_input(
+            Typed {
+                name: self.name.get_untracked(),
+                model: self.model.get_untracked(),
+                temperature: self.temperature.get_untracked(),
+                max_tokens: self.max_tokens.get_untracked(),
+                system_prompt: self.system_prompt.get_untracked(),
+            },
+            editing,
+        )
     }
+}
+
+/// The form's text, as typed.
+struct Typed {
+    name: String,
+    /// `provider/model`.
+    model: String,
+    temperature: String,
+    max_tokens: String,
+    system_prompt: String,
+}
+
+/// What to send. A new preset leaves out what is blank (the server's defaults apply); a change
+/// sends the system prompt even when empty, which removes it. Numbers that do not parse are
+/// refused here; every other rule is the server's to say.
+fn preset_input(typed: Typed, editing: bool) -> Result<PresetInput, String> {
+    // Only the first `/` separates the provider: model ids may hold one.
+    let (provider, model) = typed
+        .model
+        .split_once('/')
+        .map(|(p, m)| (p.to_owned(), m.to_owned()))
+        .ok_or("Choose a model for the preset.")?;
+    let temperature = match typed.temperature.trim() {
+        "" => None,
+        t => Some(
+            t.parse::<f64>()
+                .map_err(|_| "Write the temperature as a number, like 0.7.")?,
+        ),
+    };
+    let max_tokens = match typed.max_tokens.trim() {
+        "" => None,
+        t => Some(
+            t.parse::<i32>()
+                .map_err(|_| "Write the max tokens as a whole number, like 1024.")?,
+        ),
+    };
+    let system_prompt = typed.system_prompt;
+    let system_prompt = (editing || !system_prompt.trim().is_empty()).then_some(system_prompt);
+    Ok(PresetInput {
+        name: Some(typed.name),
+        provider: Some(provider),
+        model: Some(model),
+        temperature,
+        max_tokens,
+        system_prompt,
+    })
 }
 
 /// `Offline demo · demo-offline · temperature 0.7 · 1,024 max tokens`.
@@ -411,21 +435,19 @@ mod tests {
 
     use super::*;
 
-    fn fields(model: &str, temperature: &str, max_tokens: &str, prompt: &str) -> Fields {
-        Fields {
-            name: RwSignal::new("Reviewer".into()),
-            model: RwSignal::new(model.into()),
-            temperature: RwSignal::new(temperature.into()),
-            max_tokens: RwSignal::new(max_tokens.into()),
-            system_prompt: RwSignal::new(prompt.into()),
+    fn fields(model: &str, temperature: &str, max_tokens: &str, prompt: &str) -> Typed {
+        Typed {
+            name: "Reviewer".into(),
+            model: model.into(),
+            temperature: temperature.into(),
+            max_tokens: max_tokens.into(),
+            system_prompt: prompt.into(),
         }
     }
 
     #[test]
     fn a_new_preset_leaves_blank_fields_to_the_server() {
-        let input = fields("demo/demo-offline", "0.2", "", "  ")
-            .input(false)
-            .unwrap();
+        let input = preset_input(fields("demo/demo-offline", "0.2", "", "  "), false).unwrap();
         assert_eq!(input.provider.as_deref(), Some("demo"));
         assert_eq!(input.model.as_deref(), Some("demo-offline"));
         assert_eq!(input.temperature, Some(0.2));
@@ -435,10 +457,7 @@ mod tests {
 
     #[test]
     fn a_change_sends_an_emptied_system_prompt_to_remove_it() {
-        let input = fields("openai/org/model-1", "", "512", "")
-            .input(true)
-            .unwrap();
-        // Only the first `/` separates the provider: model ids may hold one.
+        let input = preset_input(fields("openai/org/model-1", "", "512", ""), true).unwrap();
         assert_eq!(input.model.as_deref(), Some("org/model-1"));
         assert_eq!(input.max_tokens, Some(512));
         assert_eq!(input.system_prompt.as_deref(), Some(""));
@@ -446,9 +465,9 @@ mod tests {
 
     #[test]
     fn numbers_that_do_not_parse_are_refused_with_a_sentence() {
-        assert!(fields("demo/x", "warm", "", "").input(false).is_err());
-        assert!(fields("demo/x", "0.7", "1.5", "").input(false).is_err());
-        assert!(fields("", "0.7", "", "").input(false).is_err());
+        assert!(preset_input(fields("demo/x", "warm", "", ""), false).is_err());
+        assert!(preset_input(fields("demo/x", "0.7", "1.5", ""), false).is_err());
+        assert!(preset_input(fields("", "0.7", "", ""), false).is_err());
     }
 
     #[test]
