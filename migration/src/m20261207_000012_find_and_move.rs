@@ -9,7 +9,9 @@
 //!   runs `VACUUM`, which could renumber the rowids of a table without an integer key; after
 //!   one run by hand, `INSERT INTO messages_fts(messages_fts) VALUES('rebuild')` re-derives it.
 //! - PostgreSQL: a generated `tsvector` column (`simple` configuration: no stemming, like
-//!   FTS5's tokenizer, so both backends find the same words) with a GIN index.
+//!   FTS5's tokenizer, so both backends find the same words) with a GIN index. It indexes a
+//!   message's first 250,000 characters: a `tsvector` cannot pass 1 MB, and a longer text
+//!   (an imported document) must still be stored.
 //!
 //! `conversations.source_id` is the stable id of an imported conversation (`chatgpt:ID`,
 //! `rustchat:ID`): unique per user, so importing the same file twice writes nothing new.
@@ -47,7 +49,7 @@ const SQLITE_SEARCH_DOWN: &[&str] = &[
 
 const POSTGRES_SEARCH_UP: &[&str] = &[
     "ALTER TABLE messages ADD COLUMN search_vector tsvector \
-     GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED",
+     GENERATED ALWAYS AS (to_tsvector('simple', left(content, 250000))) STORED",
     "CREATE INDEX idx_messages_search ON messages USING GIN (search_vector)",
 ];
 
@@ -151,7 +153,9 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DbBackend::Sqlite => run(manager, SQLITE_SEARCH_UP).await,
             DbBackend::Postgres => run(manager, POSTGRES_SEARCH_UP).await,
-            _ => Err(DbErr::Migration("only SQLite and PostgreSQL are supported".into())),
+            _ => Err(DbErr::Migration(
+                "only SQLite and PostgreSQL are supported".into(),
+            )),
         }
     }
 

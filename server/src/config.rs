@@ -386,6 +386,7 @@ fn chat_limits(vars: &Vars) -> Result<ChatLimits, ConfigError> {
         max_conversation_bytes: vars
             .byte_count("MAX_CONVERSATION_BYTES", defaults.max_conversation_bytes)?,
         max_user_bytes: vars.byte_count("MAX_STORED_BYTES_PER_USER", defaults.max_user_bytes)?,
+        max_import_bytes: vars.byte_count("MAX_IMPORT_BYTES", defaults.max_import_bytes)?,
     })
 }
 

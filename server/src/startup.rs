@@ -275,9 +275,12 @@ mod serving {
         request: Request,
         next: Next,
     ) -> Response {
-        if request.uri().path() == "/ws" {
-            return next.run(request).await;
-        }
+        let limit = match request.uri().path() {
+            "/ws" => return next.run(request).await,
+            // A whole history in or out: bounded by its size, given ten times as long.
+            "/api/import" | "/api/export" => limit * 10,
+            _ => limit,
+        };
         match tokio::time::timeout(limit, next.run(request)).await {
             Ok(response) => response,
             Err(_) => (

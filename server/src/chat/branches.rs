@@ -49,8 +49,8 @@ impl ChatService {
         Ok((conversation, tree))
     }
 
-    /// Shows the branch through `message_id`: the current leaf becomes the most recently
-    /// created message with no children under it. Other tabs follow through
+    /// Shows the branch through `message_id`: unless it is on the branch shown already, the
+    /// current leaf becomes the most recently created message with no children under it. Other tabs follow through
     /// `conversation.updated`.
     pub async fn switch_branch(
         &self,
@@ -62,7 +62,13 @@ impl ChatService {
         if !tree.contains(message_id) {
             return Err(ChatError::NotFound);
         }
-        let leaf = tree.newest_leaf_under(message_id);
+        // A message already on the branch shown keeps that branch (opening a search hit, a
+        // link); any other shows the newest branch through it.
+        let shown = tree.branch(conversation.current_leaf_id);
+        let leaf = match shown.last() {
+            Some(&shown_leaf) if shown.contains(&message_id) => shown_leaf,
+            _ => tree.newest_leaf_under(message_id),
+        };
         conversations::Entity::update_many()
             .col_expr(conversations::Column::CurrentLeafId, Expr::value(leaf))
             .filter(conversations::Column::Id.eq(conversation.id))

@@ -37,6 +37,9 @@ pub struct NewConversation {
     /// Extended thinking: at least 1,024 tokens and fewer than `max_tokens` (the thinking is
     /// part of the reply's length); absent or 0 leaves it off.
     pub thinking_budget_tokens: Option<i32>,
+    /// Start from a preset of the user's: its provider, model, temperature, reply length and
+    /// system prompt, each unless given here.
+    pub preset_id: Option<Uuid>,
 }
 
 /// A change to a conversation; absent fields stay as they are. An empty `system_prompt`
@@ -50,6 +53,10 @@ pub struct ConversationChanges {
     pub max_tokens: Option<i32>,
     pub system_prompt: Option<String>,
     pub thinking_budget_tokens: Option<i32>,
+    /// Pinned conversations come first in the list.
+    pub pinned: Option<bool>,
+    /// Archived conversations leave the list (`?archived=true` shows them).
+    pub archived: Option<bool>,
 }
 
 /// The least thinking budget Anthropic accepts, and so the least any provider gets.
@@ -84,7 +91,7 @@ fn validate_title(title: &str) -> Result<String, Invalid> {
     Ok(title.to_owned())
 }
 
-fn validate_temperature(t: f64) -> Result<f64, Invalid> {
+pub(super) fn validate_temperature(t: f64) -> Result<f64, Invalid> {
     if !(0.0..=2.0).contains(&t) || t.is_nan() {
         return Err(Invalid::new(
             "invalid_temperature",
@@ -94,7 +101,10 @@ fn validate_temperature(t: f64) -> Result<f64, Invalid> {
     Ok(t)
 }
 
-fn validate_max_tokens(value: i32, model: &ai_model_configs::Model) -> Result<i32, Invalid> {
+pub(super) fn validate_max_tokens(
+    value: i32,
+    model: &ai_model_configs::Model,
+) -> Result<i32, Invalid> {
     if value < 1 || value > model.max_output_tokens {
         return Err(Invalid::new(
             "invalid_max_tokens",
@@ -107,7 +117,7 @@ fn validate_max_tokens(value: i32, model: &ai_model_configs::Model) -> Result<i3
     Ok(value)
 }
 
-fn validate_system_prompt(prompt: Option<String>) -> Result<Option<String>, Invalid> {
+pub(super) fn validate_system_prompt(prompt: Option<String>) -> Result<Option<String>, Invalid> {
     match prompt {
         Some(p) if p.chars().count() > MAX_SYSTEM_PROMPT_CHARS => Err(Invalid::new(
             "invalid_system_prompt",
@@ -119,7 +129,7 @@ fn validate_system_prompt(prompt: Option<String>) -> Result<Option<String>, Inva
 }
 
 /// A sensible reply length: 4,096 tokens, or less when the model cannot write that much.
-fn default_max_tokens(model: &ai_model_configs::Model) -> i32 {
+pub(super) fn default_max_tokens(model: &ai_model_configs::Model) -> i32 {
     model.max_output_tokens.min(4_096)
 }
 
@@ -142,6 +152,18 @@ impl ChatService {
                      to start new ones."
                 ),
             ));
+        }
+        let mut input = input;
+        if let Some(preset_id) = input.preset_id {
+            let preset = self.preset(user_id, preset_id).await?;
+            if input.provider.is_none() && input.model.is_none() {
+                input.provider = Some(preset.provider.as_str().to_owned());
+                input.model = Some(preset.model);
+                // A reply length belongs to its model.
+                input.max_tokens = input.max_tokens.or(Some(preset.max_tokens));
+            }
+            input.temperature = input.temperature.or(Some(preset.temperature));
+            input.system_prompt = input.system_prompt.or(preset.system_prompt);
         }
         let (provider, model) = match (input.provider, input.model) {
             (Some(p), Some(m)) => (p, m),
@@ -199,7 +221,10 @@ impl ChatService {
     }
 
     /// The user's default model when it is still available, else the first available one.
-    async fn default_model_for(&self, user_id: Uuid) -> Result<(String, String), ChatError> {
+    pub(super) async fn default_model_for(
+        &self,
+        user_id: Uuid,
+    ) -> Result<(String, String), ChatError> {
         if let Some(settings) = chat_settings::Entity::find_by_id(user_id)
             .one(&self.db)
             .await?
@@ -221,36 +246,58 @@ impl ChatService {
         Ok((first.provider.as_str().to_owned(), first.model))
     }
 
-    /// Newest first. The cursor is the `updated_at` (microseconds) and id of the last item.
+    /// Pinned first, then newest first; `archived` lists the archived ones instead of the
+    /// others. The cursor is `pinned_updatedAtMicros_id` of the last item (the older
+    /// `updatedAtMicros_id` reads as not pinned).
     pub async fn list_conversations(
         &self,
         user_id: Uuid,
+        archived: bool,
         cursor: Option<&str>,
         limit: u64,
     ) -> Result<Page<ConversationView>, ChatError> {
         let limit = limit.clamp(1, 200);
         let mut query = conversations::Entity::find()
             .filter(conversations::Column::UserId.eq(user_id))
+            .filter(conversations::Column::Archived.eq(archived))
+            .order_by_desc(conversations::Column::Pinned)
             .order_by_desc(conversations::Column::UpdatedAt)
             .order_by_desc(conversations::Column::Id)
             .limit(limit + 1);
         if let Some(cursor) = cursor {
-            let (at, id) = parse_conversation_cursor(cursor)?;
-            query = query.filter(
+            let (pinned, at, id) = parse_conversation_cursor(cursor)?;
+            let later_in_group = Condition::any()
+                .add(conversations::Column::UpdatedAt.lt(at))
+                .add(
+                    Condition::all()
+                        .add(conversations::Column::UpdatedAt.eq(at))
+                        .add(conversations::Column::Id.lt(id)),
+                );
+            query = query.filter(if pinned {
                 Condition::any()
-                    .add(conversations::Column::UpdatedAt.lt(at))
+                    .add(conversations::Column::Pinned.eq(false))
                     .add(
                         Condition::all()
-                            .add(conversations::Column::UpdatedAt.eq(at))
-                            .add(conversations::Column::Id.lt(id)),
-                    ),
-            );
+                            .add(conversations::Column::Pinned.eq(true))
+                            .add(later_in_group),
+                    )
+            } else {
+                Condition::all()
+                    .add(conversations::Column::Pinned.eq(false))
+                    .add(later_in_group)
+            });
         }
         let mut rows = query.all(&self.db).await?;
         let next_cursor = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
-            rows.last()
-                .map(|c| format!("{}_{}", c.updated_at.timestamp_micros(), c.id))
+            rows.last().map(|c| {
+                format!(
+                    "{}_{}_{}",
+                    u8::from(c.pinned),
+                    c.updated_at.timestamp_micros(),
+                    c.id
+                )
+            })
         } else {
             None
         };
@@ -279,6 +326,15 @@ impl ChatService {
         changes: ConversationChanges,
     ) -> Result<ConversationView, ChatError> {
         let current = self.conversation(user_id, id).await?;
+        // Pinning or archiving files a conversation; it is not news that moves it up.
+        let only_filed = changes.title.is_none()
+            && changes.provider.is_none()
+            && changes.model.is_none()
+            && changes.temperature.is_none()
+            && changes.max_tokens.is_none()
+            && changes.system_prompt.is_none()
+            && changes.thinking_budget_tokens.is_none()
+            && (changes.pinned.is_some() || changes.archived.is_some());
         let provider = changes
             .provider
             .unwrap_or_else(|| current.provider.as_str().to_owned());
@@ -329,7 +385,15 @@ impl ChatService {
                 .unwrap_or(current.max_tokens);
             active.thinking_budget_tokens = Set(validate_thinking_budget(budget, max_tokens)?);
         }
-        active.updated_at = Set(now());
+        if let Some(pinned) = changes.pinned {
+            active.pinned = Set(pinned);
+        }
+        if let Some(archived) = changes.archived {
+            active.archived = Set(archived);
+        }
+        if !only_filed {
+            active.updated_at = Set(now());
+        }
         let updated = active.update(&self.db).await?;
         let view = conversation_view(updated);
         self.publish(user_id, Event::conversation_updated(view.clone()));
@@ -532,13 +596,19 @@ pub(super) fn message_columns(skipped: &[messages::Column]) -> sea_orm::Select<m
 
 fn parse_conversation_cursor(
     cursor: &str,
-) -> Result<(chrono::DateTime<chrono::Utc>, Uuid), ChatError> {
+) -> Result<(bool, chrono::DateTime<chrono::Utc>, Uuid), ChatError> {
     let bad = || ChatError::BadCursor;
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let parts: Vec<&str> = cursor.split('_').collect();
+    let (pinned, micros, id) = match parts.as_slice() {
+        [micros, id] => (false, *micros, *id),
+        ["0", micros, id] => (false, *micros, *id),
+        ["1", micros, id] => (true, *micros, *id),
+        _ => return Err(bad()),
+    };
     let at = micros
         .parse::<i64>()
         .ok()
         .and_then(chrono::DateTime::from_timestamp_micros)
         .ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+    Ok((pinned, at, Uuid::parse_str(id).map_err(|_| bad())?))
 }

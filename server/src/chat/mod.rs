@@ -13,15 +13,18 @@ pub mod events;
 pub mod generation;
 pub mod models;
 mod page;
+pub mod presets;
 pub mod pricing;
 pub mod provider;
 pub mod recovery;
 pub mod replay;
+pub mod search;
 pub mod send;
 mod send_attachments;
 pub mod signals;
 pub mod titles;
 pub mod tokenizer;
+pub mod transfer;
 pub mod tree;
 pub mod views;
 
@@ -77,6 +80,8 @@ pub struct ChatLimits {
     /// `MAX_STORED_BYTES_PER_USER`: text all of one account's conversations hold; a send past
     /// it answers `storage_full`.
     pub max_user_bytes: u64,
+    /// `MAX_IMPORT_BYTES`: the largest file `POST /api/import` reads; past it, 413.
+    pub max_import_bytes: u64,
 }
 
 impl Default for ChatLimits {
@@ -86,6 +91,7 @@ impl Default for ChatLimits {
             max_conversations_per_user: 10_000,
             max_conversation_bytes: 100_000_000,
             max_user_bytes: 1_000_000_000,
+            max_import_bytes: 256 * 1024 * 1024,
         }
     }
 }

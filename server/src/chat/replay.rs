@@ -182,6 +182,7 @@ mod tests {
             content_html: None,
             created_at: now,
             updated_at: now,
+            imported: false,
         };
         let texts: Vec<String> = stored_pieces(&message)
             .iter()
@@ -219,6 +220,7 @@ mod tests {
             content_html: None,
             created_at: now,
             updated_at: now,
+            imported: false,
         };
         assert_eq!(
             stored_pieces(&message),

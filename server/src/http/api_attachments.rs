@@ -153,7 +153,7 @@ pub async fn content(
 
 /// `inline` or `attachment` with the name twice: plain ASCII for old clients, and RFC 5987's
 /// UTF-8 form for everyone else.
-fn content_disposition(disposition: &str, file_name: &str) -> String {
+pub(super) fn content_disposition(disposition: &str, file_name: &str) -> String {
     let ascii: String = file_name
         .chars()
         .map(|c| {

@@ -26,9 +26,11 @@ use crate::{
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PageQuery {
+pub struct ConversationsQuery {
     cursor: Option<String>,
     limit: Option<u64>,
+    /// `true` lists the archived conversations instead of the others.
+    archived: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -116,9 +118,9 @@ pub async fn models(
     get,
     path = "/api/conversations",
     tag = "chat",
-    params(PageQuery),
+    params(ConversationsQuery),
     responses(
-        (status = 200, description = "The user's conversations, most recently updated first.", body = Page<ConversationView>),
+        (status = 200, description = "The user's conversations (not archived, or only archived ones with `archived=true`), pinned first, then most recently updated first.", body = Page<ConversationView>),
         (status = 400, response = openapi::BadRequest),
         (status = 401, response = openapi::Unauthorized),
         (status = 403, response = openapi::Forbidden),
@@ -128,11 +130,16 @@ pub async fn models(
 pub async fn list_conversations(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<ConversationsQuery>,
 ) -> Result<Json<Page<ConversationView>>, ApiError> {
     let page = state
         .chat
-        .list_conversations(user.id, page.cursor.as_deref(), page.limit.unwrap_or(50))
+        .list_conversations(
+            user.id,
+            page.archived.unwrap_or(false),
+            page.cursor.as_deref(),
+            page.limit.unwrap_or(50),
+        )
         .await?;
     Ok(Json(page))
 }
@@ -370,7 +377,7 @@ pub async fn delete_message(
     params(("id" = Uuid, Path, description = "A conversation id.")),
     request_body = CurrentBranch,
     responses(
-        (status = 200, description = "The conversation, now showing the branch through the message (to the most recently created leaf under it).", body = ConversationView),
+        (status = 200, description = "The conversation, now showing the branch through the message: the branch shown already when the message is on it, else to the most recently created leaf under it.", body = ConversationView),
         (status = 400, response = openapi::BadRequest),
         (status = 401, response = openapi::Unauthorized),
         (status = 403, response = openapi::Forbidden),

@@ -7,7 +7,9 @@ mod api_admin;
 mod api_attachments;
 mod api_auth;
 mod api_chat;
+mod api_find;
 mod api_json;
+mod api_presets;
 mod api_query;
 mod api_settings;
 mod api_usage;
@@ -73,6 +75,24 @@ pub fn router(state: AppState) -> Router {
             get(api_chat::list_messages).post(api_chat::send_message),
         )
         .route("/conversations/{id}/current", put(api_chat::switch_branch))
+        .route(
+            "/conversations/{id}/export",
+            get(api_find::export_conversation),
+        )
+        .route("/export", get(api_find::export_all))
+        .route(
+            "/import",
+            // The file's own limit (`MAX_IMPORT_BYTES`) applies as it streams.
+            post(api_find::import).route_layer(DefaultBodyLimit::disable()),
+        )
+        .route("/search", get(api_find::search))
+        .route("/presets", get(api_presets::list).post(api_presets::create))
+        .route(
+            "/presets/{id}",
+            get(api_presets::get)
+                .patch(api_presets::update)
+                .delete(api_presets::delete),
+        )
         .route("/conversations/{id}/branch", get(api_chat::branch_items))
         .route("/messages/{id}", delete(api_chat::delete_message))
         .route(

@@ -15,8 +15,8 @@ use utoipa::{
 use crate::admin::ModelChanges;
 
 use super::{
-    api_account, api_admin, api_attachments, api_auth, api_chat, api_settings, api_usage,
-    error::ErrorBody, session::SESSION_COOKIE,
+    api_account, api_admin, api_attachments, api_auth, api_chat, api_find, api_presets,
+    api_settings, api_usage, error::ErrorBody, session::SESSION_COOKIE,
 };
 
 /// Declares the error answer of one status: the [`ErrorBody`] shape with a description of
@@ -87,6 +87,15 @@ error_response! {
         api_chat::delete_message,
         api_chat::switch_branch,
         api_chat::branch_items,
+        api_find::search,
+        api_find::export_conversation,
+        api_find::export_all,
+        api_find::import,
+        api_presets::list,
+        api_presets::create,
+        api_presets::get,
+        api_presets::update,
+        api_presets::delete,
         api_chat::message_html,
         api_settings::get_settings,
         api_settings::put_settings,

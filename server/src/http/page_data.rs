@@ -191,7 +191,7 @@ async fn chat_page(
 ) -> Result<ChatPageData, ApiError> {
     let conversations = state
         .chat
-        .list_conversations(user_id, None, 200)
+        .list_conversations(user_id, false, None, 200)
         .await?
         .items;
     let models = state.chat.model_views().await?;

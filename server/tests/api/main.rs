@@ -13,6 +13,7 @@ mod budgets;
 mod conversations;
 mod cross_site;
 mod deleting;
+mod find_and_move;
 mod hygiene;
 mod limits;
 mod multi_process;
