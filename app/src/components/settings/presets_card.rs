@@ -281,7 +281,8 @@ pub fn PresetsCard(models: Vec<ModelView>) -> impl IntoView {
     let list = move || {
         match loaded.get() {
         Loaded::Loading => {
-            view! { <p class="hint" role="status">"Loading your presets…"</p> }.into_any()
+            // No live region: the page's one status is what its forms say after a save.
+            view! { <p class="hint">"Loading your presets…"</p> }.into_any()
         }
         Loaded::Failed(message) => {
             view! { <p class="form-error" role="alert">{message}</p> }.into_any()

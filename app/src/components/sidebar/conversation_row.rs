@@ -207,6 +207,7 @@ pub fn ConversationRow(conversation: ConversationView, lists: Lists) -> impl Int
             class="conversation-item"
             class:active=is_current
             class:pinned=pinned
+            class:archived=archived
             class:menu-open=menu_open
             data-conversation-id=id.to_string()
         >
