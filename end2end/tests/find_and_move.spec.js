@@ -3,6 +3,7 @@
 // through the settings page; pins come first and archived chats move to their own view; a
 // preset made in the settings starts a chat with its model.
 const { test, expect } = require('@playwright/test');
+const { default: AxeBuilder } = require('@axe-core/playwright');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -33,6 +34,23 @@ async function ask(page, text) {
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await expect(visible(replies(page))).toHaveCount(before + 1);
   await expect(visible(replies(page)).last()).toHaveClass(/status-complete/, { timeout: 30_000 });
+}
+
+/// Serious and critical accessibility violations of the page as it is now (open search results,
+/// menus), which the page-by-page audit of a11y.spec.js does not see.
+async function violations(page) {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+}
+
+/// A new chat, once the page listens (the island has hydrated and the feed is live).
+async function newChat(page) {
+  await page.goto('/');
+  await expect(page.locator('.connection-live')).toBeVisible();
 }
 
 /// Opens the ⋯ menu of the sidebar row holding `title`.
@@ -77,6 +95,7 @@ test('Ctrl+K finds a message on a branch that is not shown, and Enter opens it t
   await expect(question.locator('.hit-snippet')).toContainText('<b>');
   await expect(hits.locator('.hit-snippet b')).toHaveCount(0);
   await page.screenshot({ path: path.join(shots, 'search-results-desktop.png') });
+  expect(await violations(page)).toEqual([]);
 
   // Words that are not all there find nothing.
   await box.fill('zanzibar submarine');
@@ -180,9 +199,9 @@ test('pinned chats come first; archived ones leave the list for the Archived vie
   await page.setViewportSize(desktop);
   await signUp(page, 'organise');
   await ask(page, 'Alpha chat about gardens');
-  await page.goto('/');
+  await newChat(page);
   await ask(page, 'Beta chat about engines');
-  await page.goto('/');
+  await newChat(page);
   await ask(page, 'Gamma chat about music');
   const titles = () => page.locator('.conversation-list .conversation-title').allInnerTexts();
   expect(await titles()).toEqual(['Gamma chat about music', 'Beta chat about engines', 'Alpha chat about gardens']);
@@ -209,6 +228,7 @@ test('pinned chats come first; archived ones leave the list for the Archived vie
   await expect(archived.locator('.conversation-item')).toHaveCount(1);
   await expect(archived).toContainText('Beta chat about engines');
   await page.screenshot({ path: path.join(shots, 'sidebar-archived-desktop.png') });
+  expect(await violations(page)).toEqual([]);
   await page.setViewportSize(phone);
   await page.getByRole('button', { name: 'Open sidebar' }).click();
   await expect(page.getByRole('complementary', { name: 'Conversations' })).toBeInViewport();
@@ -263,10 +283,11 @@ test('a preset made in the settings starts a chat with its model', async ({ page
   await page.setViewportSize(desktop);
 
   // New chat from preset: the conversation has the preset's model.
-  await page.goto('/');
+  await newChat(page);
   await page.getByRole('button', { name: 'New chat from preset' }).click();
   await expect(page.locator('#preset-menu')).toBeVisible();
   await page.screenshot({ path: path.join(shots, 'sidebar-preset-menu.png') });
+  expect(await violations(page)).toEqual([]);
   await page.locator('#preset-menu').getByRole('button', { name: /Haiku reviewer/ }).click();
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]{36}$/);
   await expect(page.getByLabel('Provider')).toHaveValue('anthropic');
