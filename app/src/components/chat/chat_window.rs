@@ -34,6 +34,7 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
     {
         super::feed::start(chat);
         super::shortcuts::install(chat, textarea);
+        super::found_message::reveal_from_address();
     }
 
     let files = PendingFiles::new(
@@ -88,6 +89,11 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
         >
             <header class="chat-header">
                 <h1 class="chat-title" data-testid="chat-title">{title}</h1>
+                {move || imported_from(chat).map(|from| view! {
+                    <span class="badge badge-imported" title=format!("Imported from {from}: its messages were written elsewhere and cost nothing here.")>
+                        "Imported"
+                    </span>
+                })}
                 <div class="chat-controls">
                     <ProviderSelector models=chat.models provider=chat.provider.into() on_change=on_provider/>
                     <ModelSelector models=chat.models provider=chat.provider.into() model=chat.model.into() on_change=on_model/>
@@ -137,6 +143,19 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Where the conversation was imported from, named for people (`None` when written here).
+fn imported_from(chat: Chat) -> Option<&'static str> {
+    chat.conversation.with(|c| {
+        c.as_ref()
+            .and_then(|c| c.imported_from.as_deref())
+            .map(|source| match source {
+                "chatgpt" => "ChatGPT",
+                "rustchat" => "Rustchat",
+                _ => "another app",
+            })
+    })
 }
 
 /// Files dragged over the chat can be dropped on it.

@@ -16,6 +16,7 @@ pub mod cost_estimate;
 pub mod edit_box;
 #[cfg(feature = "hydrate")]
 mod feed;
+mod found_message;
 pub mod jump_to_latest;
 pub mod message_tools;
 pub mod reasoning_block;

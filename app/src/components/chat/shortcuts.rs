@@ -15,7 +15,8 @@ pub fn install(chat: Chat, textarea: NodeRef<html::Textarea>) {
             .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
             .unwrap_or(false);
         match ev.key().as_str() {
-            "Escape" => stop_all(chat),
+            // Escape in the sidebar closes its search or menu; it stops nothing.
+            "Escape" if !in_sidebar(&ev) => stop_all(chat),
             "/" if !typing => {
                 ev.prevent_default();
                 if let Some(el) = textarea.get_untracked() {
@@ -32,6 +33,13 @@ pub fn install(chat: Chat, textarea: NodeRef<html::Textarea>) {
         }
     });
     on_cleanup(move || handle.remove());
+}
+
+fn in_sidebar(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest(".sidebar").ok().flatten())
+        .is_some()
 }
 
 /// Copy buttons of code blocks (server-rendered HTML, so one delegated listener).
