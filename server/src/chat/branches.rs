@@ -2,6 +2,7 @@
 //! switching branches, and deleting a message with everything that follows it.
 
 use app::wire::{ConversationView, Event, MessageItem, MessageView, SettingsView};
+use futures::TryStreamExt;
 use sea_orm::{
     sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -10,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    conversations::{message_columns, message_sizes, within_budget, PAGE_SIZE},
+    conversations::{message_columns, MAX_PAGE_BYTES},
     tree::{self, Tree},
     views::{conversation_view, message_view},
     ChatError, ChatService,
@@ -89,19 +90,29 @@ impl ChatService {
         let (conversation, tree) = self.tree_of(user_id, conversation_id).await?;
         let branch = tree.branch(conversation.current_leaf_id);
         let newest: Vec<Uuid> = branch.iter().rev().take(limit as usize).copied().collect();
-        let mut sizes: Vec<(Uuid, i64)> = message_sizes(PAGE_SIZE)
+        // Newest first, one row at a time, until the page's byte budget is spent: each row is
+        // read once, and never more than a page of text is held.
+        let mut stream = message_columns(&[messages::Column::StreamChunks])
             .filter(messages::Column::Id.is_in(newest))
-            .order_by_desc(messages::Column::Id)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        sizes.truncate(within_budget(&sizes, limit));
-        let rows = message_columns(&[messages::Column::StreamChunks])
-            .filter(messages::Column::Id.is_in(sizes.iter().map(|(id, _)| *id)))
             .filter(messages::Column::UserId.eq(user_id))
-            .order_by_asc(messages::Column::Id)
-            .all(&self.db)
+            .order_by_desc(messages::Column::Id)
+            .stream(&self.db)
             .await?;
+        let mut rows: Vec<messages::Model> = Vec::new();
+        let mut total = 0;
+        while let Some(row) = stream.try_next().await? {
+            let size = row.content.len()
+                + row.error.as_ref().map_or(0, String::len)
+                + row.reasoning.as_ref().map_or(0, String::len)
+                + row.content_html.as_ref().map_or(0, String::len);
+            if !rows.is_empty() && total + size as i64 > MAX_PAGE_BYTES {
+                break;
+            }
+            total += size as i64;
+            rows.push(row);
+        }
+        drop(stream);
+        rows.reverse();
         let mut items: Vec<MessageItem> = rows
             .into_iter()
             .map(|row| {

@@ -552,10 +552,6 @@ pub const MAX_PAGE_BYTES: i64 = 4 * 1024 * 1024;
 /// What a message shown through the API weighs; a page also counts its stored rendering.
 pub(super) const TEXT_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
                          + LENGTH(COALESCE(reasoning, '')) AS BIGINT)";
-pub(super) const PAGE_SIZE: &str = "CAST(LENGTH(content) + LENGTH(COALESCE(error, '')) \
-                         + LENGTH(COALESCE(reasoning, '')) \
-                         + LENGTH(COALESCE(content_html, '')) AS BIGINT)";
-
 /// Each message's id and size, by `size` (an SQL expression over its own columns).
 pub(super) fn message_sizes(size: &str) -> sea_orm::Select<messages::Entity> {
     messages::Entity::find()

@@ -205,9 +205,19 @@ async fn chat_page(
         budget: crate::chat::budget::status(&state.db, user_id, now()).await?,
     };
     let Some(id) = id else { return Ok(data) };
-    let Some(conversation) =
-        id.and_then(|id| data.conversations.iter().find(|c| c.id == id).cloned())
-    else {
+    // The list holds the 200 newest that are not archived: an archived or an older one is
+    // read by itself.
+    let listed = id.and_then(|id| data.conversations.iter().find(|c| c.id == id).cloned());
+    let conversation = match (listed, id) {
+        (Some(conversation), _) => Some(conversation),
+        (None, Some(id)) => match state.chat.conversation(user_id, id).await {
+            Ok(row) => Some(crate::chat::views::conversation_view(row)),
+            Err(crate::chat::ChatError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        (None, None) => None,
+    };
+    let Some(conversation) = conversation else {
         data.not_found = true;
         return Ok(data);
     };

@@ -277,6 +277,13 @@ async fn pinned_conversations_come_first_and_archived_ones_have_their_own_list()
     assert_eq!(listed(&app, "?archived=true").await, ["Newest"]);
     // An archived conversation still opens and can be sent to.
     exchange(&app, made["Newest"].id, "still here").await;
+    let response = app.get(&format!("/c/{}", made["Newest"].id)).await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("still here"),
+        "the archived conversation's page shows it"
+    );
     patch(&app, made["Newest"].id, json!({"archived": false})).await;
     assert_eq!(listed(&app, "").await, ["Oldest", "Newest", "Middle"]);
     let response = app
