@@ -150,10 +150,11 @@ pub async fn list_conversations(
     tag = "chat",
     request_body = NewConversation,
     responses(
-        (status = 201, description = "The new conversation; absent fields take the user's defaults.", body = ConversationView),
+        (status = 201, description = "The new conversation; absent fields take the user's defaults (or the preset's).", body = ConversationView),
         (status = 400, response = openapi::BadRequest),
         (status = 401, response = openapi::Unauthorized),
         (status = 403, response = openapi::Forbidden),
+        (status = 404, description = "`preset_id` names no preset of the user's (`not_found`).", body = super::error::ErrorBody),
         (status = 413, response = openapi::PayloadTooLarge),
         (status = 422, response = openapi::Unprocessable),
     ),
