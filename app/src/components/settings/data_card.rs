@@ -48,6 +48,18 @@ pub fn DataCard() -> impl IntoView {
     let file = NodeRef::<html::Input>::new();
     let chosen = RwSignal::new(false);
     let busy = move || matches!(state.get(), Import::Sending(_) | Import::Reading);
+    // A file picked before the island hydrated fired its `change` with nobody listening: once
+    // the input is ours, a file already in it counts as chosen (else Import stayed disabled).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let picked = file
+            .get()
+            .and_then(|input| input.files())
+            .is_some_and(|files| files.length() > 0);
+        if picked {
+            chosen.set(true);
+        }
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
