@@ -32,6 +32,7 @@ pub fn ChatPage() -> impl IntoView {
         .iter()
         .position(|m| m.message.status.is_streaming())
         .unwrap_or(data.messages.len());
+    let earlier = crate::components::chat::state::has_parent(&data.messages);
     let mut live = data.messages;
     let history = live.drain(..split).collect::<Vec<_>>();
     let window = ChatWindowData {
@@ -39,6 +40,8 @@ pub fn ChatPage() -> impl IntoView {
         messages: live,
         has_history: !history.is_empty(),
         history_last: history.last().map(|m| m.message.id),
+        history_first: history.first().map(|m| m.message.id),
+        earlier,
         models: data.models.clone(),
         settings: data.settings.clone(),
         budget: data.budget.clone(),

@@ -32,6 +32,45 @@ pub enum Branch {
     All,
 }
 
+/// How many messages a chat page shows at first, and each "Load earlier" adds: the newest of
+/// the branch. A conversation of 10,000 messages opens as fast as one of 100.
+pub const PAGE_MESSAGES: u64 = 50;
+/// The most one page of a branch holds, whatever is asked.
+pub const MAX_PAGE_MESSAGES: u64 = 1_000;
+
+/// Which part of a branch [`ChatService::branch_items`] reads.
+#[derive(Clone, Copy, Debug)]
+pub struct BranchWindow {
+    /// How many of the newest messages (at most [`MAX_PAGE_MESSAGES`]).
+    pub limit: u64,
+    /// The messages above this one on its own branch, instead of the branch shown.
+    pub before: Option<Uuid>,
+    /// Reach back at least to this message (and the one before it) when it is on the branch:
+    /// a message opened from the search, or a version switched to far up the conversation.
+    pub through: Option<Uuid>,
+}
+
+impl Default for BranchWindow {
+    fn default() -> Self {
+        BranchWindow {
+            limit: PAGE_MESSAGES,
+            before: None,
+            through: None,
+        }
+    }
+}
+
+impl BranchWindow {
+    /// How many of the newest of `branch` (oldest first) the page takes.
+    fn count(&self, branch: &[Uuid]) -> u64 {
+        let reach = self
+            .through
+            .and_then(|id| branch.iter().rposition(|at| *at == id))
+            .map_or(0, |at| (branch.len() - at + 1) as u64);
+        self.limit.max(reach).clamp(1, MAX_PAGE_MESSAGES)
+    }
+}
+
 impl ChatService {
     /// A single message with its place among its siblings (one indexed query).
     pub async fn view_of(&self, message: messages::Model) -> Result<MessageView, ChatError> {
@@ -78,18 +117,34 @@ impl ChatService {
         Ok(view)
     }
 
-    /// The newest messages of the branch shown (at most `limit`, within
-    /// [`super::conversations::MAX_PAGE_BYTES`]), oldest first, as the chat page shows them.
+    /// A page of a branch, oldest first, as the chat page shows it: by default the newest
+    /// [`PAGE_MESSAGES`] of the branch shown (see [`BranchWindow`] for the others), within
+    /// [`super::conversations::MAX_PAGE_BYTES`] of text. When its first message has a parent,
+    /// there are earlier ones: `before` that first message reads them.
     pub async fn branch_items(
         &self,
         user_id: Uuid,
         conversation_id: Uuid,
-        limit: u64,
+        window: BranchWindow,
         settings: &SettingsView,
     ) -> Result<Vec<MessageItem>, ChatError> {
         let (conversation, tree) = self.tree_of(user_id, conversation_id).await?;
-        let branch = tree.branch(conversation.current_leaf_id);
-        let newest: Vec<Uuid> = branch.iter().rev().take(limit as usize).copied().collect();
+        let branch = match window.before {
+            // The messages above `before`, whichever branch is shown.
+            Some(before) if tree.contains(before) => {
+                let mut path = tree.path_to(before);
+                path.pop();
+                path
+            }
+            Some(_) => return Err(ChatError::NotFound),
+            None => tree.branch(conversation.current_leaf_id),
+        };
+        let newest: Vec<Uuid> = branch
+            .iter()
+            .rev()
+            .take(window.count(&branch) as usize)
+            .copied()
+            .collect();
         // Newest first, one row at a time, until the page's byte budget is spent: each row is
         // read once, and never more than a page of text is held.
         let mut stream = message_columns(&[messages::Column::StreamChunks])

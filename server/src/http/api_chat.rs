@@ -15,12 +15,12 @@ use super::{api_json::ApiJson, api_query::ApiQuery, openapi};
 use crate::{
     chat::tree::Siblings,
     chat::{
-        branches::Branch,
+        branches::{Branch, BranchWindow, MAX_PAGE_MESSAGES, PAGE_MESSAGES},
         conversations::{ConversationChanges, NewConversation},
         views::conversation_view,
     },
+    http::error::ApiError,
     http::session::AuthUser,
-    http::{error::ApiError, page_data::PAGE_MESSAGES},
     state::AppState,
 };
 
@@ -40,6 +40,18 @@ pub struct MessagesQuery {
     limit: Option<u64>,
     /// `current` (default): the branch shown; `all`: every message of the tree.
     branch: Option<Branch>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BranchQuery {
+    /// The earlier messages: those above this message on its branch (whichever is shown).
+    before: Option<Uuid>,
+    /// Reach back at least to this message of the branch shown (and the one before it).
+    through: Option<Uuid>,
+    /// How many of the newest messages (default 50, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -402,15 +414,18 @@ pub async fn switch_branch(
     ))
 }
 
-/// The branch shown as the chat page renders it (the newest messages, each finished one with
-/// its HTML): what the chat island shows after switching branches.
+/// A page of the branch shown as the chat page renders it (the newest messages, each finished
+/// one with its HTML): what the chat island shows after switching branches, and, with
+/// `before`, what "Load earlier" adds above the first message shown. The first message of the
+/// page has a parent when there are earlier ones.
 #[utoipa::path(
     get,
     path = "/api/conversations/{id}/branch",
     tag = "chat",
-    params(("id" = Uuid, Path, description = "A conversation id.")),
+    params(("id" = Uuid, Path, description = "A conversation id."), BranchQuery),
     responses(
-        (status = 200, description = "The newest messages of the branch shown, oldest first, rendered with the user's settings.", body = Vec<MessageItem>),
+        (status = 200, description = "Messages of the branch, oldest first, rendered with the user's settings.", body = Vec<MessageItem>),
+        (status = 400, response = openapi::BadRequest),
         (status = 401, response = openapi::Unauthorized),
         (status = 403, response = openapi::Forbidden),
         (status = 404, response = openapi::NotFound),
@@ -421,12 +436,24 @@ pub async fn branch_items(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
+    ApiQuery(query): ApiQuery<BranchQuery>,
 ) -> Result<Json<Vec<MessageItem>>, ApiError> {
+    let limit = query.limit.unwrap_or(PAGE_MESSAGES);
+    if !(1..=MAX_PAGE_MESSAGES).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE_MESSAGES}."
+        )));
+    }
     let settings = crate::settings::load(&state.db, user.id).await?;
+    let window = BranchWindow {
+        limit,
+        before: query.before,
+        through: query.through,
+    };
     Ok(Json(
         state
             .chat
-            .branch_items(user.id, id(&raw)?, PAGE_MESSAGES, &settings)
+            .branch_items(user.id, id(&raw)?, window, &settings)
             .await?,
     ))
 }

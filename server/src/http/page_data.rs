@@ -22,7 +22,7 @@ use super::{
     flash::{self, Flash},
     session::PageSession,
 };
-use crate::{db::now, state::AppState};
+use crate::{chat::branches::BranchWindow, db::now, state::AppState};
 
 /// Audit entries on one page of the admin page's log.
 const AUDIT_PAGE: u64 = 50;
@@ -70,13 +70,14 @@ async fn load(
         return Ok(request);
     };
     let session = request.extensions().get::<PageSession>().copied();
-    let before = audit_cursor(request.uri().query());
+    let before = query_id(request.uri().query(), "before=");
+    let opened = query_id(request.uri().query(), "message=");
     let extensions = request.extensions_mut();
     let loaded = match route {
-        Some(AppRoute::Home) => chat_page(state, user.id, settings, None)
+        Some(AppRoute::Home) => chat_page(state, user.id, settings, None, None)
             .await
             .map(|data| put(extensions, data)),
-        Some(AppRoute::Conversation(id)) => chat_page(state, user.id, settings, Some(id))
+        Some(AppRoute::Conversation(id)) => chat_page(state, user.id, settings, Some(id), opened)
             .await
             .map(|data| put(extensions, data)),
         Some(AppRoute::Settings) => settings_page(state, user.id, session, settings, flash)
@@ -97,11 +98,12 @@ async fn load(
     loaded.map(|()| request)
 }
 
-/// `?before=ID` of the admin page's audit tab.
-fn audit_cursor(query: Option<&str>) -> Option<Uuid> {
+/// An id in the address: `?before=ID` of the admin page's audit tab, `?message=ID` of a
+/// message opened from the search.
+fn query_id(query: Option<&str>, key: &str) -> Option<Uuid> {
     query?
         .split('&')
-        .filter_map(|pair| pair.strip_prefix("before="))
+        .filter_map(|pair| pair.strip_prefix(key))
         .find_map(|id| Uuid::parse_str(id).ok())
 }
 
@@ -182,12 +184,14 @@ async fn settings_page(
     })
 }
 
-/// `id`: `None` for `/`, `Some(None)` for a `/c/…` that is not a UUID.
+/// `id`: `None` for `/`, `Some(None)` for a `/c/…` that is not a UUID. `opened`: a message
+/// the page must reach back to (opened from the search).
 async fn chat_page(
     state: &AppState,
     user_id: Uuid,
     settings: SettingsView,
     id: Option<Option<Uuid>>,
+    opened: Option<Uuid>,
 ) -> Result<ChatPageData, ApiError> {
     let conversations = state
         .chat
@@ -223,11 +227,16 @@ async fn chat_page(
     };
     data.messages = state
         .chat
-        .branch_items(user_id, conversation.id, PAGE_MESSAGES, &data.settings)
+        .branch_items(
+            user_id,
+            conversation.id,
+            BranchWindow {
+                through: opened,
+                ..BranchWindow::default()
+            },
+            &data.settings,
+        )
         .await?;
     data.current = Some(conversation);
     Ok(data)
 }
-
-/// The most messages a conversation page shows: its latest ones.
-pub const PAGE_MESSAGES: u64 = 1_000;

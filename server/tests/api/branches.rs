@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use app::wire::{
-    ConversationView, MessageStatus, MessageView, Page, RegenerateResponse, Role, SendResponse,
+    ConversationView, MessageItem, MessageStatus, MessageView, Page, RegenerateResponse, Role,
+    SendResponse,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 use crate::helpers::{
     error_code,
     fake_upstream::{anthropic_reply, openai_reply, FakeUpstream, Script},
-    json_body, spawn_app_with,
+    json_body, spawn_app, spawn_app_with,
     ws_client::{is_event, WsClient},
     TestApp,
 };
@@ -647,4 +648,148 @@ async fn the_feed_carries_the_tree_and_a_regenerated_reply_resumes_without_a_gap
     assert!(done.content.ends_with(&rest) && !rest.is_empty());
     let end = frames.last().unwrap();
     assert_eq!(end["data"]["sibling_count"], 2);
+}
+
+/// A ChatGPT export of one conversation of `n` messages on one branch, questions and answers
+/// in turn, each saying `m{i:03}x`; imported, its id.
+async fn long_conversation(client: &reqwest::Client, app: &TestApp, n: usize) -> Uuid {
+    let mut mapping = serde_json::Map::new();
+    for i in 0..n {
+        let role = if i % 2 == 0 { "user" } else { "assistant" };
+        let parent = i.checked_sub(1).map(|p| format!("n{p}"));
+        let children: Vec<String> = (i + 1 < n)
+            .then(|| format!("n{}", i + 1))
+            .into_iter()
+            .collect();
+        mapping.insert(
+            format!("n{i}"),
+            json!({"id": format!("n{i}"), "parent": parent, "children": children, "message": {
+                "id": format!("msg{i}"), "author": {"role": role}, "create_time": 1_700_000_000.0 + i as f64,
+                "content": {"content_type": "text", "parts": [format!("Message m{i:03}x")]}, "metadata": {}}}),
+        );
+    }
+    let export = json!([{
+        "title": "A long one", "create_time": 1_700_000_000.0, "update_time": 1_700_000_000.0 + n as f64,
+        "id": Uuid::new_v4().to_string(), "current_node": format!("n{}", n - 1), "mapping": mapping,
+    }]);
+    let response = client
+        .post(app.url("/api/import"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&export).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the import");
+    let summary: Value = json_body(response).await;
+    assert_eq!(summary["messages"], n);
+    Uuid::parse_str(summary["conversation_ids"][0].as_str().unwrap()).unwrap()
+}
+
+async fn branch_page(app: &TestApp, conversation_id: Uuid, query: &str) -> Vec<MessageItem> {
+    app.get_json(&format!(
+        "/api/conversations/{conversation_id}/branch{query}"
+    ))
+    .await
+}
+
+fn said(items: &[MessageItem]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i.message.content.trim_start_matches("Message ").to_owned())
+        .collect()
+}
+
+fn markers(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("m{i:03}x")).collect()
+}
+
+#[tokio::test]
+async fn a_long_branch_opens_on_its_newest_page_and_load_earlier_reads_the_rest_in_order() {
+    let app = spawn_app().await;
+    app.register("long@example.com").await;
+    let id = long_conversation(&app.client, &app, 130).await;
+
+    // The page shows the newest 50 messages and offers the earlier ones.
+    let html = app.get(&format!("/c/{id}")).await.text().await.unwrap();
+    assert!(
+        html.contains("m080x") && html.contains("m129x"),
+        "the newest page"
+    );
+    assert!(!html.contains("m079x"), "nothing above the newest page");
+    assert!(html.contains("Load earlier messages"));
+
+    // What the island shows after a switch: the same page.
+    let newest = branch_page(&app, id, "").await;
+    assert_eq!(said(&newest), markers(80..130));
+    // "Load earlier", page after page, until the first message (which has no parent).
+    let earlier = branch_page(&app, id, &format!("?before={}", newest[0].message.id)).await;
+    assert_eq!(said(&earlier), markers(30..80));
+    assert!(earlier[0].message.parent_id.is_some(), "more above");
+    let first = branch_page(&app, id, &format!("?before={}", earlier[0].message.id)).await;
+    assert_eq!(said(&first), markers(0..30));
+    assert_eq!(first[0].message.parent_id, None, "the first message");
+    let none = branch_page(&app, id, &format!("?before={}", first[0].message.id)).await;
+    assert!(none.is_empty());
+    assert_eq!(
+        said(
+            &branch_page(
+                &app,
+                id,
+                &format!("?before={}&limit=5", earlier[0].message.id)
+            )
+            .await
+        ),
+        markers(25..30)
+    );
+
+    // Reaching back to a message: the page opened from the search, the version switched to.
+    let m010 = first[10].message.id;
+    let through = branch_page(&app, id, &format!("?through={m010}")).await;
+    assert_eq!(said(&through), markers(9..130));
+    let opened = app
+        .get(&format!("/c/{id}?message={m010}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(opened.contains("m009x") && opened.contains("m129x"));
+    assert!(!opened.contains("m008x"));
+
+    // Bad limits are refused; another user's messages are not found.
+    for limit in ["0", "1001", "many"] {
+        let response = app
+            .get(&format!("/api/conversations/{id}/branch?limit={limit}"))
+            .await;
+        assert_eq!(response.status(), 400, "limit={limit}");
+    }
+    let other = app.register_person("other-long@example.com").await;
+    let theirs = long_conversation(&other.client, &app, 4).await;
+    let response = app
+        .get(&format!("/api/conversations/{id}/branch?before={theirs}"))
+        .await;
+    assert_eq!(response.status(), 404);
+    let get = |path: String| other.client.get(app.url(&path)).send();
+    let their_messages: Page<MessageView> = json_body(
+        get(format!("/api/conversations/{theirs}/messages"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let response = app
+        .get(&format!(
+            "/api/conversations/{id}/branch?before={}",
+            their_messages.items[1].id
+        ))
+        .await;
+    assert_eq!(response.status(), 404);
+
+    // A short conversation shows whole, with nothing to load.
+    let html = get(format!("/c/{theirs}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("m000x") && html.contains("m003x"));
+    assert!(!html.contains("Load earlier messages"));
 }

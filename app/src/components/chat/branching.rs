@@ -50,8 +50,8 @@ pub fn on_click(chat: Chat, ev: leptos::ev::MouseEvent) {
         Some("edit") => {
             if let Some(message) = message() {
                 leptos::task::spawn_local(async move {
-                    if chat.history_shown.get_untracked() {
-                        load_branch(chat).await;
+                    if chat.history_shown.get_untracked() && !chat.is_earlier(message) {
+                        load_branch(chat, Some(message)).await;
                     }
                     chat.editing.set(Some(message));
                 });
@@ -92,14 +92,18 @@ pub fn on_click(chat: Chat, ev: leptos::ev::MouseEvent) {
     }
 }
 
-/// Shows the branch the server holds as current, whole, in the island.
-pub async fn load_branch(chat: Chat) {
+/// Shows the newest page of the branch the server holds as current in the island, reaching
+/// back at least to `through` when it is on the branch (the message being acted on).
+pub async fn load_branch(chat: Chat, through: Option<Uuid>) {
     let Some(conversation) = chat.conversation.get_untracked() else {
         return;
     };
+    let through = through
+        .map(|id| format!("?through={id}"))
+        .unwrap_or_default();
     match call::<(), Vec<MessageItem>>(
         "GET",
-        &format!("/api/conversations/{}/branch", conversation.id),
+        &format!("/api/conversations/{}/branch{through}", conversation.id),
         None,
     )
     .await
@@ -108,6 +112,47 @@ pub async fn load_branch(chat: Chat) {
             chat.show_branch(items);
             // Replies streaming on the branch resume from the seq each arrived with.
             resubscribe(chat);
+        }
+        Err(message) => chat.notice.set(Some(message)),
+    }
+}
+
+/// "Load earlier": the page of messages above the first one shown, put above it without
+/// moving what the reader is looking at.
+pub async fn load_earlier(chat: Chat) {
+    if chat.loading_earlier.get_untracked() || !chat.more_earlier.get_untracked() {
+        return;
+    }
+    let (Some(conversation), Some(first)) = (chat.conversation.get_untracked(), chat.first_id())
+    else {
+        return;
+    };
+    chat.loading_earlier.set(true);
+    let page = call::<(), Vec<MessageItem>>(
+        "GET",
+        &format!(
+            "/api/conversations/{}/branch?before={first}",
+            conversation.id
+        ),
+        None,
+    )
+    .await;
+    chat.loading_earlier.set(false);
+    match page {
+        Ok(items) => {
+            let before = chat
+                .scroller
+                .get_untracked()
+                .map(|el| (el.scroll_height(), el.scroll_top()));
+            chat.prepend(items);
+            if let Some((height, top)) = before {
+                leptos::task::spawn_local(async move {
+                    gloo_timers::future::TimeoutFuture::new(0).await;
+                    if let Some(el) = chat.scroller.get_untracked() {
+                        el.set_scroll_top(top + el.scroll_height() - height);
+                    }
+                });
+            }
         }
         Err(message) => chat.notice.set(Some(message)),
     }
@@ -130,7 +175,7 @@ async fn switch_to(chat: Chat, message_id: Uuid) {
     {
         Ok(updated) => {
             chat.conversation.set(Some(updated));
-            load_branch(chat).await;
+            load_branch(chat, Some(message_id)).await;
             focus_message(message_id);
         }
         Err(message) => chat.notice.set(Some(message)),
@@ -186,8 +231,8 @@ pub async fn regenerate(chat: Chat, reply: Uuid, model: Option<(ProviderId, Stri
         model: Option<String>,
     }
     chat.menu.set(None);
-    if chat.history_shown.get_untracked() {
-        load_branch(chat).await;
+    if chat.history_shown.get_untracked() && !chat.is_earlier(reply) {
+        load_branch(chat, Some(reply)).await;
     }
     chat.notice.set(None);
     let (provider, model) = model.unzip();
@@ -215,7 +260,7 @@ async fn delete(chat: Chat, message: Uuid) {
         Ok(updated) => {
             chat.conversation.set(Some(updated.clone()));
             announce_conversation(&updated);
-            load_branch(chat).await;
+            load_branch(chat, None).await;
         }
         Err(message) => chat.notice.set(Some(message)),
     }

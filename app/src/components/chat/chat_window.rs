@@ -112,9 +112,12 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
             </header>
             <div class="messages" node_ref=chat.scroller aria-live="polite" aria-relevant="additions text"
                 on:click=move |ev| on_messages_click(chat, ev)
-                on:scroll=move |_| chat.away_from_latest.set(!chat.near_bottom())>
+                on:scroll=move |_| on_scroll(chat)>
                 {move || {
-                    (!chat.history_shown.get() && chat.items.with(|items| items.is_empty())).then(|| view! {
+                    let empty = !chat.history_shown.get()
+                        && chat.items.with(|items| items.is_empty())
+                        && chat.earlier.with(|earlier| earlier.is_empty());
+                    empty.then(|| view! {
                         <div class="chat-empty">
                             <div class="brand-mark brand-mark-large" aria-hidden="true"></div>
                             <h2>"How can I help today?"</h2>
@@ -123,6 +126,23 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                     })
                 }}
                 <div class="message-list">
+                    <Show when=move || chat.more_earlier.get()>
+                        <div class="load-earlier">
+                            <button
+                                type="button"
+                                class="btn btn-small"
+                                aria-busy=move || chat.loading_earlier.get().to_string()
+                                on:click=move |_| load_earlier(chat)
+                            >
+                                {move || if chat.loading_earlier.get() { "Loading earlier messages…" } else { "Load earlier messages" }}
+                            </button>
+                        </div>
+                    </Show>
+                    <For
+                        each=move || chat.earlier.get()
+                        key=|(id, item)| (*id, *item)
+                        children=move |(_, item)| view! { <ChatMessage item hide_streaming_text live_markdown chat/> }
+                    />
                     <div class="message-history" hidden=move || !chat.history_shown.get()>
                         {children()}
                     </div>
@@ -156,6 +176,26 @@ fn imported_from(chat: Chat) -> Option<&'static str> {
                 _ => "another app",
             })
     })
+}
+
+/// Scrolling up from the newest message stops the stream from moving the view; near the top,
+/// the messages above the first one shown load.
+fn on_scroll(chat: Chat) {
+    chat.away_from_latest.set(!chat.near_bottom());
+    let near_top = chat
+        .scroller
+        .get_untracked()
+        .is_some_and(|el| el.scroll_top() < 240);
+    if near_top && chat.more_earlier.get_untracked() {
+        load_earlier(chat);
+    }
+}
+
+fn load_earlier(chat: Chat) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(super::branching::load_earlier(chat));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = chat;
 }
 
 /// Files dragged over the chat can be dropped on it.

@@ -153,12 +153,16 @@ fn apply_event(chat: Chat, event: Event) {
         } => {
             if Some(conversation.id) == current {
                 // Another tab (or a deletion) moved the conversation to a branch not shown.
+                let held = |leaf: Uuid| {
+                    chat.items
+                        .with_untracked(|items| items.iter().any(|(id, _)| *id == leaf))
+                };
                 let moved = conversation
                     .current_leaf_id
-                    .is_some_and(|leaf| chat.find(leaf).is_none() && Some(leaf) != chat.last_id());
+                    .is_some_and(|leaf| !held(leaf) && Some(leaf) != chat.last_id());
                 chat.conversation.set(Some(conversation.clone()));
                 if moved {
-                    leptos::task::spawn_local(super::branching::load_branch(chat));
+                    leptos::task::spawn_local(super::branching::load_branch(chat, None));
                 }
             }
             announce_conversation(&conversation);

@@ -21,6 +21,10 @@ pub struct ChatWindowData {
     pub has_history: bool,
     /// The last of them: the message a new one on the branch shown follows.
     pub history_last: Option<Uuid>,
+    /// The first of them: "Load earlier" reads the messages above it.
+    pub history_first: Option<Uuid>,
+    /// Whether the branch has messages above the first one on the page.
+    pub earlier: bool,
     pub models: Vec<ModelView>,
     pub settings: SettingsView,
     pub budget: BudgetView,
@@ -74,6 +78,12 @@ pub struct Chat {
     /// branch hides it: the island then shows the whole branch itself.
     pub history_shown: RwSignal<bool>,
     history_last: StoredValue<Option<Uuid>>,
+    history_first: StoredValue<Option<Uuid>>,
+    /// Messages "Load earlier" brought in, above everything else shown.
+    pub earlier: Items,
+    /// Whether the branch has messages above the first one shown.
+    pub more_earlier: RwSignal<bool>,
+    pub loading_earlier: RwSignal<bool>,
     /// The question being edited, if any.
     pub editing: RwSignal<Option<Uuid>>,
     /// The open "regenerate with…" menu.
@@ -107,6 +117,10 @@ impl Chat {
             scroller: NodeRef::new(),
             history_shown: RwSignal::new(data.has_history),
             history_last: StoredValue::new(data.history_last),
+            history_first: StoredValue::new(data.history_first),
+            earlier: RwSignal::new(Vec::new()),
+            more_earlier: RwSignal::new(data.earlier),
+            loading_earlier: RwSignal::new(false),
             editing: RwSignal::new(None),
             menu: RwSignal::new(None),
             away_from_latest: RwSignal::new(false),
@@ -155,32 +169,84 @@ impl Chat {
                     .then(|| self.history_last.get_value())
                     .flatten()
             })
+            .or_else(|| {
+                self.earlier
+                    .with_untracked(|earlier| earlier.last().map(|(id, _)| *id))
+            })
     }
 
-    /// Replaces what the island shows with `items` (a whole branch), hiding the history.
+    /// The first message shown: the one "Load earlier" reads above.
+    pub fn first_id(&self) -> Option<Uuid> {
+        self.earlier
+            .with_untracked(|earlier| earlier.first().map(|(id, _)| *id))
+            .or_else(|| {
+                self.history_shown
+                    .get_untracked()
+                    .then(|| self.history_first.get_value())
+                    .flatten()
+            })
+            .or_else(|| {
+                self.items
+                    .with_untracked(|items| items.first().map(|(id, _)| *id))
+            })
+    }
+
+    /// Replaces what the island shows with `items` (the newest page of a branch), hiding the
+    /// history and what was loaded above it.
     pub fn show_branch(&self, items: Vec<MessageItem>) {
         self.history_shown.set(false);
         self.history_last.set_value(None);
-        self.items.set(
-            items
-                .into_iter()
-                .map(|item| (item.message.id, RwSignal::new(item)))
-                .collect(),
-        );
+        self.history_first.set_value(None);
+        self.earlier.set(Vec::new());
+        self.more_earlier.set(has_parent(&items));
+        self.items.set(signals(items));
+    }
+
+    /// Puts `items` (the messages just above the first one shown) above everything shown.
+    pub fn prepend(&self, items: Vec<MessageItem>) {
+        self.more_earlier.set(has_parent(&items));
+        let mut above = signals(items);
+        self.earlier.update(|earlier| {
+            above.append(earlier);
+            *earlier = above;
+        });
     }
 
     /// Drops `id` and every message after it from the branch shown.
     pub fn truncate_at(&self, id: Uuid) {
-        self.items.update(|items| {
-            if let Some(at) = items.iter().position(|(i, _)| *i == id) {
-                items.truncate(at);
+        let above = self
+            .earlier
+            .with_untracked(|earlier| earlier.iter().position(|(i, _)| *i == id));
+        match above {
+            // Everything after one of the earlier messages goes, the history with it.
+            Some(at) => {
+                self.earlier.update(|earlier| earlier.truncate(at));
+                self.history_shown.set(false);
+                self.history_last.set_value(None);
+                self.history_first.set_value(None);
+                self.items.set(Vec::new());
             }
-        });
+            None => self.items.update(|items| {
+                if let Some(at) = items.iter().position(|(i, _)| *i == id) {
+                    items.truncate(at);
+                }
+            }),
+        }
+    }
+
+    /// Whether `id` is one of the messages "Load earlier" brought in (the island's own).
+    pub fn is_earlier(&self, id: Uuid) -> bool {
+        self.earlier
+            .with_untracked(|earlier| earlier.iter().any(|(i, _)| *i == id))
     }
 
     pub fn find(&self, id: Uuid) -> Option<RwSignal<MessageItem>> {
+        let find = |items: &Vec<(Uuid, RwSignal<MessageItem>)>| {
+            items.iter().find(|(i, _)| *i == id).map(|(_, s)| *s)
+        };
         self.items
-            .with_untracked(|items| items.iter().find(|(i, _)| *i == id).map(|(_, s)| *s))
+            .with_untracked(find)
+            .or_else(|| self.earlier.with_untracked(find))
     }
 
     /// Adds a message or updates the one with its id. A streaming reply keeps the longer
@@ -248,6 +314,21 @@ impl Chat {
             el.set_scroll_top(el.scroll_height());
         }
     }
+}
+
+/// A page of messages, each its own signal.
+fn signals(items: Vec<MessageItem>) -> Vec<(Uuid, RwSignal<MessageItem>)> {
+    items
+        .into_iter()
+        .map(|item| (item.message.id, RwSignal::new(item)))
+        .collect()
+}
+
+/// Whether a page of a branch (oldest first) has messages above it.
+pub fn has_parent(items: &[MessageItem]) -> bool {
+    items
+        .first()
+        .is_some_and(|item| item.message.parent_id.is_some())
 }
 
 /// Where the "regenerate with…" menu opens: for which reply, below which point.
