@@ -56,6 +56,8 @@ pub struct Config {
     pub environment: Environment,
     /// `DATA_DIR`: the SQLite database and the development signing key live here.
     pub data_dir: PathBuf,
+    /// `LEPTOS_SITE_ROOT` (cargo-leptos sets it): the site's files, the WASM among them.
+    pub site_root: PathBuf,
     /// May hold a password, hence a secret.
     pub database_url: Secret,
     /// Several processes share one event feed through Redis; `None` keeps it in-process.
@@ -290,6 +292,10 @@ impl Config {
             titles: title_settings(&vars)?,
             environment,
             data_dir,
+            site_root: PathBuf::from(
+                vars.text("LEPTOS_SITE_ROOT")
+                    .unwrap_or_else(|| "target/site".into()),
+            ),
         })
     }
 }

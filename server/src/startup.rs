@@ -96,7 +96,7 @@ impl Application {
         let mut site_addr = config.site_addr;
         site_addr.set_port(listener.local_addr().map(|a| a.port()).unwrap_or(0));
         let state = AppState {
-            leptos_options: leptos_options(site_addr),
+            leptos_options: leptos_options(site_addr, &config.site_root),
             sockets: config.sockets.clone(),
             limits: Limits::new(config.limits.clone()),
             config: Arc::new(config),
@@ -134,6 +134,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
+        crate::http::static_files::precompress_in_background(self.state.config.site_root.clone());
         let settings = self.state.config.connections.clone();
         let router = self.router.layer(axum::middleware::from_fn_with_state(
             settings.request_timeout,
@@ -377,7 +378,7 @@ fn providers(config: &ProviderConfig) -> Providers {
 
 /// The site's layout as cargo-leptos describes it through `LEPTOS_*` variables when it runs the
 /// server, with the same defaults as `[workspace.metadata.leptos]` when the binary runs alone.
-fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
+fn leptos_options(site_addr: SocketAddr, site_root: &Path) -> LeptosOptions {
     let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
     let env = match var("LEPTOS_ENV", "DEV").to_uppercase().as_str() {
         "PROD" | "PRODUCTION" => Env::PROD,
@@ -385,7 +386,7 @@ fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
     };
     LeptosOptions::builder()
         .output_name(var("LEPTOS_OUTPUT_NAME", "rustchat"))
-        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
         .env(env)
         .site_addr(site_addr)

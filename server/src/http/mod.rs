@@ -23,6 +23,7 @@ mod openapi;
 pub mod page_data;
 mod request_log;
 pub mod session;
+pub mod static_files;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -135,7 +136,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/models/{id}", patch(api_admin::update_model))
         .route("/openapi.json", get(openapi::document))
-        .fallback(|| async { ApiError::NotFound });
+        .fallback(|| async { ApiError::NotFound })
+        .layer(static_files::dynamic());
 
     let forms = Router::new()
         .route(
@@ -175,7 +177,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/settings", post(api_admin::settings_form))
         .route("/admin/models", post(api_admin::new_model_form))
         .route("/admin/models/{id}", post(api_admin::model_form))
-        .route_layer(middleware::from_fn(api_json::refuse_nul_in_form));
+        .route_layer(middleware::from_fn(api_json::refuse_nul_in_form))
+        .layer(static_files::dynamic());
 
     let leptos_options = state.leptos_options.clone();
     let pages = Router::<AppState>::new()
@@ -188,7 +191,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             page_data::load_page_data,
         ))
-        .route_layer(middleware::from_fn_with_state(state.clone(), page_session));
+        .route_layer(middleware::from_fn_with_state(state.clone(), page_session))
+        .layer(static_files::dynamic());
 
     let [nosniff, referrer_policy, frame_options, csp] = cross_site::security_headers();
     let hosts = host_check::AllowedHosts::new(state.config.public_url.as_ref());
@@ -198,9 +202,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(forms)
         .merge(pages)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .merge(static_files::router(&state))
         .layer(middleware::from_fn(cross_site::refuse_cross_site))
         .layer(nosniff)
         .layer(referrer_policy)
