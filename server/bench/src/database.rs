@@ -131,8 +131,14 @@ impl Sqlite {
     /// every column of its template (so it matches whatever the schema holds, including HTML
     /// the server rendered when the template finished) except id and times; questions get
     /// their own text, and answers have the template marker replaced by their own in their
-    /// text and HTML.
-    pub async fn add_messages(&self, templates: &Templates, count: usize) -> Result<(), String> {
+    /// text and HTML. They are numbered (markers, times) from `from`: a second call goes on
+    /// where the first stopped.
+    pub async fn add_messages(
+        &self,
+        templates: &Templates,
+        from: usize,
+        count: usize,
+    ) -> Result<(), String> {
         let columns: Vec<(String, String)> = self
             .rows("PRAGMA table_info(messages)")
             .await?
@@ -164,7 +170,7 @@ impl Sqlite {
         let mut parent = "(SELECT c.current_leaf_id FROM conversations c \
                           WHERE c.id = messages.conversation_id)"
             .to_owned();
-        for i in 0..count {
+        for i in from..from + count {
             let template = if i % 2 == 0 {
                 &user
             } else {

@@ -124,6 +124,24 @@ impl Api {
         Ok(body)
     }
 
+    /// GETs an API path; returns the body and the time taken to the whole body.
+    pub async fn get_timed(&self, user: &User, path: &str) -> Result<(String, Duration), String> {
+        let started = Instant::now();
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{path}: {status} {body}"));
+        }
+        Ok((body, started.elapsed()))
+    }
+
     /// GETs a page with the session cookie; returns the status, the body and the time taken
     /// to the whole body.
     pub async fn get_page(

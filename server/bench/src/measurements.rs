@@ -26,7 +26,8 @@ pub struct Measurements {
     pub idle: IdleSockets,
     pub levels: Vec<Level>,
     pub writes: Result<Vec<Writes>, String>,
-    pub render: Result<Render, String>,
+    /// One per conversation size of the plan, smallest first.
+    pub render: Result<Vec<Render>, String>,
     pub wasm: Result<WasmSize, String>,
 }
 
@@ -133,7 +134,8 @@ impl Writes {
     }
 }
 
-/// The conversation page of a thousand messages, fetched once and then repeatedly.
+/// A conversation's page, fetched once and then repeatedly, and the earlier pages "Load
+/// earlier" reads, each once.
 pub struct Render {
     pub messages_in_conversation: usize,
     pub inserted: usize,
@@ -141,6 +143,22 @@ pub struct Render {
     /// Each repeat's time to the whole body, in ms.
     pub repeats: Vec<f64>,
     pub html_bytes: usize,
+    /// Messages on the page (its newest).
+    pub messages_on_page: usize,
+    /// Inserted messages found on the page.
     pub messages_found: usize,
+    /// Each earlier page's time to the whole body, in ms, newest first.
+    pub earlier_pages: Vec<f64>,
+    /// Inserted messages found on the page and the earlier pages together.
+    pub found_in_all: usize,
     pub status: u16,
+}
+
+impl Render {
+    /// The entry of `renders` for a conversation of `messages`.
+    pub fn of(renders: &[Render], messages: usize) -> Option<&Render> {
+        renders
+            .iter()
+            .find(|r| r.messages_in_conversation == messages)
+    }
 }

@@ -18,7 +18,8 @@ pub struct Plan {
     pub long: ReplyShape,
     pub short_replies: usize,
     pub long_replies: usize,
-    pub render_messages: usize,
+    /// The conversations whose page is timed, by their number of messages.
+    pub render_sizes: Vec<usize>,
     pub render_repeats: usize,
 }
 
@@ -50,7 +51,7 @@ impl Plan {
                 long,
                 short_replies: 3,
                 long_replies: 3,
-                render_messages: 1_000,
+                render_sizes: vec![100, 1_000, 10_000],
                 render_repeats: 30,
             }
         } else {
@@ -65,7 +66,7 @@ impl Plan {
                 long,
                 short_replies: 2,
                 long_replies: 1,
-                render_messages: 1_000,
+                render_sizes: vec![100, 1_000, 10_000],
                 render_repeats: 10,
             }
         }

@@ -60,7 +60,10 @@ pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String
     let sqlite = Sqlite::open(&server.db_path).await?;
     let writes = count_writes(&api, &server, &upstream, &sqlite, &users[0], &plan).await;
 
-    progress(started, "rendering a conversation page of 1,000 messages");
+    progress(
+        started,
+        "rendering conversation pages of 100 to 10,000 messages",
+    );
     let render = render_page(&api, &upstream, &sqlite, &users[0], &plan).await;
 
     memory.after = settled_rss(&server, Duration::from_secs(2)).await;
@@ -321,7 +324,7 @@ async fn render_page(
     sqlite: &Sqlite,
     user: &User,
     plan: &Plan,
-) -> Result<Render, String> {
+) -> Result<Vec<Render>, String> {
     // Real exchanges first, one per kind of answer, so the copies hold exactly what the server
     // stores for a finished reply (its rendered HTML included).
     let conversation_id = api.create_conversation(user).await?;
@@ -355,8 +358,37 @@ async fn render_page(
         user: ids("user").first().cloned().ok_or("no question to copy")?,
         answers: ids("assistant"),
     };
-    let inserted = plan.render_messages.saturating_sub(items.len());
-    sqlite.add_messages(&templates, inserted).await?;
+    let mut renders = Vec::new();
+    let mut inserted = 0;
+    for &size in &plan.render_sizes {
+        let adding = size.saturating_sub(items.len() + inserted);
+        sqlite.add_messages(&templates, inserted, adding).await?;
+        inserted += adding;
+        renders.push(
+            measure_page(
+                api,
+                user,
+                &conversation_id,
+                items.len() + inserted,
+                inserted,
+                plan,
+            )
+            .await?,
+        );
+    }
+    Ok(renders)
+}
+
+/// The page of a conversation of `messages` (`inserted` of them copies with markers): timed
+/// once and then repeatedly, then every earlier page "Load earlier" reads, to the first message.
+async fn measure_page(
+    api: &Api,
+    user: &User,
+    conversation_id: &str,
+    messages: usize,
+    inserted: usize,
+    plan: &Plan,
+) -> Result<Render, String> {
     let path = format!("/c/{conversation_id}");
     let (status, html, first) = api.get_page(user, &path).await?;
     let mut repeats = Vec::new();
@@ -364,22 +396,44 @@ async fn render_page(
         let (_, _, took) = api.get_page(user, &path).await?;
         repeats.push(took.as_secs_f64() * 1e3);
     }
-    // A marker is followed by a delimiter, so `-1` does not count as found inside `-10`.
-    let found = (0..inserted)
-        .filter(|i| {
-            let marker = sample_text::marker(*i);
-            ["<", ")", "`"]
-                .iter()
-                .any(|end| html.contains(&format!("{marker}{end}")))
-        })
-        .count();
+    let on_page = sample_text::markers_in(&html);
+    let mut everywhere = on_page.clone();
+    let mut earlier_pages = Vec::new();
+    let mut before = first_message_id(&html);
+    while let Some(id) = before {
+        let (body, took) = api
+            .get_timed(
+                user,
+                &format!("/api/conversations/{conversation_id}/branch?before={id}"),
+            )
+            .await?;
+        earlier_pages.push(took.as_secs_f64() * 1e3);
+        everywhere.extend(sample_text::markers_in(&body));
+        let page: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let first = &page[0]["message"];
+        before = first["parent_id"]
+            .is_string()
+            .then(|| first["id"].as_str().map(str::to_owned))
+            .flatten();
+    }
+    let count =
+        |found: &std::collections::HashSet<usize>| found.iter().filter(|i| **i < inserted).count();
     Ok(Render {
-        messages_in_conversation: items.len() + inserted,
+        messages_in_conversation: messages,
         inserted,
         first,
         repeats,
         html_bytes: html.len(),
-        messages_found: found,
+        messages_on_page: html.matches("data-message-id=\"").count(),
+        messages_found: count(&on_page),
+        earlier_pages,
+        found_in_all: count(&everywhere),
         status,
     })
+}
+
+/// The id of the first message on a chat page.
+fn first_message_id(html: &str) -> Option<String> {
+    let at = html.find("data-message-id=\"")? + "data-message-id=\"".len();
+    html.get(at..at + 36).map(str::to_owned)
 }

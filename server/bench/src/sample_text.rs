@@ -13,6 +13,19 @@ pub fn marker(index: usize) -> String {
     format!("{MARKER_PREFIX}{index}")
 }
 
+/// The numbers of the markers in `text` that end where a marker ends in a page or in JSON
+/// (so `-1` is not found inside `-10`).
+pub fn markers_in(text: &str) -> std::collections::HashSet<usize> {
+    text.match_indices(MARKER_PREFIX)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + MARKER_PREFIX.len()..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let ends = matches!(rest.as_bytes().get(digits), Some(b'<' | b')' | b'`'));
+            ends.then(|| rest[..digits].parse().ok()).flatten()
+        })
+        .collect()
+}
+
 pub fn question(marker: &str) -> String {
     format!(
         "How do I stream a reply over a WebSocket without losing tokens when the tab \
