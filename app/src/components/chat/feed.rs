@@ -41,7 +41,13 @@ pub fn start(chat: Chat) {
             Err(_) => Session::Live,
         },
     ));
-    chat.scroll_to_bottom();
+    // The page opens on its newest message, once the island holds the scroller (its node is
+    // only bound after this function returns).
+    Effect::new(move |_| {
+        if chat.scroller.get().is_some() {
+            chat.scroll_to_bottom();
+        }
+    });
 }
 
 /// The subscription to `conversation_id`, resuming every streaming reply held.
