@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     conversations::{message_columns, MAX_PAGE_BYTES},
-    tree::{self, Tree},
+    tree::{self, Siblings, Tree},
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
@@ -128,17 +128,41 @@ impl ChatService {
         window: BranchWindow,
         settings: &SettingsView,
     ) -> Result<Vec<MessageItem>, ChatError> {
-        let (conversation, tree) = self.tree_of(user_id, conversation_id).await?;
-        let branch = match window.before {
+        let conversation = self.conversation(user_id, conversation_id).await?;
+        // Only the page's part of the branch is read, up from its newest message; far enough
+        // to find `through` when it is asked for.
+        let depth = if window.through.is_some() {
+            MAX_PAGE_MESSAGES
+        } else {
+            window.limit.clamp(1, MAX_PAGE_MESSAGES)
+        };
+        let mut branch = match window.before {
             // The messages above `before`, whichever branch is shown.
-            Some(before) if tree.contains(before) => {
-                let mut path = tree.path_to(before);
-                path.pop();
+            Some(before) => {
+                let mut path = tree::path_up(&self.db, conversation.id, before, depth + 1).await?;
+                if path.is_empty() {
+                    return Err(ChatError::NotFound);
+                }
+                path.remove(0);
                 path
             }
-            Some(_) => return Err(ChatError::NotFound),
-            None => tree.branch(conversation.current_leaf_id),
+            None => {
+                let shown = match conversation.current_leaf_id {
+                    Some(leaf) => tree::path_up(&self.db, conversation.id, leaf, depth).await?,
+                    None => Vec::new(),
+                };
+                match shown.is_empty() {
+                    false => shown,
+                    // No leaf recorded, or it is gone: the newest leaf of the whole tree.
+                    true => match Tree::load(&self.db, conversation.id).await?.newest_leaf() {
+                        Some(leaf) => tree::path_up(&self.db, conversation.id, leaf, depth).await?,
+                        None => Vec::new(),
+                    },
+                }
+            }
         };
+        branch.reverse();
+        let branch: Vec<Uuid> = branch.into_iter().map(|(id, _)| id).collect();
         let newest: Vec<Uuid> = branch
             .iter()
             .rev()
@@ -168,10 +192,14 @@ impl ChatService {
         }
         drop(stream);
         rows.reverse();
+        let mut parents: Vec<Option<Uuid>> = rows.iter().map(|row| row.parent_id).collect();
+        parents.sort();
+        parents.dedup();
+        let children = tree::children_of(&self.db, conversation.id, &parents).await?;
         let mut items: Vec<MessageItem> = rows
             .into_iter()
             .map(|row| {
-                let siblings = tree.siblings(row.id);
+                let siblings = Siblings::among(&children, row.parent_id, row.id);
                 self.message_item(row, siblings, settings)
             })
             .collect();

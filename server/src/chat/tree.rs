@@ -8,7 +8,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
 use uuid::Uuid;
 
 use crate::db::entities::messages;
@@ -63,6 +66,93 @@ pub async fn siblings_of(
     };
     let ids: Vec<Uuid> = query.into_tuple().all(db).await?;
     Ok(Siblings::within(&ids, message.id))
+}
+
+/// The messages up a branch from `from` (included), newest first, at most `depth` of them, as
+/// `(id, parent_id)`: one recursive query that follows the parents by primary key, so a page
+/// of a long conversation reads its page, not the conversation. Empty when `from` is not a
+/// message of the conversation.
+pub async fn path_up(
+    db: &impl ConnectionTrait,
+    conversation_id: Uuid,
+    from: Uuid,
+    depth: u64,
+) -> Result<Vec<(Uuid, Option<Uuid>)>, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let at = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let sql = format!(
+        "WITH RECURSIVE path(id, parent_id, depth) AS (\
+            SELECT id, parent_id, 1 FROM messages WHERE id = {} AND conversation_id = {} \
+            UNION ALL \
+            SELECT m.id, m.parent_id, path.depth + 1 FROM messages m \
+            JOIN path ON m.id = path.parent_id \
+            WHERE path.depth < {} AND m.conversation_id = {}\
+        ) SELECT id, parent_id FROM path ORDER BY depth",
+        at(1),
+        at(2),
+        at(3),
+        at(4)
+    );
+    let depth = i64::try_from(depth).unwrap_or(i64::MAX);
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                from.into(),
+                conversation_id.into(),
+                depth.into(),
+                conversation_id.into(),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "parent_id")?)))
+        .collect()
+}
+
+/// The children of each of `parents` (`None`: the first messages), oldest first: the
+/// siblings of the messages of a page, read with one indexed query.
+pub async fn children_of(
+    db: &impl ConnectionTrait,
+    conversation_id: Uuid,
+    parents: &[Option<Uuid>],
+) -> Result<HashMap<Option<Uuid>, Vec<Uuid>>, sea_orm::DbErr> {
+    let named: Vec<Uuid> = parents.iter().flatten().copied().collect();
+    let mut which = Condition::any().add(messages::Column::ParentId.is_in(named));
+    if parents.contains(&None) {
+        which = which.add(messages::Column::ParentId.is_null());
+    }
+    let rows: Vec<(Uuid, Option<Uuid>)> = messages::Entity::find()
+        .select_only()
+        .columns([messages::Column::Id, messages::Column::ParentId])
+        .filter(messages::Column::ConversationId.eq(conversation_id))
+        .filter(which)
+        .order_by_asc(messages::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut children: HashMap<Option<Uuid>, Vec<Uuid>> = HashMap::new();
+    for (id, parent) in rows {
+        children.entry(parent).or_default().push(id);
+    }
+    Ok(children)
+}
+
+impl Siblings {
+    /// `id`'s place among the children of its parent, as [`children_of`] read them.
+    pub fn among(
+        children: &HashMap<Option<Uuid>, Vec<Uuid>>,
+        parent: Option<Uuid>,
+        id: Uuid,
+    ) -> Siblings {
+        children
+            .get(&parent)
+            .map_or(Siblings::ONLY, |ids| Siblings::within(ids, id))
+    }
 }
 
 /// The shape of one conversation's tree.

@@ -668,6 +668,16 @@ async fn long_conversation(client: &reqwest::Client, app: &TestApp, n: usize) ->
                 "content": {"content_type": "text", "parts": [format!("Message m{i:03}x")]}, "metadata": {}}}),
         );
     }
+    // An older version of message 100 beside it, on a branch not shown.
+    if n > 100 {
+        mapping["n99"]["children"] = json!(["alt100", "n100"]);
+        mapping.insert(
+            "alt100".into(),
+            json!({"id": "alt100", "parent": "n99", "children": [], "message": {
+                "id": "msgalt", "author": {"role": "assistant"}, "create_time": 1_700_000_099.5,
+                "content": {"content_type": "text", "parts": ["Message alt100x"]}, "metadata": {}}}),
+        );
+    }
     let export = json!([{
         "title": "A long one", "create_time": 1_700_000_000.0, "update_time": 1_700_000_000.0 + n as f64,
         "id": Uuid::new_v4().to_string(), "current_node": format!("n{}", n - 1), "mapping": mapping,
@@ -681,7 +691,7 @@ async fn long_conversation(client: &reqwest::Client, app: &TestApp, n: usize) ->
         .unwrap();
     assert_eq!(response.status(), 200, "the import");
     let summary: Value = json_body(response).await;
-    assert_eq!(summary["messages"], n);
+    assert_eq!(summary["messages"], n + usize::from(n > 100));
     Uuid::parse_str(summary["conversation_ids"][0].as_str().unwrap()).unwrap()
 }
 
@@ -721,6 +731,19 @@ async fn a_long_branch_opens_on_its_newest_page_and_load_earlier_reads_the_rest_
     // What the island shows after a switch: the same page.
     let newest = branch_page(&app, id, "").await;
     assert_eq!(said(&newest), markers(80..130));
+    // Each message knows its versions, read for the page alone.
+    let versions = |items: &[MessageItem], i: usize| {
+        (
+            items[i].message.sibling_index,
+            items[i].message.sibling_count,
+        )
+    };
+    assert_eq!(
+        versions(&newest, 20),
+        (2, 2),
+        "message 100 and its older version"
+    );
+    assert_eq!(versions(&newest, 21), (1, 1));
     // "Load earlier", page after page, until the first message (which has no parent).
     let earlier = branch_page(&app, id, &format!("?before={}", newest[0].message.id)).await;
     assert_eq!(said(&earlier), markers(30..80));
