@@ -54,8 +54,13 @@ impl Sqlite {
     async fn user_tables(&self) -> Result<Vec<String>, String> {
         let rows = self
             .rows(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                 AND name NOT IN ('seaql_migrations', 'bench_writes') ORDER BY name",
+                // Not the search index: a virtual table (FTS5) takes no triggers, and its
+                // shadow tables are written by the index itself, like any index.
+                "SELECT name FROM sqlite_master m WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 AND name NOT IN ('seaql_migrations', 'bench_writes') \
+                 AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%' \
+                 AND (m.name = v.name OR substr(m.name, 1, length(v.name) + 1) = v.name || '_')) \
+                 ORDER BY name",
             )
             .await?;
         rows.iter()

@@ -279,7 +279,10 @@ fn partly_measured() -> Measurements {
 /// (then read the diff before committing it).
 fn snapshot(report: &str, name: &str, expected: &str) {
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        let path = format!("{}/src/report/snapshots/{name}.md", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/src/report/snapshots/{name}.md",
+            env!("CARGO_MANIFEST_DIR")
+        );
         std::fs::write(path, report).unwrap();
         return;
     }
@@ -288,15 +291,27 @@ fn snapshot(report: &str, name: &str, expected: &str) {
 
 #[test]
 fn a_run_with_every_figure_measured_reads_as_its_snapshot() {
-    snapshot(&markdown(&everything_measured()), "everything_measured", include_str!("snapshots/everything_measured.md"));
+    snapshot(
+        &markdown(&everything_measured()),
+        "everything_measured",
+        include_str!("snapshots/everything_measured.md"),
+    );
 }
 
 #[test]
 fn a_run_with_no_optional_figure_says_why_each_is_missing() {
-    snapshot(&markdown(&nothing_measured()), "nothing_measured", include_str!("snapshots/nothing_measured.md"));
+    snapshot(
+        &markdown(&nothing_measured()),
+        "nothing_measured",
+        include_str!("snapshots/nothing_measured.md"),
+    );
 }
 
 #[test]
 fn a_partial_run_reports_what_it_has() {
-    snapshot(&markdown(&partly_measured()), "partly_measured", include_str!("snapshots/partly_measured.md"));
+    snapshot(
+        &markdown(&partly_measured()),
+        "partly_measured",
+        include_str!("snapshots/partly_measured.md"),
+    );
 }
