@@ -44,7 +44,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                {if has_islands() {
+                    view! { <HydrationScripts options islands=true/> }.into_any()
+                } else {
+                    // Nothing to hydrate: the WebAssembly is fetched when the browser is idle,
+                    // for the page that follows, instead of competing with this one's paint.
+                    let wasm = format!("/{}/{}.wasm", options.site_pkg_dir, options.output_name);
+                    view! { <link rel="prefetch" href=wasm/> }.into_any()
+                }}
                 <MetaTags/>
             </head>
             <body>
@@ -52,6 +59,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether the page asked for has an island: the log-in, register and waiting pages are plain
+/// HTML forms, and work without any script.
+fn has_islands() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use routes::AppRoute;
+        let path = leptos::prelude::use_context::<http::request::Parts>()
+            .map(|parts| parts.uri.path().to_owned());
+        !matches!(
+            path.as_deref().and_then(AppRoute::parse),
+            Some(AppRoute::Login | AppRoute::Register | AppRoute::Waiting)
+        )
+    }
+    #[cfg(not(feature = "ssr"))]
+    true
 }
 
 #[component]

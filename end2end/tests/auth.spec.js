@@ -46,6 +46,8 @@ test('on a phone the sidebar hides behind a button that the island opens', async
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/$/);
+  // The toggle is an island: it opens the sidebar once the page has hydrated.
+  await expect(page.locator('.connection-live')).toBeVisible();
 
   const sidebar = page.getByRole('complementary', { name: 'Conversations' });
   await expect(sidebar).not.toBeInViewport();
