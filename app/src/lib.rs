@@ -47,10 +47,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {if has_islands() {
                     view! { <HydrationScripts options islands=true/> }.into_any()
                 } else {
-                    // Nothing to hydrate: the WebAssembly is fetched when the browser is idle,
-                    // for the page that follows, instead of competing with this one's paint.
-                    let wasm = format!("/{}/{}.wasm", options.site_pkg_dir, options.output_name);
-                    view! { <link rel="prefetch" href=wasm/> }.into_any()
+                    // Nothing to hydrate: the WebAssembly is fetched once this page has
+                    // loaded, for the page that follows, instead of competing with its paint.
+                    let prefetch = format!(
+                        "addEventListener('load',function(){{var l=document.createElement('link');\
+                         l.rel='prefetch';l.href='/{}/{}.wasm';document.head.append(l)}})",
+                        options.site_pkg_dir, options.output_name
+                    );
+                    view! { <script nonce=leptos::nonce::use_nonce() inner_html=prefetch></script> }.into_any()
                 }}
                 <MetaTags/>
             </head>
