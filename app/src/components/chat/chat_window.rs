@@ -153,6 +153,9 @@ pub fn ChatWindow(data: ChatWindowData, children: Children) -> impl IntoView {
                         key=|(id, item)| (*id, *item)
                         children=move |(_, item)| view! { <ChatMessage item hide_streaming_text live_markdown chat/> }
                     />
+                    // Where the browser opens the scroller (`scroll-initial-target`), before any
+                    // script: the newest message is painted first, not the oldest.
+                    <div class="messages-end" aria-hidden="true"></div>
                 </div>
                 <JumpToLatest chat/>
             </div>
