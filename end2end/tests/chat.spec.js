@@ -144,6 +144,8 @@ test('conversations can be renamed in place, searched and deleted', async ({ pag
   await page.reload();
   await expect(page.locator('.conversation-item.active')).toContainText('Renamed chat');
   await expect(page.getByTestId('chat-title')).toHaveText('Renamed chat');
+  // The search box filters from an island: type once the page has hydrated.
+  await expect(page.locator('.connection-live')).toBeVisible();
 
   await page.getByLabel('Search conversations').fill('nothing like it');
   await expect(page.getByText('No chat matches your search.')).toBeVisible();
