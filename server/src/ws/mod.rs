@@ -42,8 +42,6 @@ pub struct SocketSettings {
     pub idle_timeout: Duration,
     /// Largest frame a client may send.
     pub max_frame_bytes: usize,
-    /// Outgoing messages buffered per socket before its subscriptions must wait.
-    pub outbox: usize,
     /// `WS_FRAMES_PER_SECOND`: frames a client may send per second (after a burst of twice
     /// that); 0 is no limit. Far beyond what a tab needs: a subscribe per conversation opened,
     /// a ping now and then.
@@ -64,7 +62,6 @@ impl Default for SocketSettings {
             ping_interval: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(90),
             max_frame_bytes: 64 * 1024,
-            outbox: 256,
             frames_per_second: 20,
         }
     }
@@ -108,9 +105,9 @@ pub async fn upgrade(
     let settings = state.sockets.clone();
     Ok(ws
         // tungstenite allocates 128 KiB per socket for each buffer by default: 1.4 GB for
-        // 10,000 idle sockets. Ours flush every message anyway, and the buffers grow for the
-        // rare large frame (a finished reply's message.updated carries its whole text, so the
-        // write buffer is not capped: the writer holds one message at a time).
+        // 10,000 idle sockets. Ours flush after every message or batch of ready ones anyway, and
+        // the buffers grow for the rare large frame (a finished reply's message.updated carries
+        // its whole text, so the write buffer is not capped: a batch is at most 64 frames).
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         // Frames are read up to a larger limit and measured by the session, which answers

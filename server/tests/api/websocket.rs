@@ -26,6 +26,52 @@ async fn demo_app(word_delay: &str) -> (TestApp, String) {
     (app, token)
 }
 
+/// A socket is served by one task, whatever it follows: a delta goes from the generation
+/// through the hub's channel straight to it, with no forwarding task or outbox to wake on the
+/// way (each was a wake-up per token).
+#[tokio::test]
+async fn a_socket_is_one_task_however_many_conversations_it_follows() {
+    let (app, token) = demo_app("1ms").await;
+    let mut conversations = Vec::new();
+    for _ in 0..5 {
+        conversations.push(app.create_conversation(json!({})).await.id);
+    }
+    let tasks = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = tasks();
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        let mut socket = WsClient::connect(&app.address, &token).await;
+        for id in &conversations {
+            socket.subscribe(*id, json!({})).await;
+        }
+        for _ in &conversations {
+            socket.until(WAIT, |f| f["type"] == "subscribed").await;
+        }
+        sockets.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let added = tasks().saturating_sub(before);
+    // Three sockets following five conversations each: three tasks. (A task per socket, its
+    // writer, its user feed and one per subscription made 3 × 8 = 24.)
+    assert!(added <= 4, "{added} tasks for 3 sockets");
+
+    // Each of them carries a reply whole.
+    let sent = app.send(conversations[2], "Hello all").await;
+    let reply_id = sent.assistant_message.id;
+    let stored = app.wait_for_reply(conversations[2], reply_id).await;
+    for socket in &mut sockets {
+        let frames = socket
+            .until(WAIT, |f| is_event(f, "message.updated", reply_id))
+            .await;
+        assert_eq!(WsClient::deltas(&frames, reply_id, 0), stored.content);
+    }
+}
+
 #[tokio::test]
 async fn a_full_reply_arrives_as_the_five_events_in_order() {
     let (app, token) = demo_app("1ms").await;
