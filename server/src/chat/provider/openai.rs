@@ -1,20 +1,21 @@
-//! OpenAI chat completions through `async-openai`, streaming with
-//! `stream_options.include_usage`. `OPENAI_BASE_URL` points it at any OpenAI-compatible server
-//! (Ollama, vLLM, llama.cpp, OpenRouter). async-openai's client would retry 429s, 5xx and
-//! refused connections itself; it gets a [`Transport`] without that layer instead, so that
-//! retries are the orchestrator's alone (see [`super::retry`]) and count alike for every
-//! provider.
+//! OpenAI chat completions, streaming with `stream_options.include_usage`. `OPENAI_BASE_URL`
+//! points it at any OpenAI-compatible server (Ollama, vLLM, llama.cpp, OpenRouter).
 //!
-//! The stream's chunks are read into our own type (async-openai's "bring your own types"),
-//! since the reasoning that compatible servers stream beside the text — `reasoning_content`
-//! (DeepSeek, Qwen, vLLM) or `reasoning` (OpenRouter, Ollama) — is in no OpenAI type.
-
-use std::task::{Context, Poll};
+//! `async-openai` builds the request (its types) and its configuration gives the URL and the
+//! headers; the request is sent and its Server-Sent Events read here, like Anthropic's and
+//! Gemini's ([`super::http`]). Its client would retry 429s, 5xx and refused connections itself,
+//! while retries are the orchestrator's alone (see [`super::retry`]); and its stream reads the
+//! events in a task of its own and hands each one over a channel: a task to wake, on another
+//! thread as often as not, for every token. Read here, a token goes from the connection to the
+//! reply's task directly.
+//!
+//! The stream's chunks are read into our own type, since the reasoning that compatible servers
+//! stream beside the text — `reasoning_content` (DeepSeek, Qwen, vLLM) or `reasoning`
+//! (OpenRouter, Ollama) — is in no OpenAI type.
 
 use async_openai::{
-    config::OpenAIConfig,
+    config::{Config as _, OpenAIConfig},
     error::OpenAIError,
-    middleware::HttpRequestFactory,
     types::chat::{
         ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage,
         ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestMessageContentPartText,
@@ -23,13 +24,12 @@ use async_openai::{
         ChatCompletionStreamOptions, CompletionUsage, CreateChatCompletionRequest,
         CreateChatCompletionRequestArgs, ImageUrl,
     },
-    Client,
 };
 use futures::{future::BoxFuture, StreamExt};
 use serde::Deserialize;
 
 use super::{
-    http::{connection_error, status_error},
+    http::{parse_json, send, sse_events},
     ChatProvider, ErrorKind, NetworkSettings, ProviderError, ProviderEvent, ProviderId,
     ProviderRequest, ProviderStream, Role, Usage,
 };
@@ -38,7 +38,9 @@ use crate::config::Secret;
 const NAME: &str = "OpenAI";
 
 pub struct OpenAi {
-    client: Client<OpenAIConfig>,
+    client: reqwest::Client,
+    /// The base URL, the key and the organisation: the URL and headers of every request.
+    config: OpenAIConfig,
     /// A compatible server rather than OpenAI itself: it gets `max_tokens`, which older
     /// servers understand, instead of `max_completion_tokens`.
     compatible_server: bool,
@@ -64,12 +66,9 @@ impl OpenAi {
         if let Some(base_url) = &base_url {
             config = config.with_api_base(base_url.trim_end_matches('/'));
         }
-        let http_client = super::http::client(&settings);
-        let client = Client::build(http_client.clone(), config).with_http_service(Transport {
-            client: http_client,
-        });
         Self {
-            client,
+            client: super::http::client(&settings),
+            config,
             compatible_server: base_url.is_some(),
             settings,
         }
@@ -169,42 +168,42 @@ impl ChatProvider for OpenAi {
     ) -> BoxFuture<'_, Result<ProviderStream, ProviderError>> {
         Box::pin(async move {
             let body = self.build_request(&request).map_err(map_error)?;
-            let stream = tokio::time::timeout(
-                self.settings.first_byte_timeout,
-                self.client
-                    .chat()
-                    .create_stream_byot::<_, StreamChunk>(body),
-            )
-            .await
-            .map_err(|_| {
-                ProviderError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "{NAME} did not answer within {} s.",
-                        self.settings.first_byte_timeout.as_secs_f32()
-                    ),
-                )
-            })?
-            .map_err(map_error)?;
-            Ok(stream
-                .flat_map(|item| {
-                    futures::stream::iter(match item {
-                        Ok(chunk) => map_chunk(chunk),
-                        Err(e) => vec![Err(map_error(e))],
-                    })
+            let request = self
+                .client
+                .post(self.config.url("/chat/completions"))
+                .headers(self.config.headers())
+                .json(&body);
+            let response = send(ProviderId::OpenAi, &self.settings, request).await?;
+            // `[DONE]` ends the stream; what follows it, if anything, is not read.
+            let stream = sse_events(NAME, response)
+                .take_while(|event| {
+                    let done = matches!(event, Ok(event) if event.data.trim() == "[DONE]");
+                    futures::future::ready(!done)
                 })
-                .boxed())
+                .flat_map(|event| {
+                    futures::stream::iter(match event {
+                        Ok(event) => match parse_json::<StreamChunk>(NAME, &event.data) {
+                            Ok(chunk) => map_chunk(chunk),
+                            Err(e) => vec![Err(e)],
+                        },
+                        Err(e) => vec![Err(e)],
+                    })
+                });
+            Ok(stream.boxed())
         })
     }
 }
 
-/// One `chat.completion.chunk`, as much of it as we read.
+/// One `chat.completion.chunk`, as much of it as we read; or the error a server may send
+/// in the middle of a stream instead (`{"error": {"message": …}}`).
 #[derive(Deserialize)]
 struct StreamChunk {
     #[serde(default)]
     choices: Vec<StreamChoice>,
     #[serde(default)]
     usage: Option<CompletionUsage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +227,14 @@ struct StreamChoiceDelta {
 }
 
 fn map_chunk(chunk: StreamChunk) -> Vec<Result<ProviderEvent, ProviderError>> {
+    if let Some(error) = chunk.error {
+        // The person gets our sentence; the server's own words go to the log.
+        return vec![Err(ProviderError::new(
+            ErrorKind::Upstream,
+            format!("{NAME} reported an error in the middle of the reply; try again."),
+        )
+        .with_detail(error))];
+    }
     let mut events = Vec::new();
     if let Some(choice) = chunk.choices.into_iter().next() {
         let delta = choice.delta;
@@ -264,58 +271,13 @@ fn map_chunk(chunk: StreamChunk) -> Vec<Result<ProviderEvent, ProviderError>> {
     events
 }
 
-/// async-openai's HTTP transport without its retry layer, and which reads refusals itself:
-/// async-openai's error reader drops the headers, and `Retry-After` with them.
-#[derive(Clone)]
-struct Transport {
-    client: reqwest::Client,
-}
-
-impl tower::Service<HttpRequestFactory> for Transport {
-    type Response = reqwest::Response;
-    type Error = OpenAIError;
-    type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), OpenAIError>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: HttpRequestFactory) -> Self::Future {
-        let client = self.client.clone();
-        Box::pin(async move {
-            let response = client.execute(request.build().await?).await?;
-            if response.status().is_success() {
-                return Ok(response);
-            }
-            let refusal = status_error(NAME, response).await;
-            Err(OpenAIError::Boxed(Box::new(refusal)))
-        })
-    }
-}
-
+/// async-openai's builders refused the request's arguments: it was never sent.
 fn map_error(error: OpenAIError) -> ProviderError {
-    match error {
-        OpenAIError::Boxed(error) => match error.downcast::<ProviderError>() {
-            Ok(refusal) => *refusal,
-            Err(other) => {
-                ProviderError::new(ErrorKind::Rejected, format!("{NAME} refused the request."))
-                    .with_detail(other)
-            }
-        },
-        OpenAIError::Reqwest(e) => connection_error(NAME, &e),
-        OpenAIError::StreamError(e) => ProviderError::new(
-            ErrorKind::Cut,
-            format!("The connection to {NAME} was lost in the middle of the reply."),
-        )
-        .with_detail(e),
-        OpenAIError::JSONDeserialize(e, _) => ProviderError::new(
-            ErrorKind::Malformed,
-            format!("{NAME} sent a reply we could not read."),
-        )
-        .with_detail(e),
-        other => ProviderError::new(ErrorKind::Rejected, format!("{NAME} refused the request."))
-            .with_detail(other),
-    }
+    ProviderError::new(
+        ErrorKind::Rejected,
+        format!("The request to {NAME} could not be made."),
+    )
+    .with_detail(error)
 }
 
 #[cfg(test)]
