@@ -15,6 +15,7 @@ mod m20261206_000009_conversation_tree;
 mod m20261206_000010_attachments;
 mod m20261206_000011_reasoning;
 mod m20261207_000012_find_and_move;
+mod m20261207_000013_content_tokens;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_attachments::Migration),
             Box::new(m20261206_000011_reasoning::Migration),
             Box::new(m20261207_000012_find_and_move::Migration),
+            Box::new(m20261207_000013_content_tokens::Migration),
         ]
     }
 }

@@ -176,14 +176,21 @@ impl Generation {
                 },
             };
             let mut finished = false;
-            let mut idle_deadline = Instant::now() + network.idle_timeout;
             let mut last_write = Instant::now();
             let mut flush_tick = tokio::time::interval(flush_interval);
             flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // Built once per attempt, not once per token: each delta then costs no timer or
+            // waiter registration. The idle timer is not pushed back by every delta either; when
+            // it fires, it moves to `idle_timeout` after the last one heard, if that is later.
+            let stopped = cancel.cancelled();
+            tokio::pin!(stopped);
+            let mut last_heard = Instant::now();
+            let idle = sleep_until(last_heard + network.idle_timeout);
+            tokio::pin!(idle);
             loop {
                 tokio::select! {
                     biased;
-                    _ = cancel.cancelled() => return Ended { status: Status::Stopped, error: None },
+                    _ = &mut stopped => return Ended { status: Status::Stopped, error: None },
                     _ = flush_tick.tick() => {
                         let dirty = streamed.chunk_lengths.len() > streamed.flushed_chunks;
                         if dirty || last_write.elapsed() >= HEARTBEAT {
@@ -191,14 +198,19 @@ impl Generation {
                             last_write = Instant::now();
                         }
                     }
-                    _ = sleep_until(idle_deadline) => {
+                    _ = &mut idle => {
+                        let deadline = last_heard + network.idle_timeout;
+                        if deadline > Instant::now() {
+                            idle.as_mut().reset(deadline);
+                            continue;
+                        }
                         return fail(format!(
                             "{name} sent nothing for {} s, so the reply was cut off.",
                             network.idle_timeout.as_secs_f32()
                         ));
                     }
                     item = stream.next() => {
-                        idle_deadline = Instant::now() + network.idle_timeout;
+                        last_heard = Instant::now();
                         match item {
                             None if finished => return Ended { status: Status::Complete, error: None },
                             None => return fail(format!(
@@ -388,18 +400,21 @@ impl Generation {
         let text = streamed.content.clone();
         let reasoning = streamed.reasoning.clone();
         let count = needs_count(ended.status, streamed.reported_usage.is_some());
-        let (html, counted, reasoning_counted) = tokio::task::spawn_blocking(move || {
-            let html = (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING));
-            let reasoning_counted = tokenizer::count(&reasoning);
-            let counted = if count {
-                tokenizer::count(&text) + reasoning_counted
-            } else {
-                0
-            };
-            (html, counted, reasoning_counted)
-        })
-        .await
-        .unwrap_or((None, 0, 0));
+        // The text's own count is stored with it, for every later send's context.
+        let (html, content_tokens, counted, reasoning_counted) =
+            tokio::task::spawn_blocking(move || {
+                let html = (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING));
+                let content_tokens = tokenizer::count(&text);
+                let reasoning_counted = tokenizer::count(&reasoning);
+                let counted = if count {
+                    content_tokens + reasoning_counted
+                } else {
+                    0
+                };
+                (html, Some(content_tokens), counted, reasoning_counted)
+            })
+            .await
+            .unwrap_or((None, None, 0, 0));
         // Anthropic bills thinking inside `output_tokens` without saying how much of it was
         // thinking: the reasoning is then counted by our tokenizer, within the completion.
         let usage = self
@@ -414,7 +429,13 @@ impl Generation {
         let mut attempt = 0;
         loop {
             match self
-                .write_final(&streamed, &ended, usage, cost, html.clone())
+                .write_final(
+                    &streamed,
+                    &ended,
+                    usage,
+                    cost,
+                    (html.clone(), content_tokens),
+                )
                 .await
             {
                 Ok(()) => break,
@@ -463,7 +484,7 @@ impl Generation {
         ended: &Ended,
         usage: Option<Usage>,
         cost: i64,
-        html: Option<String>,
+        rendered: (Option<String>, Option<i64>),
     ) -> Result<(), DbErr> {
         let now = now();
         let _gate = self.service.writes.enter().await;
@@ -475,7 +496,7 @@ impl Generation {
             ended,
             usage.unwrap_or_default(),
             cost,
-            html,
+            rendered,
             now,
         )
         .await?;
@@ -559,7 +580,7 @@ impl Generation {
         ended: &Ended,
         booked: Usage,
         cost: i64,
-        html: Option<String>,
+        (html, content_tokens): (Option<String>, Option<i64>),
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), DbErr> {
         use messages::Column as M;
@@ -582,6 +603,7 @@ impl Generation {
             .col_expr(M::CostMicros, Expr::value(cost))
             .col_expr(M::Error, Expr::value(ended.error.clone()))
             .col_expr(M::ContentHtml, Expr::value(html))
+            .col_expr(M::ContentTokens, Expr::value(content_tokens))
             .col_expr(M::UpdatedAt, Expr::value(now))
             .filter(M::Id.eq(self.assistant_message_id))
             .exec(txn)

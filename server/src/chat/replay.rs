@@ -183,6 +183,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             imported: false,
+            content_tokens: None,
         };
         let texts: Vec<String> = stored_pieces(&message)
             .iter()
@@ -221,6 +222,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             imported: false,
+            content_tokens: None,
         };
         assert_eq!(
             stored_pieces(&message),

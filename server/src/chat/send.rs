@@ -20,7 +20,7 @@ use super::{
     provider::ProviderId,
     provider::{ChatProvider, ChatTurn},
     send_attachments,
-    tree::{self, Siblings, Tree},
+    tree::{self, Siblings},
     views::{conversation_view, message_view},
     ChatError, ChatService,
 };
@@ -69,6 +69,14 @@ impl Prompt {
         }
     }
 
+    /// Our count of the prompt's text when it is stored already (a regeneration's question).
+    fn stored_tokens(&self) -> Option<i64> {
+        match self {
+            Prompt::New { .. } => None,
+            Prompt::Stored(question) => question.content_tokens,
+        }
+    }
+
     /// The message the prompt follows: the context is the branch that ends there.
     fn parent(&self) -> Option<Uuid> {
         match self {
@@ -94,6 +102,8 @@ struct PreparedSend {
     provider: Arc<dyn ChatProvider>,
     prices: PriceSnapshot,
     prompt: Prompt,
+    /// Our count of the prompt's text, stored with a new message.
+    prompt_tokens: i64,
     context: context::Context,
     worst_case: i64,
     /// The files sent with the message, in order.
@@ -128,12 +138,13 @@ impl ChatService {
         let attachment_ids = send_attachments::check_ids(attachment_ids)?;
         check_content(&content, !attachment_ids.is_empty())?;
         let conversation = self.conversation(user_id, conversation_id).await?;
-        let tree = Tree::load(&self.db, conversation.id).await?;
         let follows_shown = parent.is_none();
+        // Neither reads the conversation's tree: a send costs its context, not the
+        // conversation's length.
         let parent = match parent {
-            None => tree.branch(conversation.current_leaf_id).last().copied(),
+            None => tree::shown_leaf(&self.db, &conversation).await?,
             Some(None) => None,
-            Some(Some(id)) if tree.contains(id) => Some(id),
+            Some(Some(id)) if tree::holds(&self.db, conversation.id, id).await? => Some(id),
             Some(Some(_)) => return Err(ChatError::NotFound),
         };
         let model = self
@@ -148,7 +159,7 @@ impl ChatService {
             follows_shown,
         };
         let prepared = self
-            .prepare_send(conversation, model, &tree, prompt, files)
+            .prepare_send(conversation, model, prompt, files)
             .await?;
         let stored = self.store_send(user_id, &prepared).await?;
         let (user_message, assistant_message) = self.start_reply(user_id, prepared, stored).await?;
@@ -193,14 +204,12 @@ impl ChatService {
                 ))
             }
         };
-        let tree = Tree::load(&self.db, conversation.id).await?;
         // The question's files go with it again, to a model that must take them.
         let files = self.files_of_question(&model, question.id).await?;
         let prepared = self
             .prepare_send(
                 conversation,
                 model,
-                &tree,
                 Prompt::Stored(Box::new(question)),
                 files,
             )
@@ -217,7 +226,6 @@ impl ChatService {
         &self,
         conversation: conversations::Model,
         model: ai_model_configs::Model,
-        tree: &Tree,
         prompt: Prompt,
         attachments: Vec<attachments::Model>,
     ) -> Result<PreparedSend, ChatError> {
@@ -247,17 +255,18 @@ impl ChatService {
                     .attachments
                     .turn_attachments_of_rows(&attachments, model.provider),
             };
+            let stored = prompt.stored_tokens();
             tokio::task::spawn_blocking(move || {
+                let new_message = context::CountedTurn::with_count(new_message, stored);
                 context::Gathering::new(system.as_deref(), new_message, window, max_tokens)
             })
             .await
             .map_err(|e| ChatError::Internal(format!("building the context: {e}")))?
         };
-        let branch = prompt
-            .parent()
-            .map(|parent| tree.path_to(parent))
-            .unwrap_or_default();
-        let history = self.history(&branch, model.provider, gathering).await?;
+        let prompt_tokens = gathering.prompt_tokens();
+        let history = self
+            .history(conversation.id, prompt.parent(), model.provider, gathering)
+            .await?;
         let mut context = tokio::task::spawn_blocking(move || {
             context::build(system.as_deref(), history, window, max_tokens)
         })
@@ -275,6 +284,7 @@ impl ChatService {
             provider,
             prices,
             prompt,
+            prompt_tokens,
             context,
             worst_case,
             attachments,
@@ -410,9 +420,9 @@ impl ChatService {
                         .or(*parent),
                     false => *parent,
                 };
-                let message = new_message(conversation, parent, Role::User, content, now)
-                    .insert(&txn)
-                    .await?;
+                let mut message = new_message(conversation, parent, Role::User, content, now);
+                message.content_tokens = Set(Some(prepared.prompt_tokens));
+                let message = message.insert(&txn).await?;
                 Attachments::link(&txn, message.id, &prepared.attachments).await?;
                 let id = message.id;
                 (Some(message), id)
@@ -605,36 +615,52 @@ impl ChatService {
     }
 
     /// The turns a new message follows, oldest first, ending with the new message: user
-    /// messages and replies that finished (complete or stopped) of `branch` (its first message
-    /// to the prompt's parent), read newest first a page at a time until they fill the window
-    /// (`gathering`).
+    /// messages and replies that finished (complete or stopped) of the branch that ends at
+    /// `parent`, read newest first a page at a time, up the parents, until they fill the
+    /// window (`gathering`). Each turn's stored token count is used; only turns without one
+    /// are counted.
     pub(super) async fn history(
         &self,
-        branch: &[Uuid],
+        conversation_id: Uuid,
+        parent: Option<Uuid>,
         provider: ProviderId,
         mut gathering: context::Gathering,
-    ) -> Result<Vec<ChatTurn>, ChatError> {
-        for page in branch.rchunks(context::HISTORY_PAGE as usize) {
+    ) -> Result<Vec<context::CountedTurn>, ChatError> {
+        let mut next = parent;
+        while let Some(from) = next {
+            let page =
+                tree::path_up(&self.db, conversation_id, from, context::HISTORY_PAGE).await?;
+            // A short page reached the first message (or a parent deleted with its subtree).
+            next = match page.len() as u64 {
+                context::HISTORY_PAGE => page.last().and_then(|(_, parent)| *parent),
+                _ => None,
+            };
             // Only the columns a context needs: not each reply's stored HTML and chunk list.
-            let rows: Vec<(Uuid, Role, MessageStatus, String)> = messages::Entity::find()
-                .select_only()
-                .columns([
-                    messages::Column::Id,
-                    messages::Column::Role,
-                    messages::Column::Status,
-                    messages::Column::Content,
-                ])
-                .filter(messages::Column::Id.is_in(page.iter().copied()))
-                .order_by_desc(messages::Column::Id)
-                .into_tuple()
-                .all(&self.db)
+            let rows: Vec<(Uuid, Role, MessageStatus, String, Option<i64>)> =
+                messages::Entity::find()
+                    .select_only()
+                    .columns([
+                        messages::Column::Id,
+                        messages::Column::Role,
+                        messages::Column::Status,
+                        messages::Column::Content,
+                        messages::Column::ContentTokens,
+                    ])
+                    .filter(messages::Column::Id.is_in(page.iter().map(|(id, _)| *id)))
+                    .order_by_desc(messages::Column::Id)
+                    .into_tuple()
+                    .all(&self.db)
+                    .await?;
+            let bytes: usize = rows.iter().map(|(.., content, _)| content.len()).sum();
+            let uncounted = rows.iter().filter(|(.., tokens)| tokens.is_none()).count();
+            self.history_reads
+                .add(rows.len() as u64, bytes as u64, uncounted as u64);
+            let mut attached = self
+                .history_attachments(rows.iter().map(|(id, role, ..)| (*id, *role)), provider)
                 .await?;
-            let bytes: usize = rows.iter().map(|(.., content)| content.len()).sum();
-            self.history_reads.add(rows.len() as u64, bytes as u64);
-            let mut attached = self.history_attachments(&rows, provider).await?;
-            // Counting tokens is CPU work: off the async runtime.
+            // Counting tokens (of turns stored without a count) is CPU work: off the runtime.
             gathering = tokio::task::spawn_blocking(move || {
-                for (id, role, status, content) in rows {
+                for (id, role, status, content, tokens) in rows {
                     let attachments = attached.remove(&id).unwrap_or_default();
                     let turn = ChatTurn {
                         role,
@@ -642,7 +668,7 @@ impl ChatService {
                         attachments,
                     };
                     if (role == Role::User || status.is_usable_context())
-                        && !gathering.push_older(turn)
+                        && !gathering.push_older(context::CountedTurn::with_count(turn, tokens))
                     {
                         break;
                     }
@@ -733,6 +759,7 @@ fn new_message(
         created_at: Set(now),
         updated_at: Set(now),
         imported: Set(false),
+        content_tokens: Set(None),
     }
 }
 

@@ -66,16 +66,15 @@ impl ChatService {
         Ok(rows)
     }
 
-    /// The files of the user messages of a page of history.
-    pub(super) async fn history_attachments<R>(
+    /// The files of the user messages of a page of history, from its `(id, role)` pairs.
+    pub(super) async fn history_attachments(
         &self,
-        rows: &[(Uuid, Role, R, String)],
+        messages: impl Iterator<Item = (Uuid, Role)>,
         provider: ProviderId,
     ) -> Result<HashMap<Uuid, Vec<TurnAttachment>>, ChatError> {
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .filter(|(_, role, ..)| *role == Role::User)
-            .map(|(id, ..)| *id)
+        let ids: Vec<Uuid> = messages
+            .filter(|(_, role)| *role == Role::User)
+            .map(|(id, _)| id)
             .collect();
         Ok(self.attachments.turn_attachments_of(&ids, provider).await?)
     }

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::entities::messages;
+use crate::db::entities::{conversations, messages};
 
 /// A message's place among its siblings, for `‹ n/m ›`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +112,37 @@ pub async fn path_up(
     rows.iter()
         .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "parent_id")?)))
         .collect()
+}
+
+/// Whether `id` is a message of the conversation (one primary-key lookup).
+pub async fn holds(
+    db: &impl ConnectionTrait,
+    conversation_id: Uuid,
+    id: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    let found: Option<Uuid> = messages::Entity::find_by_id(id)
+        .select_only()
+        .column(messages::Column::Id)
+        .filter(messages::Column::ConversationId.eq(conversation_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The end of the branch shown: the conversation's current leaf while it is one of its
+/// messages (one lookup), else the newest leaf of the whole tree (read whole only then: no
+/// leaf recorded, or it was deleted), `None` for an empty conversation.
+pub async fn shown_leaf(
+    db: &impl ConnectionTrait,
+    conversation: &conversations::Model,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    if let Some(leaf) = conversation.current_leaf_id {
+        if holds(db, conversation.id, leaf).await? {
+            return Ok(Some(leaf));
+        }
+    }
+    Ok(Tree::load(db, conversation.id).await?.newest_leaf())
 }
 
 /// The children of each of `parents` (`None`: the first messages), oldest first: the

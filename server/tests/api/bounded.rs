@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use app::wire::{MessageStatus, MessageView, Page, ProviderId, Role, UserView};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use server::db::{
     entities::{conversations, messages},
@@ -49,6 +49,7 @@ fn message(
         created_at: Set(at),
         updated_at: Set(at),
         imported: Set(false),
+        content_tokens: Set(None),
     }
 }
 
@@ -142,6 +143,95 @@ async fn a_send_in_a_conversation_of_5000_long_messages_reads_only_the_window() 
         reply.prompt_tokens > 100_000 && reply.prompt_tokens <= 128_000 - 4_096,
         "context of {} tokens",
         reply.prompt_tokens
+    );
+}
+
+#[tokio::test]
+async fn a_send_tokenises_only_its_own_message_the_history_has_stored_counts() {
+    let app = spawn_app_with(&[("DEMO_WORD_DELAY", "0ms")]).await;
+    app.register("counts@example.com").await;
+    let conversation = app.create_conversation(json!({})).await;
+    for question in [
+        "What is one?",
+        "And two?",
+        "And three, in more words than that?",
+    ] {
+        let sent = app.send(conversation.id, question).await;
+        app.wait_for_reply(conversation.id, sent.assistant_message.id)
+            .await;
+    }
+    // Each message was stored with our tokenizer's count of its text.
+    let stored = messages::Entity::find()
+        .filter(messages::Column::ConversationId.eq(conversation.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 6);
+    for message in &stored {
+        assert_eq!(
+            message.content_tokens,
+            Some(server::chat::tokenizer::count(&message.content)),
+            "{:?}: {:?}",
+            message.role,
+            message.content
+        );
+    }
+
+    let (rows_before, uncounted_before) = (
+        app.chat.history_reads.rows(),
+        app.chat.history_reads.uncounted(),
+    );
+    let sent = app.send(conversation.id, "And four?").await;
+    app.wait_for_reply(conversation.id, sent.assistant_message.id)
+        .await;
+    assert_eq!(app.chat.history_reads.rows() - rows_before, 6);
+    assert_eq!(
+        app.chat.history_reads.uncounted() - uncounted_before,
+        0,
+        "the history was tokenised again"
+    );
+
+    // A message without a count (stored before the column, or imported) is counted when read,
+    // and the context comes out the same.
+    let first = stored.iter().min_by_key(|m| m.id).unwrap();
+    messages::Entity::update_many()
+        .col_expr(
+            messages::Column::ContentTokens,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(messages::Column::Id.eq(first.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let uncounted_before = app.chat.history_reads.uncounted();
+    let again = app
+        .post_json(
+            &format!("/api/messages/{}/regenerate", sent.assistant_message.id),
+            json!({}),
+        )
+        .await;
+    assert!(again.status().is_success(), "{}", again.status());
+    assert_eq!(app.chat.history_reads.uncounted() - uncounted_before, 1);
+    let replies: Vec<messages::Model> = messages::Entity::find()
+        .filter(messages::Column::ParentId.eq(sent.user_message.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(replies.len(), 2);
+    for reply in &replies {
+        app.wait_for_reply(conversation.id, reply.id).await;
+    }
+    let prompts: Vec<i64> = messages::Entity::find()
+        .filter(messages::Column::ParentId.eq(sent.user_message.id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|reply| reply.prompt_tokens)
+        .collect();
+    assert_eq!(
+        prompts[0], prompts[1],
+        "the same context, counted either way"
     );
 }
 

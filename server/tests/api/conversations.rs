@@ -225,6 +225,7 @@ async fn replies_left_streaming_by_a_dead_server_become_interrupted_at_the_next_
         created_at: Set(now),
         updated_at: Set(now),
         imported: Set(false),
+        content_tokens: Set(None),
     }
     .insert(&app.db)
     .await

@@ -368,6 +368,7 @@ fn message_rows(
             created_at: Set(m.created_at),
             updated_at: Set(m.created_at),
             imported: Set(true),
+            content_tokens: Set(None),
         })
         .collect()
 }

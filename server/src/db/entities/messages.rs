@@ -40,6 +40,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Brought in by an import (migration 12): written elsewhere, costing nothing here.
     pub imported: bool,
+    /// Our tokenizer's count of `content`, written with it (migration 13): a send reads it
+    /// instead of tokenising the history again. None for messages from before and imported
+    /// ones, which are counted when read.
+    pub content_tokens: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
