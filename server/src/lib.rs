@@ -24,6 +24,7 @@ pub mod domain;
 pub mod http;
 pub mod limits;
 pub mod markdown;
+pub mod memory;
 pub mod settings;
 pub mod startup;
 pub mod state;

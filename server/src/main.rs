@@ -5,9 +5,10 @@ use server::{cli, config::Config, startup::Application, telemetry};
 /// glibc's malloc keeps freed memory for reuse, per thread arena, and raises its mmap
 /// threshold to the size of any large block freed. Argon2 takes 19 MiB per password hash on a
 /// blocking thread: left alone, each of those threads keeps its 19 MiB for good (a few logins
-/// took an idle server from 21 MB to 80 MB). A fixed threshold makes blocks of 1 MiB and more
-/// their own mappings, returned to the system when freed; two arenas keep fragmentation low
-/// without contention on two cores' worth of threads.
+/// took an idle server from 21 MB to 80 MB). A fixed threshold makes large blocks their own
+/// mappings, returned to the system when freed; two arenas keep fragmentation low without
+/// contention on two cores' worth of threads. What the arenas keep after a load is trimmed
+/// by `server::memory`.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; called before any thread is started.

@@ -135,6 +135,7 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
         crate::http::static_files::precompress_in_background(self.state.config.site_root.clone());
+        crate::memory::spawn_trimmer();
         let settings = self.state.config.connections.clone();
         let router = self.router.layer(axum::middleware::from_fn_with_state(
             settings.request_timeout,

@@ -95,7 +95,8 @@ pub fn precompress_in_background(site_root: PathBuf) {
     tokio::task::spawn_blocking(move || match precompress(&site_root) {
         Ok(0) => {}
         Ok(written) => {
-            release_freed_memory();
+            // Brotli's best level works in tens of MB of blocks: hand them back now.
+            crate::memory::release_freed();
             tracing::info!(
                 written,
                 site_root = %site_root.display(),
@@ -108,19 +109,6 @@ pub fn precompress_in_background(site_root: PathBuf) {
         ),
     });
 }
-
-/// Brotli's best level works in tens of MB of blocks under glibc's mmap threshold, which
-/// malloc keeps once freed: an idle server held 40 MB more after precompressing. Hand it back.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
-    // SAFETY: malloc_trim only returns free pages of malloc's arenas to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}
 
 /// The `.br` and `.gz` written under `dir`, recursively.
 pub fn precompress(dir: &Path) -> io::Result<usize> {
