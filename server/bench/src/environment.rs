@@ -18,7 +18,7 @@ impl Environment {
     pub fn read(load_before: String) -> Self {
         Self {
             finished: Utc::now(),
-            command: std::env::args().collect(),
+            command: std::env::args().map(|arg| without_password(&arg)).collect(),
             commit: git_commit(),
             machine: machine(),
             load: (load_before, load_average()),
@@ -87,5 +87,36 @@ fn git_commit() -> String {
             }
         }
         None => "unknown (not a git checkout)".into(),
+    }
+}
+
+/// A database URL's password, if an argument holds one, masked for the report.
+fn without_password(arg: &str) -> String {
+    let Some((scheme, rest)) = arg.split_once("://") else {
+        return arg.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => arg.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_password_in_a_url_is_masked_and_nothing_else_changes() {
+        use super::without_password as masked;
+        assert_eq!(
+            masked("postgres://bench:s3cret@db:5432/bench"),
+            "postgres://bench:***@db:5432/bench"
+        );
+        assert_eq!(
+            masked("postgres://postgres@127.0.0.1:5432/bench"),
+            "postgres://postgres@127.0.0.1:5432/bench"
+        );
+        assert_eq!(masked("--full"), "--full");
     }
 }

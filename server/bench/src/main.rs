@@ -44,6 +44,11 @@ pub struct Args {
     /// Idle authenticated sockets to hold open for the memory figure.
     #[arg(long, default_value_t = 10_000)]
     pub idle_sockets: usize,
+    /// Run the server on this PostgreSQL database instead of a fresh SQLite file. It must be
+    /// empty (e.g. `createdb`); the phases that read SQLite's file (database writes, page
+    /// render) are left out.
+    #[arg(long)]
+    pub database_url: Option<String>,
     /// RUST_LOG of the server (`info` is what a deployment runs).
     #[arg(long, default_value = "info")]
     pub server_log: String,

@@ -37,6 +37,8 @@ pub struct Setup {
     pub server_bin: PathBuf,
     /// The server's `RUST_LOG`.
     pub server_log: String,
+    /// PostgreSQL, rather than a fresh SQLite file.
+    pub postgres: bool,
     pub upstream_threads: usize,
     pub open_files: libc::rlim_t,
     pub duration: Duration,
@@ -56,6 +58,8 @@ pub struct Memory {
 /// server.
 pub struct Level {
     pub concurrency: usize,
+    /// Whether the replies came at the plan's pace; the unpaced level sends every token at once.
+    pub paced: bool,
     pub direct: RunResult,
     pub through_server: RunResult,
     pub server_cpu_seconds: Option<f64>,

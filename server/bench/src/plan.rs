@@ -13,6 +13,10 @@ pub struct Plan {
     pub levels: Vec<(usize, usize)>,
     pub time_per_run: Duration,
     pub shape: ReplyShape,
+    /// (concurrency, replies) of the level whose replies come with no pacing: what a token
+    /// costs when the server is never idle between them.
+    pub unpaced: (usize, usize),
+    pub unpaced_shape: ReplyShape,
     pub idle_sockets: usize,
     pub short: ReplyShape,
     pub long: ReplyShape,
@@ -39,6 +43,12 @@ impl Plan {
             tokens: 1_000,
             ..shape
         };
+        let unpaced_shape = ReplyShape {
+            tokens: 200,
+            first_token: Duration::from_millis(20),
+            pace: Duration::ZERO,
+            markdown: None,
+        };
         if args.full {
             Self {
                 name: "full",
@@ -46,6 +56,8 @@ impl Plan {
                 levels: vec![(1, 200), (10, 1_000), (100, 3_000), (1_000, 5_000)],
                 time_per_run: Duration::from_secs(60),
                 shape,
+                unpaced: (100, 1_000),
+                unpaced_shape,
                 idle_sockets: args.idle_sockets,
                 short,
                 long,
@@ -61,6 +73,8 @@ impl Plan {
                 levels: vec![(1, 20), (10, 100), (100, 300), (1_000, 1_000)],
                 time_per_run: Duration::from_secs(15),
                 shape,
+                unpaced: (100, 300),
+                unpaced_shape,
                 idle_sockets: args.idle_sockets,
                 short,
                 long,

@@ -56,15 +56,24 @@ pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String
     let idle = idle_sockets(&server, &users, plan.idle_sockets).await;
     let levels = run_levels(&api, &upstream, &server, &users, &plan, started).await?;
 
-    progress(started, "counting database writes per reply");
-    let sqlite = Sqlite::open(&server.db_path).await?;
-    let writes = count_writes(&api, &server, &upstream, &sqlite, &users[0], &plan).await;
-
-    progress(
-        started,
-        "rendering conversation pages of 100 to 10,000 messages",
-    );
-    let render = render_page(&api, &upstream, &sqlite, &users[0], &plan).await;
+    let (writes, render) = match &args.database_url {
+        // Both phases read and write SQLite's file directly.
+        Some(_) => {
+            let skipped = "not measured on PostgreSQL (the phase reads SQLite's file)";
+            (Err(skipped.to_owned()), Err(skipped.to_owned()))
+        }
+        None => {
+            progress(started, "counting database writes per reply");
+            let sqlite = Sqlite::open(&server.db_path).await?;
+            let writes = count_writes(&api, &server, &upstream, &sqlite, &users[0], &plan).await;
+            progress(
+                started,
+                "rendering conversation pages of 100 to 10,000 messages",
+            );
+            let render = render_page(&api, &upstream, &sqlite, &users[0], &plan).await;
+            (writes, render)
+        }
+    };
 
     memory.after = settled_rss(&server, Duration::from_secs(2)).await;
     memory.peak = server.peak_rss_mib();
@@ -76,6 +85,7 @@ pub async fn run(args: &Args, open_files: libc::rlim_t) -> Result<String, String
             plan,
             server_bin,
             server_log: args.server_log.clone(),
+            postgres: args.database_url.is_some(),
             upstream_threads: upstream.threads,
             open_files,
             duration: started.elapsed(),
@@ -115,6 +125,7 @@ async fn start(
         upstream: &upstream.address,
         site_root,
         log_filter: &args.server_log,
+        database_url: args.database_url.as_deref(),
     })
     .await?;
     progress(
@@ -182,9 +193,17 @@ async fn run_levels(
                 "concurrency {concurrency}: {replies} replies direct, then through the server"
             ),
         );
-        levels.push(run_level(api, upstream, server, users, plan, concurrency, replies).await?);
+        let load = (concurrency, replies, plan.shape);
+        levels.push(run_level(api, upstream, server, users, plan, load, true).await?);
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let (concurrency, replies) = plan.unpaced;
+    progress(
+        started,
+        &format!("concurrency {concurrency}, no pacing: {replies} replies direct, then through the server"),
+    );
+    let load = (concurrency, replies, plan.unpaced_shape);
+    levels.push(run_level(api, upstream, server, users, plan, load, false).await?);
     Ok(levels)
 }
 
@@ -194,22 +213,22 @@ async fn run_level(
     server: &ServerProcess,
     users: &[User],
     plan: &Plan,
-    concurrency: usize,
-    replies: usize,
+    (concurrency, replies, shape): (usize, usize, ReplyShape),
+    paced: bool,
 ) -> Result<Level, String> {
     let bounds = Bounds {
         concurrency,
         count: replies,
         time: plan.time_per_run,
     };
-    let direct = load::run_direct(upstream, plan.shape, bounds).await;
+    let direct = load::run_direct(upstream, shape, bounds).await;
     upstream.forget_all();
     let feeds = load::open_feeds(&server.base, users, concurrency, 100).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let self_stat = "/proc/self/stat";
     let (server_cpu, bench_cpu) = (server.cpu_seconds(), server_process::cpu_seconds(self_stat));
     let (through_server, feeds) =
-        load::run_through_server(api, upstream, feeds, plan.shape, bounds).await;
+        load::run_through_server(api, upstream, feeds, shape, bounds).await;
     let server_cpu_seconds = server.cpu_seconds().zip(server_cpu).map(|(b, a)| b - a);
     let bench_cpu_seconds = server_process::cpu_seconds(self_stat)
         .zip(bench_cpu)
@@ -218,6 +237,7 @@ async fn run_level(
     upstream.forget_all();
     Ok(Level {
         concurrency,
+        paced,
         direct,
         through_server,
         server_cpu_seconds,

@@ -49,6 +49,8 @@ pub struct ServerOptions<'a> {
     pub upstream: &'a str,
     pub site_root: &'a Path,
     pub log_filter: &'a str,
+    /// A PostgreSQL database to use instead of the fresh SQLite file.
+    pub database_url: Option<&'a str>,
 }
 
 impl ServerProcess {
@@ -161,7 +163,10 @@ fn spawn(
         .env("DATA_DIR", data_dir)
         .env(
             "DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", db_path.display()),
+            options
+                .database_url
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", db_path.display())),
         )
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LEPTOS_SITE_ROOT", options.site_root)

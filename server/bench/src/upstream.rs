@@ -82,11 +82,14 @@ impl ReplyShape {
     }
 
     pub fn describe(&self) -> String {
+        let rest = match self.pace.is_zero() {
+            true => "then the rest at once".to_owned(),
+            false => format!("then one every {} ms", self.pace.as_millis()),
+        };
         format!(
-            "{} tokens, first token after {} ms, then one every {} ms",
+            "{} tokens, first token after {} ms, {rest}",
             self.tokens,
             self.first_token.as_millis(),
-            self.pace.as_millis()
         )
     }
 }

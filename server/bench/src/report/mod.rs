@@ -23,7 +23,7 @@ pub fn markdown(measured: &Measurements) -> String {
         header::title(&measured.setup, &measured.environment),
         header::machine(&measured.environment),
         targets::section(measured),
-        streaming::time_to_first_token(&measured.levels, &plan.shape),
+        streaming::time_to_first_token(&measured.levels, &plan.shape, &plan.unpaced_shape),
         streaming::server_time_split(&measured.levels),
         streaming::throughput_and_cpu(&measured.levels),
         streaming::first_errors(&measured.levels),

@@ -25,15 +25,19 @@ pub fn how_it_was_run(setup: &Setup) -> String {
     let plan = &setup.plan;
     format!(
         "## How it was run\n\n\
-         - Server: `{}` (release), started once on a fresh SQLite file in a temp folder, `RUST_LOG={}`, \
+         - Server: `{}` (release), started once on {}, `RUST_LOG={}`, \
          other settings at their defaults; OpenAI provider (`{}`) pointed at the fake upstream via `OPENAI_BASE_URL`.\n\
          - Fake upstream: OpenAI chat-completions SSE on loopback, its own tokio runtime with {} worker thread(s), \
          TCP_NODELAY; it records when each request arrived and its first token left.\n\
          - Load generator: the bench's main tokio runtime; {} users registered through the API; one WebSocket per \
          concurrent stream (users shared round-robin); every reply in a fresh conversation; bounded by count and \
          {} s per run. Open-file limit raised to {} for the bench and the server.\n\
-         - Levels (concurrency × replies): {}.\n\n",
+         - Levels (concurrency × replies): {}; then {} × {} with no pacing.\n\n",
         setup.server_bin.display(),
+        match setup.postgres {
+            true => "an empty PostgreSQL database (`--database-url`)",
+            false => "a fresh SQLite file in a temp folder",
+        },
         setup.server_log,
         load::MODEL,
         setup.upstream_threads,
@@ -44,6 +48,8 @@ pub fn how_it_was_run(setup: &Setup) -> String {
             .iter()
             .map(|(c, n)| format!("{} × {}", count(*c as u64), count(*n as u64)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        count(plan.unpaced.0 as u64),
+        count(plan.unpaced.1 as u64),
     )
 }

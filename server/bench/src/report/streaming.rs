@@ -11,14 +11,23 @@ use crate::{
     upstream::ReplyShape,
 };
 
+/// A level's name in the tables: its concurrency, and "no pacing" for the unpaced one.
+fn level_name(level: &Level) -> String {
+    let streams = count(level.concurrency as u64);
+    match level.paced {
+        true => streams,
+        false => format!("{streams}, no pacing"),
+    }
+}
+
 /// Percentiles of the time to first token, direct, through the server, and the difference.
-pub fn time_to_first_token(levels: &[Level], shape: &ReplyShape) -> String {
+pub fn time_to_first_token(levels: &[Level], shape: &ReplyShape, unpaced: &ReplyShape) -> String {
     let rows: Vec<Vec<String>> = levels
         .iter()
         .map(|l| {
             let errors = l.direct.errors.len() + l.through_server.errors.len();
             vec![
-                count(l.concurrency as u64),
+                level_name(l),
                 format!(
                     "{} / {}",
                     l.direct.replies.len(),
@@ -35,8 +44,9 @@ pub fn time_to_first_token(levels: &[Level], shape: &ReplyShape) -> String {
         "## Time to first token\n\nFrom sending the request to the first delta at the client, in ms, p50 / p95 / p99. \
          *Direct* asks the fake upstream itself for a streamed chat completion; *through the server* posts a \
          message over the JSON API and reads the deltas on the WebSocket. *Added* is the server's percentile minus \
-         the direct one, both measured in the same run. Each reply: {}.\n\n{}\n",
+         the direct one, both measured in the same run. Each reply: {}; at the level with no pacing, {}.\n\n{}\n",
         shape.describe(),
+        unpaced.describe(),
         table(
             &["concurrency", "replies direct / server", "direct", "through the server", "added", "errors"],
             &rows
@@ -54,7 +64,7 @@ pub fn server_time_split(levels: &[Level]) -> String {
                 median(&samples).map(ms).unwrap_or_else(|| "–".into())
             };
             vec![
-                count(l.concurrency as u64),
+                level_name(l),
                 split(|r| r.before_upstream_ms),
                 split(|r| r.first_token_relay_ms),
             ]
@@ -104,7 +114,7 @@ fn throughput_row(l: &Level) -> Vec<String> {
         }
     };
     vec![
-        count(l.concurrency as u64),
+        level_name(l),
         format!("{} / {}", last(&l.direct), last(&l.through_server)),
         format!(
             "{} / {}",

@@ -43,7 +43,7 @@ fn added_ttft(levels: &[Level]) -> Vec<Figure> {
     let added = |pick: fn(&Summary) -> f64| -> Result<f64, String> {
         levels
             .iter()
-            .find(|l| l.concurrency == STREAMS)
+            .find(|l| l.concurrency == STREAMS && l.paced)
             .and_then(Level::added_ttft)
             .map(|s| pick(&s))
             .ok_or_else(|| format!("no replies at concurrency {STREAMS}"))

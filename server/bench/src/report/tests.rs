@@ -50,6 +50,7 @@ fn level(concurrency: usize, scale: f64, errors: &[&str]) -> Level {
     };
     Level {
         concurrency,
+        paced: true,
         direct,
         through_server,
         server_cpu_seconds: Some(0.42 * scale),
@@ -60,6 +61,7 @@ fn level(concurrency: usize, scale: f64, errors: &[&str]) -> Level {
 fn level_without_replies(concurrency: usize) -> Level {
     Level {
         concurrency,
+        paced: true,
         direct: RunResult::default(),
         through_server: RunResult::default(),
         server_cpu_seconds: None,
@@ -72,6 +74,7 @@ fn setup(args: &[&str]) -> Setup {
         plan: Plan::new(&Args::parse_from(args)),
         server_bin: "/cache/target/release/server".into(),
         server_log: "info".into(),
+        postgres: false,
         upstream_threads: 1,
         open_files: 1_048_576,
         duration: Duration::from_millis(97_400),
