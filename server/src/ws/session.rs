@@ -185,6 +185,9 @@ impl Session {
 
         loop {
             tokio::select! {
+                // In this order when several are ready: a send publishes its messages before
+                // the conversation's new state, and the client sees them in that order.
+                biased;
                 Some((_, message)) = self.feeds.next(), if !self.feeds.is_empty() => {
                     self.write_ready(message).await?;
                 }
