@@ -28,7 +28,7 @@ use super::{
     tokenizer, ChatService,
 };
 use crate::db::{
-    entities::{ai_prompts, conversations, messages, usage_logs},
+    entities::{ai_prompts, budget_periods, conversations, messages, usage_logs},
     now,
 };
 use crate::markdown::{render_message, RenderOptions};
@@ -489,6 +489,13 @@ impl Generation {
         let now = now();
         let _gate = self.service.writes.enter().await;
         let txn = crate::db::begin_write(&self.service.db).await?;
+        lock_in_send_order(
+            &txn,
+            self.user_id,
+            &self.reservation.month,
+            self.conversation.id,
+        )
+        .await?;
         self.settle_prompt(&txn, streamed, ended, cost, now).await?;
         self.write_message(
             &txn,
@@ -639,6 +646,40 @@ impl Generation {
         .await?;
         Ok(())
     }
+}
+
+/// Locks the rows a send locks, in its order (the budget period, then the conversation), before
+/// the rows under the conversation. A delete of the conversation locks the conversation, then
+/// its messages, then its prompts; a final write that updated its prompt first and then waited
+/// for its message deadlocked with it on PostgreSQL (`deadlock detected`, and the delete
+/// answered 500). SQLite's one writer holds the whole database: nothing to do there.
+async fn lock_in_send_order(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    month: &str,
+    conversation_id: Uuid,
+) -> Result<(), DbErr> {
+    use sea_orm::QuerySelect as _;
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    budget_periods::Entity::find()
+        .select_only()
+        .column(budget_periods::Column::UserId)
+        .filter(budget_periods::Column::UserId.eq(user_id))
+        .filter(budget_periods::Column::Month.eq(month))
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .all(txn)
+        .await?;
+    conversations::Entity::find_by_id(conversation_id)
+        .select_only()
+        .column(conversations::Column::Id)
+        .lock_exclusive()
+        .into_tuple::<Uuid>()
+        .all(txn)
+        .await?;
+    Ok(())
 }
 
 /// Whether booking a reply's usage needs our own count of its text: a complete reply the

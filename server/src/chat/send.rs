@@ -403,7 +403,12 @@ impl ChatService {
             txn.rollback().await?;
             return Err(ChatError::TooManyReplies(cap));
         }
-        let (user_message, question_id) = match prompt {
+        // The messages are made before anything is written, so that the conversation's row is
+        // the first row under the budget this transaction writes, as a finishing reply does
+        // (`generation::lock_in_send_order`): a delete of the conversation then either waits
+        // for the send or makes it find nothing (404). Inserting first took a share lock on the
+        // row (the messages' foreign key) that the update had to raise past a waiting delete.
+        let user_message = match prompt {
             Prompt::New {
                 content,
                 parent,
@@ -422,14 +427,17 @@ impl ChatService {
                 };
                 let mut message = new_message(conversation, parent, Role::User, content, now);
                 message.content_tokens = Set(Some(prepared.prompt_tokens));
-                let message = message.insert(&txn).await?;
-                Attachments::link(&txn, message.id, &prepared.attachments).await?;
-                let id = message.id;
-                (Some(message), id)
+                Some(message)
             }
-            Prompt::Stored(question) => (None, question.id),
+            Prompt::Stored(_) => None,
         };
-
+        let question_id = match (&user_message, prompt) {
+            (Some(message), _) => message.id.clone().unwrap(),
+            (None, Prompt::Stored(question)) => question.id,
+            (None, Prompt::New { .. }) => {
+                return Err(ChatError::Internal("a new prompt makes a message".into()))
+            }
+        };
         let mut assistant = new_message(conversation, Some(question_id), Role::Assistant, "", now);
         assistant.status = Set(MessageStatus::Streaming);
         assistant.stream_chunks = Set(Some(serde_json::json!([])));
@@ -438,26 +446,7 @@ impl ChatService {
         assistant.input_micros_per_mtok = Set(Some(prices.input));
         assistant.cached_input_micros_per_mtok = Set(prices.cached_input);
         assistant.output_micros_per_mtok = Set(Some(prices.output));
-        let assistant = assistant.insert(&txn).await?;
-
-        let prompt_row = ai_prompts::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(user_id),
-            conversation_id: Set(conversation.id),
-            message_id: Set(question_id),
-            response_message_id: Set(Some(assistant.id)),
-            provider: Set(model.provider),
-            model: Set(model.model.clone()),
-            status: Set(MessageStatus::Streaming),
-            context_tokens: Set(prepared.context.tokens),
-            error: Set(None),
-            created_at: Set(now),
-            completed_at: Set(None),
-            reserved_micros: Set(reservation.micros),
-            budget_month: Set(Some(reservation.month.clone())),
-        }
-        .insert(&txn)
-        .await?;
+        let assistant_id = assistant.id.clone().unwrap();
 
         use sea_orm::ExprTrait as _;
         let (added_messages, added_bytes) = prompt.adds();
@@ -472,7 +461,7 @@ impl ChatService {
             )
             .col_expr(
                 conversations::Column::CurrentLeafId,
-                Expr::value(assistant.id),
+                Expr::value(assistant_id),
             )
             .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
             .filter(conversations::Column::Id.eq(conversation.id))
@@ -493,19 +482,56 @@ impl ChatService {
                             .unwrap_or(i64::MAX),
                     ),
             );
-        if let Some(first) = user_message
-            .as_ref()
-            .filter(|_| conversation.message_count == 0 && conversation.title == DEFAULT_TITLE)
-        {
+        if let (Prompt::New { content, .. }, true) = (
+            prompt,
+            conversation.message_count == 0 && conversation.title == DEFAULT_TITLE,
+        ) {
             update = update.col_expr(
                 conversations::Column::Title,
-                Expr::value(title_from(&first.content)),
+                Expr::value(title_from(content)),
             );
         }
         if update.exec(&txn).await?.rows_affected == 0 {
+            // Deleted meanwhile, or full.
+            let exists = conversations::Entity::find_by_id(conversation.id)
+                .one(&txn)
+                .await?
+                .is_some();
             txn.rollback().await?;
-            return Err(self.conversation_full());
+            return Err(match exists {
+                true => self.conversation_full(),
+                false => ChatError::NotFound,
+            });
         }
+
+        let user_message = match user_message {
+            Some(message) => {
+                let message = message.insert(&txn).await?;
+                Attachments::link(&txn, message.id, &prepared.attachments).await?;
+                Some(message)
+            }
+            None => None,
+        };
+        let assistant = assistant.insert(&txn).await?;
+
+        let prompt_row = ai_prompts::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            conversation_id: Set(conversation.id),
+            message_id: Set(question_id),
+            response_message_id: Set(Some(assistant.id)),
+            provider: Set(model.provider),
+            model: Set(model.model.clone()),
+            status: Set(MessageStatus::Streaming),
+            context_tokens: Set(prepared.context.tokens),
+            error: Set(None),
+            created_at: Set(now),
+            completed_at: Set(None),
+            reserved_micros: Set(reservation.micros),
+            budget_month: Set(Some(reservation.month.clone())),
+        }
+        .insert(&txn)
+        .await?;
         if let Err(full) = self.check_user_storage(&txn, user_id).await {
             txn.rollback().await?;
             return Err(full);
