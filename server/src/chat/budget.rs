@@ -83,7 +83,6 @@ pub async fn reserve(
 ) -> Result<bool, DbErr> {
     use budget_periods::Column as C;
     use sea_orm::ExprTrait as _;
-    ensure_period(db, user_id, month).await?;
     // The cap is read in the same statement; no cap (NULL) reads as an amount far beyond
     // any sum, which stays far below overflow.
     let users_cap = Query::select()
@@ -95,7 +94,7 @@ pub async fn reserve(
         Expr::SubQuery(None, Box::new(users_cap.into_sub_query_statement())),
         Expr::value(i64::MAX / 2),
     ]));
-    let result = budget_periods::Entity::update_many()
+    let update = budget_periods::Entity::update_many()
         .col_expr(C::ReservedMicros, Expr::col(C::ReservedMicros).add(micros))
         .filter(C::UserId.eq(user_id))
         .filter(C::Month.eq(month))
@@ -104,10 +103,14 @@ pub async fn reserve(
                 .add(Expr::col(C::ReservedMicros))
                 .add(micros)
                 .lte(cap),
-        )
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        );
+    if update.clone().exec(db).await?.rows_affected == 1 {
+        return Ok(true);
+    }
+    // Over the cap, or the month's first request: its row is made (or found made by a
+    // concurrent request) and the update tried once more, whose answer is then the truth.
+    ensure_period(db, user_id, month).await?;
+    Ok(update.exec(db).await?.rows_affected == 1)
 }
 
 /// Turns a reservation into what the request actually cost.
@@ -119,17 +122,19 @@ pub async fn settle(
 ) -> Result<(), DbErr> {
     use budget_periods::Column as C;
     use sea_orm::ExprTrait as _;
-    ensure_period(db, user_id, &reservation.month).await?;
-    budget_periods::Entity::update_many()
+    let update = budget_periods::Entity::update_many()
         .col_expr(
             C::ReservedMicros,
             Expr::col(C::ReservedMicros).sub(reservation.micros),
         )
         .col_expr(C::SpentMicros, Expr::col(C::SpentMicros).add(actual_micros))
         .filter(C::UserId.eq(user_id))
-        .filter(C::Month.eq(&reservation.month))
-        .exec(db)
-        .await?;
+        .filter(C::Month.eq(&reservation.month));
+    // The reservation made the row, so the update alone is the usual one statement.
+    if update.clone().exec(db).await?.rows_affected == 0 {
+        ensure_period(db, user_id, &reservation.month).await?;
+        update.exec(db).await?;
+    }
     Ok(())
 }
 

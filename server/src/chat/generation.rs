@@ -507,20 +507,25 @@ impl Generation {
             now,
         )
         .await?;
-        if let Some(usage) = usage {
-            self.book_usage(&txn, &usage, cost, now).await?;
-        }
         // The reply's text counts toward the storage caps once it is final.
-        use sea_orm::ExprTrait as _;
-        conversations::Entity::update_many()
-            .col_expr(
-                conversations::Column::ContentBytes,
-                Expr::col(conversations::Column::ContentBytes)
-                    .add((streamed.content.len() + streamed.reasoning.len()) as i64),
-            )
-            .filter(conversations::Column::Id.eq(self.conversation.id))
-            .exec(&txn)
-            .await?;
+        let added_bytes = (streamed.content.len() + streamed.reasoning.len()) as i64;
+        match usage {
+            Some(usage) => {
+                self.book_usage(&txn, &usage, cost, added_bytes, now)
+                    .await?
+            }
+            None => {
+                use sea_orm::ExprTrait as _;
+                conversations::Entity::update_many()
+                    .col_expr(
+                        conversations::Column::ContentBytes,
+                        Expr::col(conversations::Column::ContentBytes).add(added_bytes),
+                    )
+                    .filter(conversations::Column::Id.eq(self.conversation.id))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
         txn.commit().await
     }
 
@@ -624,9 +629,11 @@ impl Generation {
         txn: &impl ConnectionTrait,
         usage: &Usage,
         cost: i64,
+        added_bytes: i64,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), DbErr> {
-        add_to_conversation_totals(txn, self.conversation.id, usage, cost, now).await?;
+        add_to_conversation_totals(txn, self.conversation.id, usage, cost, added_bytes, now)
+            .await?;
         usage_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(self.user_id),
@@ -692,12 +699,14 @@ fn needs_count(status: Status, reported: bool) -> bool {
 }
 
 /// Adds in the database (`x = x + n`), so concurrent replies in one conversation never lose
-/// each other's counts.
+/// each other's counts. `added_bytes` is text that now counts toward the conversation's
+/// storage cap (a finished reply's), in the same statement.
 pub(super) async fn add_to_conversation_totals(
     db: &impl ConnectionTrait,
     conversation_id: Uuid,
     usage: &Usage,
     cost: i64,
+    added_bytes: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     use conversations::Column as C;
@@ -716,6 +725,7 @@ pub(super) async fn add_to_conversation_totals(
             Expr::col(C::TotalTokens).add(usage.total_tokens()),
         )
         .col_expr(C::CostMicros, Expr::col(C::CostMicros).add(cost))
+        .col_expr(C::ContentBytes, Expr::col(C::ContentBytes).add(added_bytes))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::Id.eq(conversation_id))
         .exec(db)

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use app::wire::{Event, MessageStatus, MessageView, RegenerateResponse, Role, SendResponse};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, QueryStatementBuilder, SimpleExpr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -322,13 +323,20 @@ impl ChatService {
         Ok(())
     }
 
-    /// Whether the account's conversations, this send's text included, fit the account's cap.
-    /// Read inside the send's transaction, where one user's sends take turns, so the cap holds
-    /// exactly however many sends race.
+    /// The most text an account's conversations may hold, in bytes.
+    fn user_cap(&self) -> i64 {
+        i64::try_from(self.settings.limits.max_user_bytes).unwrap_or(i64::MAX)
+    }
+
+    /// Whether the account's conversations, with `added` bytes more, fit the account's cap: the
+    /// refusal's reason when a send's update found its caps passed. (The send itself checks the
+    /// cap in its update, inside the transaction where one user's sends take turns, so the cap
+    /// holds exactly however many sends race.)
     async fn check_user_storage(
         &self,
         conn: &impl ConnectionTrait,
         user_id: Uuid,
+        added: i64,
     ) -> Result<(), ChatError> {
         let stored: Option<i64> = conversations::Entity::find()
             .select_only()
@@ -340,8 +348,7 @@ impl ChatService {
             .into_tuple()
             .one(conn)
             .await?;
-        let user_cap = i64::try_from(self.settings.limits.max_user_bytes).unwrap_or(i64::MAX);
-        if stored.unwrap_or(0) > user_cap {
+        if stored.unwrap_or(0).saturating_add(added) > self.user_cap() {
             return Err(ChatError::invalid(
                 "storage_full",
                 "Your conversations hold as much text as an account can. Delete some to go on.",
@@ -481,6 +488,15 @@ impl ChatService {
                         i64::try_from(self.settings.limits.max_conversation_bytes)
                             .unwrap_or(i64::MAX),
                     ),
+            )
+            // And the account's cap, over all its conversations, in the same statement.
+            .filter(
+                Expr::expr(SimpleExpr::SubQuery(
+                    None,
+                    Box::new(stored_by(user_id).into_sub_query_statement()),
+                ))
+                .add(added_bytes)
+                .lte(self.user_cap()),
             );
         if let (Prompt::New { content, .. }, true) = (
             prompt,
@@ -497,22 +513,42 @@ impl ChatService {
                 .one(&txn)
                 .await?
                 .is_some();
-            txn.rollback().await?;
-            return Err(match exists {
-                true => self.conversation_full(),
+            let refusal = match exists {
                 false => ChatError::NotFound,
-            });
+                true => match self.check_user_storage(&txn, user_id, added_bytes).await {
+                    Err(full) => full,
+                    Ok(()) => self.conversation_full(),
+                },
+            };
+            txn.rollback().await?;
+            return Err(refusal);
         }
 
-        let user_message = match user_message {
-            Some(message) => {
-                let message = message.insert(&txn).await?;
-                Attachments::link(&txn, message.id, &prepared.attachments).await?;
-                Some(message)
+        // Both messages in one statement (the reply's parent, the question, is the row before
+        // it: foreign keys are checked at the statement's end). The rows come back in no
+        // promised order.
+        let user_message_id = user_message.as_ref().map(|m| m.id.clone().unwrap());
+        let mut inserted =
+            messages::Entity::insert_many(user_message.into_iter().chain([assistant]))
+                .exec_with_returning(&txn)
+                .await?;
+        let assistant = match inserted.iter().position(|m| m.id == assistant_id) {
+            Some(at) => inserted.swap_remove(at),
+            None => {
+                return Err(ChatError::Internal(
+                    "the reply's row was not returned".into(),
+                ))
             }
+        };
+        let user_message = match user_message_id {
+            Some(id) => Some(inserted.pop().filter(|m| m.id == id).ok_or_else(|| {
+                ChatError::Internal("the question's row was not returned".into())
+            })?),
             None => None,
         };
-        let assistant = assistant.insert(&txn).await?;
+        if let Some(message) = &user_message {
+            Attachments::link(&txn, message.id, &prepared.attachments).await?;
+        }
 
         let prompt_row = ai_prompts::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -532,10 +568,6 @@ impl ChatService {
         }
         .insert(&txn)
         .await?;
-        if let Err(full) = self.check_user_storage(&txn, user_id).await {
-            txn.rollback().await?;
-            return Err(full);
-        }
         txn.commit().await?;
         drop(gate);
         Ok(StoredSend {
@@ -752,6 +784,19 @@ fn check_content(content: &str, has_attachments: bool) -> Result<(), ChatError> 
 }
 
 /// A finished message of `role` (a reply is made `Streaming` by its caller).
+/// The text an account's conversations hold, in bytes, as a subquery.
+fn stored_by(user_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Func, Query};
+    Query::select()
+        .expr(Func::coalesce([
+            Func::sum(Expr::col(conversations::Column::ContentBytes)).into(),
+            Expr::value(0i64),
+        ]))
+        .from(conversations::Entity)
+        .and_where(conversations::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
 fn new_message(
     conversation: &conversations::Model,
     parent_id: Option<Uuid>,

@@ -172,7 +172,7 @@ impl ChatService {
         let _gate = self.writes.enter().await;
         let txn = crate::db::begin_write(&self.db).await?;
         budget::settle(&txn, exchange.user_id, reservation, cost).await?;
-        add_to_conversation_totals(&txn, exchange.conversation_id, usage, cost, now).await?;
+        add_to_conversation_totals(&txn, exchange.conversation_id, usage, cost, 0, now).await?;
         usage_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(exchange.user_id),
