@@ -199,10 +199,14 @@ impl Session {
                     Err(RecvError::Closed) => return Err(End::Gone),
                 },
                 Some(opened) = self.opening.next(), if !self.opening.is_empty() => {
-                    self.opened(opened).await?;
+                    // Boxed, as the client's frames below: rare next to deltas, and inline their
+                    // futures would be part of every idle socket's task.
+                    Box::pin(self.opened(opened)).await?;
                 }
                 _ = account.changed() => {
-                    if let Err(e) = self.state.auth.session_for_token(token).await {
+                    // Boxed: a database query's future is kilobytes, and inline it would make
+                    // every idle socket's task that much larger for a check that is rare.
+                    if let Err(e) = Box::pin(self.state.auth.session_for_token(token)).await {
                         if e.is_session_problem() {
                             self.write(error("session_ended", "You were signed out. Log in again.", None))
                                 .await?;
@@ -239,7 +243,7 @@ impl Session {
                         continue;
                     }
                     match frame {
-                        Message::Text(text) => self.handle_client_message(&text).await?,
+                        Message::Text(text) => Box::pin(self.handle_client_message(&text)).await?,
                         Message::Binary(_) => {
                             self.write(error("unsupported_frame", "Send JSON text frames, not binary.", None))
                                 .await?;
