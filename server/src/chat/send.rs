@@ -338,17 +338,11 @@ impl ChatService {
         user_id: Uuid,
         added: i64,
     ) -> Result<(), ChatError> {
-        let stored: Option<i64> = conversations::Entity::find()
-            .select_only()
-            .column_as(
-                Expr::cust("CAST(COALESCE(SUM(content_bytes), 0) AS BIGINT)"),
-                "stored",
-            )
-            .filter(conversations::Column::UserId.eq(user_id))
-            .into_tuple()
-            .one(conn)
-            .await?;
-        if stored.unwrap_or(0).saturating_add(added) > self.user_cap() {
+        let stored: i64 = match conn.query_one(&stored_by(user_id)).await? {
+            Some(row) => row.try_get("", "stored")?,
+            None => 0,
+        };
+        if stored.saturating_add(added) > self.user_cap() {
             return Err(ChatError::invalid(
                 "storage_full",
                 "Your conversations hold as much text as an account can. Delete some to go on.",
@@ -415,7 +409,7 @@ impl ChatService {
         // (`generation::lock_in_send_order`): a delete of the conversation then either waits
         // for the send or makes it find nothing (404). Inserting first took a share lock on the
         // row (the messages' foreign key) that the update had to raise past a waiting delete.
-        let user_message = match prompt {
+        let (user_message, question_id) = match prompt {
             Prompt::New {
                 content,
                 parent,
@@ -434,16 +428,10 @@ impl ChatService {
                 };
                 let mut message = new_message(conversation, parent, Role::User, content, now);
                 message.content_tokens = Set(Some(prepared.prompt_tokens));
-                Some(message)
+                let id = message.id.clone().unwrap();
+                (Some(message), id)
             }
-            Prompt::Stored(_) => None,
-        };
-        let question_id = match (&user_message, prompt) {
-            (Some(message), _) => message.id.clone().unwrap(),
-            (None, Prompt::Stored(question)) => question.id,
-            (None, Prompt::New { .. }) => {
-                return Err(ChatError::Internal("a new prompt makes a message".into()))
-            }
+            Prompt::Stored(question) => (None, question.id),
         };
         let mut assistant = new_message(conversation, Some(question_id), Role::Assistant, "", now);
         assistant.status = Set(MessageStatus::Streaming);
@@ -527,7 +515,7 @@ impl ChatService {
         // Both messages in one statement (the reply's parent, the question, is the row before
         // it: foreign keys are checked at the statement's end). The rows come back in no
         // promised order.
-        let user_message_id = user_message.as_ref().map(|m| m.id.clone().unwrap());
+        let user_message_id = user_message.as_ref().map(|_| question_id);
         let mut inserted =
             messages::Entity::insert_many(user_message.into_iter().chain([assistant]))
                 .exec_with_returning(&txn)
@@ -783,20 +771,20 @@ fn check_content(content: &str, has_attachments: bool) -> Result<(), ChatError> 
     Ok(())
 }
 
-/// A finished message of `role` (a reply is made `Streaming` by its caller).
-/// The text an account's conversations hold, in bytes, as a subquery.
+/// The text an account's conversations hold, in bytes (a `BIGINT` named `stored`): read by
+/// itself, or as a subquery.
 fn stored_by(user_id: Uuid) -> sea_orm::sea_query::SelectStatement {
-    use sea_orm::sea_query::{Func, Query};
-    Query::select()
-        .expr(Func::coalesce([
-            Func::sum(Expr::col(conversations::Column::ContentBytes)).into(),
-            Expr::value(0i64),
-        ]))
+    sea_orm::sea_query::Query::select()
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(content_bytes), 0) AS BIGINT)"),
+            "stored",
+        )
         .from(conversations::Entity)
         .and_where(conversations::Column::UserId.eq(user_id))
         .to_owned()
 }
 
+/// A finished message of `role` (a reply is made `Streaming` by its caller).
 fn new_message(
     conversation: &conversations::Model,
     parent_id: Option<Uuid>,
