@@ -3,10 +3,7 @@
 
 use app::wire::{ConversationView, Event, MessageItem, MessageView, SettingsView};
 use futures::TryStreamExt;
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -232,7 +229,9 @@ impl ChatService {
             self.stop(user_id, id).await?;
         }
         let gate = self.writes.enter().await;
-        let txn = self.db.begin().await?;
+        // It reads before it deletes: on SQLite it must take the write lock at BEGIN (a
+        // deferred transaction cannot upgrade past a writer that committed meanwhile).
+        let txn = crate::db::begin_write(&self.db).await?;
         let freed: Vec<(Uuid, String)> = messages::Entity::find()
             .select_only()
             .columns([messages::Column::Id, messages::Column::Content])

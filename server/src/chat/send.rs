@@ -9,7 +9,7 @@ use app::wire::{Event, MessageStatus, MessageView, RegenerateResponse, Role, Sen
 use sea_orm::{
     sea_query::{Expr, QueryStatementBuilder, SimpleExpr},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -381,8 +381,7 @@ impl ChatService {
         } = prepared;
         let gate = self.writes.enter().await;
         let now = now();
-        // Only writes inside: SQLite lets a writer wait for the lock, not a reader upgrade.
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let reservation = budget::Reservation {
             month: budget::month_of(now),
             micros: prepared.worst_case,

@@ -12,7 +12,7 @@ use std::{
 use app::wire::{Event, ImportSummary, MessageStatus};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set, SqlErr, TransactionTrait,
+    QuerySelect, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -280,7 +280,7 @@ impl ChatService {
         let mut sorted = rows;
         sorted.sort_by_key(|r| r.id.clone().unwrap());
         let gate = self.writes.enter().await;
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let stored = match conversation.insert(&txn).await {
             Ok(stored) => stored,
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
