@@ -1,5 +1,6 @@
-//! The browser entry of the site: cargo-leptos builds this crate to WASM. It hydrates
-//! only the `#[island]`s of the server-rendered page; everything else stays plain HTML.
+//! The browser entry of the site: `scripts/build-site` (or cargo-leptos, in the development
+//! loop) builds this crate to WASM. It hydrates only the `#[island]`s of the server-rendered
+//! page; everything else stays plain HTML.
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -56,7 +56,8 @@ pub struct Config {
     pub environment: Environment,
     /// `DATA_DIR`: the SQLite database and the development signing key live here.
     pub data_dir: PathBuf,
-    /// `LEPTOS_SITE_ROOT` (cargo-leptos sets it): the site's files, the WASM among them.
+    /// `LEPTOS_SITE_ROOT` (`scripts/run` and cargo-leptos set it): the site's files, the WASM
+    /// among them.
     pub site_root: PathBuf,
     /// May hold a password, hence a secret.
     pub database_url: Secret,

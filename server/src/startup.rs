@@ -377,8 +377,9 @@ fn providers(config: &ProviderConfig) -> Providers {
     Providers::new(list, network)
 }
 
-/// The site's layout as cargo-leptos describes it through `LEPTOS_*` variables when it runs the
-/// server, with the same defaults as `[workspace.metadata.leptos]` when the binary runs alone.
+/// The site's layout as `scripts/run` and cargo-leptos describe it through `LEPTOS_*` variables
+/// when they run the server, with the same defaults as `[workspace.metadata.leptos]` when the
+/// binary runs alone.
 fn leptos_options(site_addr: SocketAddr, site_root: &Path) -> LeptosOptions {
     let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
     let env = match var("LEPTOS_ENV", "DEV").to_uppercase().as_str() {

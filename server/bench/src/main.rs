@@ -35,7 +35,7 @@ pub struct Args {
     /// The release server binary [default: $CARGO_TARGET_DIR/release/server].
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
-    /// The site folder cargo-leptos builds (the WASM bundle is read from its pkg/).
+    /// The site folder `scripts/build-site` builds (the WASM bundle is read from its pkg/).
     #[arg(long, default_value = "target/site")]
     pub site_root: PathBuf,
     /// Worker threads of the fake upstream's own runtime.

@@ -1,4 +1,4 @@
-//! The size of the release WASM bundle that cargo-leptos writes into the site folder.
+//! The size of the release WASM bundle that the site build writes into the site folder.
 
 use std::{
     io::Write,
@@ -12,7 +12,7 @@ pub struct WasmSize {
     pub raw: u64,
     pub gzip: u64,
     /// The bundle carries DWARF (`.debug_*` sections) or a large `name` section, which the
-    /// release build (wasm-opt) strips: a development build (`cargo leptos build`).
+    /// release build (wasm-opt) strips: a development build (`scripts/build-site`).
     pub debug_build: bool,
 }
 
@@ -21,7 +21,7 @@ pub fn wasm_size(site_root: &Path) -> Result<WasmSize, String> {
     let path = site_root.join("pkg").join("rustchat.wasm");
     let bytes = std::fs::read(&path).map_err(|_| {
         format!(
-            "`{}` is not built; build it with `. scripts/setup && cargo leptos build --release`",
+            "`{}` is not built; build it with `. scripts/setup && scripts/build-site --release`",
             path.display()
         )
     })?;
@@ -118,6 +118,6 @@ mod tests {
     #[test]
     fn a_missing_bundle_says_how_to_build_it() {
         let err = wasm_size(Path::new("/nonexistent-site")).err().unwrap();
-        assert!(err.contains("cargo leptos build --release"), "{err}");
+        assert!(err.contains("scripts/build-site --release"), "{err}");
     }
 }

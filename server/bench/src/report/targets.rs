@@ -155,7 +155,7 @@ fn wasm(wasm: &Result<WasmSize, String>) -> Figure {
         match wasm {
             Ok(w) if w.debug_build => Err(format!(
                 "only a development build is in the site folder ({} KB gzip); build the release one with \
-                 `cargo leptos build --release`",
+                 `scripts/build-site --release`",
                 number(w.gzip as f64 / 1e3)
             )),
             Ok(w) => Ok(w.gzip as f64 / 1e3),
