@@ -55,6 +55,20 @@ async function longConversation(page, n) {
 
 const message = (page, i) => page.locator('.message', { hasText: `m${String(i).padStart(3, '0')}x` });
 
+test('the page opens on its newest message before any of its WASM has run', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.setViewportSize(desktop);
+  await signUp(page);
+  const id = await longConversation(page, 60);
+  // Without the WASM nothing hydrates: only the page's own inline script can have scrolled.
+  await page.route('**/pkg/*.wasm', (route) => route.abort());
+  await page.goto(`/c/${id}`);
+  await expect(message(page, 59)).toBeInViewport();
+  await expect(message(page, 10)).not.toBeInViewport();
+  expect(await page.locator('.messages').evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
+  await expect(page.locator('.connection-live')).toHaveCount(0);
+});
+
 test('a long conversation opens on its newest messages and loads the earlier ones above them', async ({ page }) => {
   test.setTimeout(90_000);
   await page.setViewportSize(desktop);
