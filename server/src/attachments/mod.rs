@@ -307,22 +307,21 @@ impl Attachments {
 
     /// Links a stored message to its files, in order (inside the send's transaction).
     pub async fn link(
-        conn: &impl ConnectionTrait,
+        conn: &impl crate::db::writer::WriteConn,
         message_id: Uuid,
         attachments: &[attachments::Model],
     ) -> Result<(), DbErr> {
         if attachments.is_empty() {
             return Ok(());
         }
-        message_attachments::Entity::insert_many(attachments.iter().enumerate().map(
+        let insert = message_attachments::Entity::insert_many(attachments.iter().enumerate().map(
             |(position, a)| message_attachments::ActiveModel {
                 message_id: Set(message_id),
                 attachment_id: Set(a.id),
                 position: Set(position as i32),
             },
-        ))
-        .exec(conn)
-        .await?;
+        ));
+        conn.execute(conn.build(&insert)).await?;
         Ok(())
     }
 

@@ -18,7 +18,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{pricing::PriceSnapshot, provider::Usage};
-use crate::db::entities::{budget_periods, users};
+use crate::db::{
+    entities::{budget_periods, users},
+    writer::WriteConn,
+};
 
 /// The budget period of an instant: its calendar month in UTC, `YYYY-MM`.
 pub fn month_of(at: DateTime<Utc>) -> String {
@@ -52,8 +55,8 @@ pub struct Reservation {
     pub micros: i64,
 }
 
-async fn ensure_period(db: &impl ConnectionTrait, user_id: Uuid, month: &str) -> Result<(), DbErr> {
-    budget_periods::Entity::insert(budget_periods::ActiveModel {
+async fn ensure_period(db: &impl WriteConn, user_id: Uuid, month: &str) -> Result<(), DbErr> {
+    let insert = budget_periods::Entity::insert(budget_periods::ActiveModel {
         user_id: sea_orm::Set(user_id),
         month: sea_orm::Set(month.to_owned()),
         spent_micros: sea_orm::Set(0),
@@ -66,9 +69,8 @@ async fn ensure_period(db: &impl ConnectionTrait, user_id: Uuid, month: &str) ->
         ])
         .do_nothing()
         .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
+    );
+    db.execute(db.build(&insert)).await?;
     Ok(())
 }
 
@@ -76,7 +78,7 @@ async fn ensure_period(db: &impl ConnectionTrait, user_id: Uuid, month: &str) ->
 /// `Ok(false)` when it would pass the cap. Writes only, so it is safe as the first statements
 /// of a SQLite transaction; run it inside the transaction that stores the send.
 pub async fn reserve(
-    db: &impl ConnectionTrait,
+    db: &impl WriteConn,
     user_id: Uuid,
     month: &str,
     micros: i64,
@@ -104,18 +106,19 @@ pub async fn reserve(
                 .add(micros)
                 .lte(cap),
         );
-    if update.clone().exec(db).await?.rows_affected == 1 {
+    let update = db.build(&update);
+    if db.execute(update.clone()).await? == 1 {
         return Ok(true);
     }
     // Over the cap, or the month's first request: its row is made (or found made by a
     // concurrent request) and the update tried once more, whose answer is then the truth.
     ensure_period(db, user_id, month).await?;
-    Ok(update.exec(db).await?.rows_affected == 1)
+    Ok(db.execute(update).await? == 1)
 }
 
 /// Turns a reservation into what the request actually cost.
 pub async fn settle(
-    db: &impl ConnectionTrait,
+    db: &impl WriteConn,
     user_id: Uuid,
     reservation: &Reservation,
     actual_micros: i64,
@@ -131,9 +134,10 @@ pub async fn settle(
         .filter(C::UserId.eq(user_id))
         .filter(C::Month.eq(&reservation.month));
     // The reservation made the row, so the update alone is the usual one statement.
-    if update.clone().exec(db).await?.rows_affected == 0 {
+    let update = db.build(&update);
+    if db.execute(update.clone()).await? == 0 {
         ensure_period(db, user_id, &reservation.month).await?;
-        update.exec(db).await?;
+        db.execute(update).await?;
     }
     Ok(())
 }

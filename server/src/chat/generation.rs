@@ -9,7 +9,7 @@ use app::wire::{Event, MessageStatus, StreamDelta};
 use futures::StreamExt;
 use sea_orm::{
     sea_query::{BinOper, Expr, Func},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use tokio::time::{sleep_until, Instant};
 use uuid::Uuid;
@@ -20,8 +20,8 @@ use super::{
     conversations::DEFAULT_TITLE,
     pricing::PriceSnapshot,
     provider::{
-        retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent, ProviderRequest,
-        Purpose, Usage,
+        retry::Attempts, ChatProvider, ChatTurn, ProviderError, ProviderEvent, ProviderId,
+        ProviderRequest, Purpose, Usage,
     },
     send::title_from,
     titles::FirstExchange,
@@ -30,6 +30,7 @@ use super::{
 use crate::db::{
     entities::{ai_prompts, budget_periods, conversations, messages, usage_logs},
     now,
+    writer::{WriteConn, WriteJob},
 };
 use crate::markdown::{render_message, RenderOptions};
 
@@ -322,34 +323,14 @@ impl Generation {
     /// The coalesced write while streaming: appends the text that arrived since the last one
     /// (so a long reply costs O(its length) in writes, not O(length²)) and the chunk boundaries.
     async fn flush(&self, streamed: &mut Streamed) {
-        let new_text = streamed.content[streamed.flushed_bytes..].to_owned();
-        let new_reasoning = streamed.reasoning[streamed.flushed_reasoning_bytes..].to_owned();
-        // `||` concatenates in SQLite and PostgreSQL alike. (Not a custom SQL string: its
-        // placeholders differ between the two.)
-        use sea_orm::ExprTrait as _;
-        let appended = Expr::col(messages::Column::Content)
-            .binary(BinOper::Custom("||"), Expr::value(new_text));
-        let mut update = messages::Entity::update_many();
-        if !new_reasoning.is_empty() {
-            let so_far = Func::coalesce([Expr::col(messages::Column::Reasoning), Expr::value("")]);
-            update = update.col_expr(
-                messages::Column::Reasoning,
-                Expr::expr(so_far).binary(BinOper::Custom("||"), Expr::value(new_reasoning)),
-            );
-        }
-        let _gate = self.service.writes.enter().await;
-        let result = update
-            .col_expr(messages::Column::Content, appended)
-            .col_expr(
-                messages::Column::StreamChunks,
-                Expr::value(serde_json::json!(streamed.chunk_lengths)),
-            )
-            .col_expr(messages::Column::UpdatedAt, Expr::value(now()))
-            .filter(messages::Column::Id.eq(self.assistant_message_id))
-            .exec(&self.service.db)
-            .await;
-        match result {
-            Ok(_) => {
+        let job = FlushWrite {
+            message_id: self.assistant_message_id,
+            new_text: streamed.content[streamed.flushed_bytes..].to_owned(),
+            new_reasoning: streamed.reasoning[streamed.flushed_reasoning_bytes..].to_owned(),
+            chunk_lengths: streamed.chunk_lengths.clone(),
+        };
+        match self.service.writes.write(&self.service.db, job).await {
+            Ok(()) => {
                 streamed.flushed_bytes = streamed.content.len();
                 streamed.flushed_reasoning_bytes = streamed.reasoning.len();
                 streamed.flushed_chunks = streamed.chunk_lengths.len();
@@ -428,16 +409,26 @@ impl Generation {
         let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
         let mut attempt = 0;
         loop {
-            match self
-                .write_final(
-                    &streamed,
-                    &ended,
-                    usage,
-                    cost,
-                    (html.clone(), content_tokens),
-                )
-                .await
-            {
+            let job = FinalWrite {
+                user_id: self.user_id,
+                conversation_id: self.conversation.id,
+                provider: self.conversation.provider,
+                model: self.conversation.model.clone(),
+                prompt_id: self.prompt_id,
+                message_id: self.assistant_message_id,
+                reservation: self.reservation.clone(),
+                content: streamed.content.clone(),
+                reasoning: streamed.reasoning.clone(),
+                chunk_lengths: streamed.chunk_lengths.clone(),
+                context_tokens: streamed.context_tokens,
+                status: ended.status,
+                error: ended.error.clone(),
+                usage,
+                cost,
+                html: html.clone(),
+                content_tokens,
+            };
+            match self.service.writes.write(&self.service.db, job).await {
                 Ok(()) => break,
                 Err(e) if attempt < 3 => {
                     attempt += 1;
@@ -473,102 +464,148 @@ impl Generation {
             .publish_conversation_state(self.user_id, self.conversation.id)
             .await;
     }
+}
 
-    /// One transaction: the prompt's outcome and the budget settled, the message's final
-    /// text, status, usage and rendering, and (when there is usage) the conversation's totals
-    /// and a usage log. Rows are locked in the order a send locks them (the budget period,
-    /// then the conversation), so a send and a finishing reply of one person never deadlock.
-    async fn write_final(
-        &self,
-        streamed: &Streamed,
-        ended: &Ended,
-        usage: Option<Usage>,
-        cost: i64,
-        rendered: (Option<String>, Option<i64>),
-    ) -> Result<(), DbErr> {
+/// The coalesced write while a reply streams: appends the text that arrived since the last one
+/// (so a long reply costs O(its length) in writes, not O(length²)) and the chunk boundaries.
+struct FlushWrite {
+    message_id: Uuid,
+    new_text: String,
+    new_reasoning: String,
+    chunk_lengths: Vec<i64>,
+}
+
+impl WriteJob for FlushWrite {
+    type Output = ();
+    type Error = DbErr;
+    const ONE_STATEMENT: bool = true;
+
+    async fn run(&self, conn: &impl WriteConn) -> Result<(), DbErr> {
+        // `||` concatenates in SQLite and PostgreSQL alike. (Not a custom SQL string: its
+        // placeholders differ between the two.)
+        use sea_orm::ExprTrait as _;
+        let appended = Expr::col(messages::Column::Content)
+            .binary(BinOper::Custom("||"), Expr::value(self.new_text.clone()));
+        let mut update = messages::Entity::update_many();
+        if !self.new_reasoning.is_empty() {
+            let so_far = Func::coalesce([Expr::col(messages::Column::Reasoning), Expr::value("")]);
+            update = update.col_expr(
+                messages::Column::Reasoning,
+                Expr::expr(so_far).binary(
+                    BinOper::Custom("||"),
+                    Expr::value(self.new_reasoning.clone()),
+                ),
+            );
+        }
+        let update = update
+            .col_expr(messages::Column::Content, appended)
+            .col_expr(
+                messages::Column::StreamChunks,
+                Expr::value(serde_json::json!(self.chunk_lengths)),
+            )
+            .col_expr(messages::Column::UpdatedAt, Expr::value(now()))
+            .filter(messages::Column::Id.eq(self.message_id));
+        conn.execute(conn.build(&update)).await?;
+        Ok(())
+    }
+}
+
+/// A reply's final write, one transaction: the prompt's outcome and the budget settled, the
+/// message's final text, status, usage and rendering, and (when there is usage) the
+/// conversation's totals and a usage log. Rows are locked in the order a send locks them (the
+/// budget period, then the conversation), so a send and a finishing reply of one person never
+/// deadlock. Owns what it writes, so it can run on SQLite's writing thread.
+struct FinalWrite {
+    user_id: Uuid,
+    conversation_id: Uuid,
+    provider: ProviderId,
+    model: String,
+    prompt_id: Uuid,
+    message_id: Uuid,
+    reservation: budget::Reservation,
+    content: String,
+    reasoning: String,
+    chunk_lengths: Vec<i64>,
+    context_tokens: i64,
+    status: Status,
+    error: Option<String>,
+    usage: Option<Usage>,
+    cost: i64,
+    /// The reply rendered, and our count of its text.
+    html: Option<String>,
+    content_tokens: Option<i64>,
+}
+
+impl WriteJob for FinalWrite {
+    type Output = ();
+    type Error = DbErr;
+
+    async fn run(&self, txn: &impl WriteConn) -> Result<(), DbErr> {
         let now = now();
-        let _gate = self.service.writes.enter().await;
-        let txn = crate::db::begin_write(&self.service.db).await?;
         lock_in_send_order(
-            &txn,
+            txn,
             self.user_id,
             &self.reservation.month,
-            self.conversation.id,
+            self.conversation_id,
         )
         .await?;
-        self.settle_prompt(&txn, streamed, ended, cost, now).await?;
-        self.write_message(
-            &txn,
-            streamed,
-            ended,
-            usage.unwrap_or_default(),
-            cost,
-            rendered,
-            now,
-        )
-        .await?;
+        self.settle_prompt(txn, now).await?;
+        self.write_message(txn, now).await?;
         // The reply's text counts toward the storage caps once it is final.
-        let added_bytes = (streamed.content.len() + streamed.reasoning.len()) as i64;
-        match usage {
-            Some(usage) => {
-                self.book_usage(&txn, &usage, cost, added_bytes, now)
-                    .await?
-            }
+        let added_bytes = (self.content.len() + self.reasoning.len()) as i64;
+        match &self.usage {
+            Some(usage) => self.book_usage(txn, usage, added_bytes, now).await,
             None => {
                 use sea_orm::ExprTrait as _;
-                conversations::Entity::update_many()
+                let update = conversations::Entity::update_many()
                     .col_expr(
                         conversations::Column::ContentBytes,
                         Expr::col(conversations::Column::ContentBytes).add(added_bytes),
                     )
-                    .filter(conversations::Column::Id.eq(self.conversation.id))
-                    .exec(&txn)
-                    .await?;
+                    .filter(conversations::Column::Id.eq(self.conversation_id));
+                txn.execute(txn.build(&update)).await?;
+                Ok(())
             }
         }
-        txn.commit().await
     }
+}
 
+impl FinalWrite {
     /// Ends the `ai_prompts` row and settles the budget reservation to the actual cost.
     async fn settle_prompt(
         &self,
-        txn: &impl ConnectionTrait,
-        streamed: &Streamed,
-        ended: &Ended,
-        cost: i64,
+        txn: &impl WriteConn,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), DbErr> {
         let prompt_update = || {
             ai_prompts::Entity::update_many()
                 .col_expr(
                     ai_prompts::Column::Status,
-                    Expr::value(MessageStatus::from(ended.status)),
+                    Expr::value(MessageStatus::from(self.status)),
                 )
                 .col_expr(
                     ai_prompts::Column::ContextTokens,
-                    Expr::value(streamed.context_tokens),
+                    Expr::value(self.context_tokens),
                 )
-                .col_expr(ai_prompts::Column::Error, Expr::value(ended.error.clone()))
+                .col_expr(ai_prompts::Column::Error, Expr::value(self.error.clone()))
                 .col_expr(ai_prompts::Column::CompletedAt, Expr::value(Some(now)))
                 .filter(ai_prompts::Column::Id.eq(self.prompt_id))
         };
-        let still_reserved = prompt_update()
-            .filter(ai_prompts::Column::Status.eq(MessageStatus::Streaming))
-            .exec(txn)
-            .await?
-            .rows_affected
-            == 1;
-        let prompt_exists = still_reserved
-            || ai_prompts::Entity::find_by_id(self.prompt_id)
-                .one(txn)
-                .await?
-                .is_some();
+        let still_streaming =
+            prompt_update().filter(ai_prompts::Column::Status.eq(MessageStatus::Streaming));
+        let still_reserved = txn.execute(txn.build(&still_streaming)).await? == 1;
+        let prompt_exists = still_reserved || {
+            let found = ai_prompts::Entity::find_by_id(self.prompt_id)
+                .select_only()
+                .column(ai_prompts::Column::Id);
+            txn.read_uuid(txn.build(&found)).await?.is_some()
+        };
         let reservation = if still_reserved {
             self.reservation.clone()
         } else if prompt_exists {
             // Marked interrupted meanwhile (a stop that found no live generator), which already
             // gave the reservation back: only the actual cost is left to add.
-            prompt_update().exec(txn).await?;
+            txn.execute(txn.build(&prompt_update())).await?;
             budget::Reservation {
                 micros: 0,
                 ..self.reservation.clone()
@@ -576,81 +613,80 @@ impl Generation {
         } else {
             // The conversation was deleted under the reply: nobody gave the reservation back.
             tracing::info!(
-                message_id = %self.assistant_message_id,
+                message_id = %self.message_id,
                 "the reply's conversation was deleted; its reservation is given back"
             );
             self.reservation.clone()
         };
-        budget::settle(txn, self.user_id, &reservation, cost).await
+        budget::settle(txn, self.user_id, &reservation, self.cost).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn write_message(
         &self,
-        txn: &impl ConnectionTrait,
-        streamed: &Streamed,
-        ended: &Ended,
-        booked: Usage,
-        cost: i64,
-        (html, content_tokens): (Option<String>, Option<i64>),
+        txn: &impl WriteConn,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), DbErr> {
         use messages::Column as M;
-        messages::Entity::update_many()
-            .col_expr(M::Content, Expr::value(streamed.content.clone()))
+        let booked = self.usage.unwrap_or_default();
+        let update = messages::Entity::update_many()
+            .col_expr(M::Content, Expr::value(self.content.clone()))
             .col_expr(
                 M::Reasoning,
-                Expr::value(Some(streamed.reasoning.clone()).filter(|r| !r.is_empty())),
+                Expr::value(Some(self.reasoning.clone()).filter(|r| !r.is_empty())),
             )
             .col_expr(
                 M::StreamChunks,
-                Expr::value(serde_json::json!(streamed.chunk_lengths)),
+                Expr::value(serde_json::json!(self.chunk_lengths)),
             )
-            .col_expr(M::Status, Expr::value(MessageStatus::from(ended.status)))
+            .col_expr(M::Status, Expr::value(MessageStatus::from(self.status)))
             .col_expr(M::PromptTokens, Expr::value(booked.prompt_tokens))
             .col_expr(M::CompletionTokens, Expr::value(booked.completion_tokens))
             .col_expr(M::TotalTokens, Expr::value(booked.total_tokens()))
             .col_expr(M::CachedTokens, Expr::value(booked.cached_tokens))
             .col_expr(M::ReasoningTokens, Expr::value(booked.reasoning_tokens))
-            .col_expr(M::CostMicros, Expr::value(cost))
-            .col_expr(M::Error, Expr::value(ended.error.clone()))
-            .col_expr(M::ContentHtml, Expr::value(html))
-            .col_expr(M::ContentTokens, Expr::value(content_tokens))
+            .col_expr(M::CostMicros, Expr::value(self.cost))
+            .col_expr(M::Error, Expr::value(self.error.clone()))
+            .col_expr(M::ContentHtml, Expr::value(self.html.clone()))
+            .col_expr(M::ContentTokens, Expr::value(self.content_tokens))
             .col_expr(M::UpdatedAt, Expr::value(now))
-            .filter(M::Id.eq(self.assistant_message_id))
-            .exec(txn)
-            .await?;
+            .filter(M::Id.eq(self.message_id));
+        txn.execute(txn.build(&update)).await?;
         Ok(())
     }
 
     /// The conversation's totals and the usage log that usage reports and budgets read.
     async fn book_usage(
         &self,
-        txn: &impl ConnectionTrait,
+        txn: &impl WriteConn,
         usage: &Usage,
-        cost: i64,
         added_bytes: i64,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), DbErr> {
-        add_to_conversation_totals(txn, self.conversation.id, usage, cost, added_bytes, now)
-            .await?;
-        usage_logs::ActiveModel {
+        add_to_conversation_totals(
+            txn,
+            self.conversation_id,
+            usage,
+            self.cost,
+            added_bytes,
+            now,
+        )
+        .await?;
+        let log = usage_logs::Entity::insert(usage_logs::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(self.user_id),
-            conversation_id: Set(Some(self.conversation.id)),
-            message_id: Set(Some(self.assistant_message_id)),
-            provider: Set(self.conversation.provider),
-            model: Set(self.conversation.model.clone()),
+            conversation_id: Set(Some(self.conversation_id)),
+            message_id: Set(Some(self.message_id)),
+            provider: Set(self.provider),
+            model: Set(self.model.clone()),
             prompt_tokens: Set(usage.prompt_tokens),
             completion_tokens: Set(usage.completion_tokens),
             total_tokens: Set(usage.total_tokens()),
             cached_tokens: Set(usage.cached_tokens),
             reasoning_tokens: Set(usage.reasoning_tokens),
-            cost_micros: Set(cost),
+            cost_micros: Set(self.cost),
             created_at: Set(now),
-        }
-        .insert(txn)
-        .await?;
+        });
+        txn.execute(txn.build(&log)).await?;
         Ok(())
     }
 }
@@ -661,31 +697,27 @@ impl Generation {
 /// for its message deadlocked with it on PostgreSQL (`deadlock detected`, and the delete
 /// answered 500). SQLite's one writer holds the whole database: nothing to do there.
 async fn lock_in_send_order(
-    txn: &impl ConnectionTrait,
+    txn: &impl WriteConn,
     user_id: Uuid,
     month: &str,
     conversation_id: Uuid,
 ) -> Result<(), DbErr> {
     use sea_orm::QuerySelect as _;
-    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+    if txn.backend() != sea_orm::DbBackend::Postgres {
         return Ok(());
     }
-    budget_periods::Entity::find()
+    let period = budget_periods::Entity::find()
         .select_only()
         .column(budget_periods::Column::UserId)
         .filter(budget_periods::Column::UserId.eq(user_id))
         .filter(budget_periods::Column::Month.eq(month))
-        .lock_exclusive()
-        .into_tuple::<Uuid>()
-        .all(txn)
-        .await?;
-    conversations::Entity::find_by_id(conversation_id)
+        .lock_exclusive();
+    txn.execute(txn.build(&period)).await?;
+    let conversation = conversations::Entity::find_by_id(conversation_id)
         .select_only()
         .column(conversations::Column::Id)
-        .lock_exclusive()
-        .into_tuple::<Uuid>()
-        .all(txn)
-        .await?;
+        .lock_exclusive();
+    txn.execute(txn.build(&conversation)).await?;
     Ok(())
 }
 
@@ -702,7 +734,7 @@ fn needs_count(status: Status, reported: bool) -> bool {
 /// each other's counts. `added_bytes` is text that now counts toward the conversation's
 /// storage cap (a finished reply's), in the same statement.
 pub(super) async fn add_to_conversation_totals(
-    db: &impl ConnectionTrait,
+    db: &impl WriteConn,
     conversation_id: Uuid,
     usage: &Usage,
     cost: i64,
@@ -711,7 +743,7 @@ pub(super) async fn add_to_conversation_totals(
 ) -> Result<(), DbErr> {
     use conversations::Column as C;
     use sea_orm::ExprTrait as _;
-    conversations::Entity::update_many()
+    let update = conversations::Entity::update_many()
         .col_expr(
             C::PromptTokens,
             Expr::col(C::PromptTokens).add(usage.prompt_tokens),
@@ -727,8 +759,7 @@ pub(super) async fn add_to_conversation_totals(
         .col_expr(C::CostMicros, Expr::col(C::CostMicros).add(cost))
         .col_expr(C::ContentBytes, Expr::col(C::ContentBytes).add(added_bytes))
         .col_expr(C::UpdatedAt, Expr::value(now))
-        .filter(C::Id.eq(conversation_id))
-        .exec(db)
-        .await?;
+        .filter(C::Id.eq(conversation_id));
+    db.execute(db.build(&update)).await?;
     Ok(())
 }

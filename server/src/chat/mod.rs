@@ -41,7 +41,7 @@ use self::{
 };
 pub use error::ChatError;
 
-use crate::attachments::Attachments;
+use crate::{attachments::Attachments, db::writer::Writer};
 
 #[derive(Clone, Debug)]
 pub struct EngineSettings {
@@ -96,33 +96,20 @@ impl Default for ChatLimits {
     }
 }
 
-/// SQLite has one writer at a time; a second connection that tries to write waits in
-/// SQLite's busy handler, which sleeps in steps of milliseconds and dominated the latency of
-/// concurrent sends. The hot write transactions (a send, a reply's flushes and final write)
-/// queue here instead, in order and woken at once. PostgreSQL needs no gate.
-#[derive(Default)]
-pub struct WriteGate(Option<tokio::sync::Mutex<()>>);
-
-impl WriteGate {
-    pub fn for_backend(db: &DatabaseConnection) -> Self {
-        match db.get_database_backend() {
-            sea_orm::DatabaseBackend::Sqlite => Self(Some(tokio::sync::Mutex::new(()))),
-            _ => Self(None),
-        }
-    }
-
-    pub async fn enter(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.0 {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
-        }
-    }
+/// Why the chat service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatStartError {
+    #[error(transparent)]
+    Redis(#[from] RedisUnavailable),
+    #[error("cannot open SQLite's writing connection: {0}")]
+    Writer(#[from] sea_orm::DbErr),
 }
 
 #[derive(Clone)]
 pub struct ChatService {
     pub db: DatabaseConnection,
-    pub writes: Arc<WriteGate>,
+    /// Where the hot write transactions go: SQLite's writing thread, or the pool.
+    pub writes: Arc<Writer>,
     pub providers: Arc<Providers>,
     pub bus: Arc<EventBus>,
     pub active: Arc<ActiveReplies>,
@@ -141,14 +128,14 @@ impl ChatService {
         settings: EngineSettings,
         redis_url: Option<&str>,
         attachments: Attachments,
-    ) -> Result<Self, RedisUnavailable> {
+    ) -> Result<Self, ChatStartError> {
         let active = Arc::new(ActiveReplies::default());
         let bus = match redis_url {
             Some(url) => EventBus::with_redis(url, active.clone()).await?,
             None => EventBus::in_process(active.clone()),
         };
         Ok(Self {
-            writes: Arc::new(WriteGate::for_backend(&db)),
+            writes: Arc::new(Writer::for_database(&db)?),
             db,
             providers: Arc::new(providers),
             bus: Arc::new(bus),

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use app::wire::{Event, MessageStatus, MessageView, RegenerateResponse, Role, SendResponse};
 use sea_orm::{
     sea_query::{Expr, QueryStatementBuilder, SimpleExpr},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryIntoModel,
 };
 use uuid::Uuid;
 
@@ -30,6 +29,7 @@ use crate::{
     db::{
         entities::{ai_model_configs, ai_prompts, attachments, conversations, messages},
         now,
+        writer::{WriteConn, WriteJob},
     },
 };
 
@@ -51,6 +51,7 @@ pub(super) fn title_from(content: &str) -> String {
 
 /// What the new reply answers: a message the person sends now (a send, or an edit when its
 /// parent already has children), or a question already stored (a regeneration).
+#[derive(Clone)]
 enum Prompt {
     New {
         content: String,
@@ -323,246 +324,44 @@ impl ChatService {
         Ok(())
     }
 
-    /// The most text an account's conversations may hold, in bytes.
-    fn user_cap(&self) -> i64 {
-        i64::try_from(self.settings.limits.max_user_bytes).unwrap_or(i64::MAX)
-    }
-
-    /// Whether the account's conversations, with `added` bytes more, fit the account's cap: the
-    /// refusal's reason when a send's update found its caps passed. (The send itself checks the
-    /// cap in its update, inside the transaction where one user's sends take turns, so the cap
-    /// holds exactly however many sends race.)
-    async fn check_user_storage(
-        &self,
-        conn: &impl ConnectionTrait,
-        user_id: Uuid,
-        added: i64,
-    ) -> Result<(), ChatError> {
-        let stored: i64 = match conn.query_one(&stored_by(user_id)).await? {
-            Some(row) => row.try_get("", "stored")?,
-            None => 0,
-        };
-        if stored.saturating_add(added) > self.user_cap() {
-            return Err(ChatError::invalid(
-                "storage_full",
-                "Your conversations hold as much text as an account can. Delete some to go on.",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The refusal when a conversation is full (by messages or by text).
-    fn conversation_full(&self) -> ChatError {
-        let cap = self.settings.limits.max_messages_per_conversation;
-        ChatError::invalid(
-            "conversation_full",
-            format!(
-                "This conversation has reached its limit of {cap} messages or of text. Start a \
-                 new conversation to go on."
-            ),
-        )
-    }
-
-    /// One write transaction: the budget reservation (refused when it does not fit, with
-    /// nothing stored), the person's message (unless it is a regeneration), the streaming
-    /// reply, its `ai_prompts` row, and the conversation's count, first title and current
-    /// leaf (the new reply: the conversation now shows its branch).
+    /// Stores the send (see [`SendWrite`]) in a write transaction: on SQLite's writing thread,
+    /// with the other sends and final writes waiting at that moment.
     async fn store_send(
         &self,
         user_id: Uuid,
         prepared: &PreparedSend,
     ) -> Result<StoredSend, ChatError> {
-        let PreparedSend {
-            conversation,
-            model,
-            prices,
-            prompt,
-            ..
-        } = prepared;
-        let gate = self.writes.enter().await;
         let now = now();
-        let txn = crate::db::begin_write(&self.db).await?;
         let reservation = budget::Reservation {
             month: budget::month_of(now),
             micros: prepared.worst_case,
         };
-        if !budget::reserve(&txn, user_id, &reservation.month, reservation.micros).await? {
-            txn.rollback().await?;
-            drop(gate);
-            let status = budget::status(&self.db, user_id, now).await?;
-            return Err(ChatError::BudgetExceeded(budget::refusal_message(
-                reservation.micros,
-                &status,
-            )));
-        }
-        // The reservation's UPDATE holds the user's budget row (PostgreSQL) or the database's
-        // write lock (SQLite) until this transaction ends: concurrent sends of one user, on
-        // any process, count each other's committed replies here one at a time.
-        let cap = self.settings.max_active_replies_per_user;
-        if cap != 0 && streaming_replies(&txn, user_id).await? >= u64::from(cap) {
-            txn.rollback().await?;
-            return Err(ChatError::TooManyReplies(cap));
-        }
-        // The messages are made before anything is written, so that the conversation's row is
-        // the first row under the budget this transaction writes, as a finishing reply does
-        // (`generation::lock_in_send_order`): a delete of the conversation then either waits
-        // for the send or makes it find nothing (404). Inserting first took a share lock on the
-        // row (the messages' foreign key) that the update had to raise past a waiting delete.
-        let (user_message, question_id) = match prompt {
-            Prompt::New {
-                content,
-                parent,
-                follows_shown,
-            } => {
-                let parent = match follows_shown {
-                    true => conversations::Entity::find_by_id(conversation.id)
-                        .select_only()
-                        .column(conversations::Column::CurrentLeafId)
-                        .into_tuple::<Option<Uuid>>()
-                        .one(&txn)
-                        .await?
-                        .flatten()
-                        .or(*parent),
-                    false => *parent,
-                };
-                let mut message = new_message(conversation, parent, Role::User, content, now);
-                message.content_tokens = Set(Some(prepared.prompt_tokens));
-                let id = message.id.clone().unwrap();
-                (Some(message), id)
+        let job = SendWrite {
+            user_id,
+            now,
+            conversation: prepared.conversation.clone(),
+            provider: prepared.model.provider,
+            model: prepared.model.model.clone(),
+            prices: prepared.prices,
+            prompt: prepared.prompt.clone(),
+            prompt_tokens: prepared.prompt_tokens,
+            context_tokens: prepared.context.tokens,
+            reservation: reservation.clone(),
+            attachments: prepared.attachments.clone(),
+            limits: self.settings.limits.clone(),
+            max_active_replies: self.settings.max_active_replies_per_user,
+        };
+        match self.writes.write(&self.db, job).await {
+            Ok(stored) => Ok(stored),
+            Err(SendRefused::Chat(refused)) => Err(refused),
+            Err(SendRefused::OverBudget) => {
+                let status = budget::status(&self.db, user_id, now).await?;
+                Err(ChatError::BudgetExceeded(budget::refusal_message(
+                    reservation.micros,
+                    &status,
+                )))
             }
-            Prompt::Stored(question) => (None, question.id),
-        };
-        let mut assistant = new_message(conversation, Some(question_id), Role::Assistant, "", now);
-        assistant.status = Set(MessageStatus::Streaming);
-        assistant.stream_chunks = Set(Some(serde_json::json!([])));
-        assistant.provider = Set(Some(model.provider));
-        assistant.model = Set(Some(model.model.clone()));
-        assistant.input_micros_per_mtok = Set(Some(prices.input));
-        assistant.cached_input_micros_per_mtok = Set(prices.cached_input);
-        assistant.output_micros_per_mtok = Set(Some(prices.output));
-        let assistant_id = assistant.id.clone().unwrap();
-
-        use sea_orm::ExprTrait as _;
-        let (added_messages, added_bytes) = prompt.adds();
-        let mut update = conversations::Entity::update_many()
-            .col_expr(
-                conversations::Column::MessageCount,
-                Expr::col(conversations::Column::MessageCount).add(added_messages),
-            )
-            .col_expr(
-                conversations::Column::ContentBytes,
-                Expr::col(conversations::Column::ContentBytes).add(added_bytes),
-            )
-            .col_expr(
-                conversations::Column::CurrentLeafId,
-                Expr::value(assistant_id),
-            )
-            .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
-            .filter(conversations::Column::Id.eq(conversation.id))
-            // The caps, exactly: this transaction holds the user's turn, so the counts it
-            // reads are every committed send's.
-            .filter(
-                Expr::col(conversations::Column::MessageCount)
-                    .add(added_messages)
-                    .lte(i64::from(
-                        self.settings.limits.max_messages_per_conversation,
-                    )),
-            )
-            .filter(
-                Expr::col(conversations::Column::ContentBytes)
-                    .add(added_bytes)
-                    .lte(
-                        i64::try_from(self.settings.limits.max_conversation_bytes)
-                            .unwrap_or(i64::MAX),
-                    ),
-            )
-            // And the account's cap, over all its conversations, in the same statement.
-            .filter(
-                Expr::expr(SimpleExpr::SubQuery(
-                    None,
-                    Box::new(stored_by(user_id).into_sub_query_statement()),
-                ))
-                .add(added_bytes)
-                .lte(self.user_cap()),
-            );
-        if let (Prompt::New { content, .. }, true) = (
-            prompt,
-            conversation.message_count == 0 && conversation.title == DEFAULT_TITLE,
-        ) {
-            update = update.col_expr(
-                conversations::Column::Title,
-                Expr::value(title_from(content)),
-            );
         }
-        if update.exec(&txn).await?.rows_affected == 0 {
-            // Deleted meanwhile, or full.
-            let exists = conversations::Entity::find_by_id(conversation.id)
-                .one(&txn)
-                .await?
-                .is_some();
-            let refusal = match exists {
-                false => ChatError::NotFound,
-                true => match self.check_user_storage(&txn, user_id, added_bytes).await {
-                    Err(full) => full,
-                    Ok(()) => self.conversation_full(),
-                },
-            };
-            txn.rollback().await?;
-            return Err(refusal);
-        }
-
-        // Both messages in one statement (the reply's parent, the question, is the row before
-        // it: foreign keys are checked at the statement's end). The rows come back in no
-        // promised order.
-        let user_message_id = user_message.as_ref().map(|_| question_id);
-        let mut inserted =
-            messages::Entity::insert_many(user_message.into_iter().chain([assistant]))
-                .exec_with_returning(&txn)
-                .await?;
-        let assistant = match inserted.iter().position(|m| m.id == assistant_id) {
-            Some(at) => inserted.swap_remove(at),
-            None => {
-                return Err(ChatError::Internal(
-                    "the reply's row was not returned".into(),
-                ))
-            }
-        };
-        let user_message = match user_message_id {
-            Some(id) => Some(inserted.pop().filter(|m| m.id == id).ok_or_else(|| {
-                ChatError::Internal("the question's row was not returned".into())
-            })?),
-            None => None,
-        };
-        if let Some(message) = &user_message {
-            Attachments::link(&txn, message.id, &prepared.attachments).await?;
-        }
-
-        let prompt_row = ai_prompts::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(user_id),
-            conversation_id: Set(conversation.id),
-            message_id: Set(question_id),
-            response_message_id: Set(Some(assistant.id)),
-            provider: Set(model.provider),
-            model: Set(model.model.clone()),
-            status: Set(MessageStatus::Streaming),
-            context_tokens: Set(prepared.context.tokens),
-            error: Set(None),
-            created_at: Set(now),
-            completed_at: Set(None),
-            reserved_micros: Set(reservation.micros),
-            budget_month: Set(Some(reservation.month.clone())),
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        drop(gate);
-        Ok(StoredSend {
-            user_message,
-            assistant,
-            prompt_id: prompt_row.id,
-            reservation,
-        })
     }
 
     /// Tells clients of the new messages before any delta, starts the reply's task (not tied
@@ -742,16 +541,14 @@ impl ChatService {
     }
 }
 
-async fn streaming_replies(
-    db: &impl sea_orm::ConnectionTrait,
-    user_id: Uuid,
-) -> Result<u64, sea_orm::DbErr> {
-    use sea_orm::PaginatorTrait as _;
-    messages::Entity::find()
+async fn streaming_replies(conn: &impl WriteConn, user_id: Uuid) -> Result<u64, sea_orm::DbErr> {
+    let count = messages::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "streaming")
         .filter(messages::Column::UserId.eq(user_id))
-        .filter(messages::Column::Status.eq(MessageStatus::Streaming))
-        .count(db)
-        .await
+        .filter(messages::Column::Status.eq(MessageStatus::Streaming));
+    let streaming = conn.read_i64(conn.build(&count)).await?.unwrap_or(0);
+    Ok(u64::try_from(streaming).unwrap_or(0))
 }
 
 fn check_content(content: &str, has_attachments: bool) -> Result<(), ChatError> {
@@ -781,6 +578,259 @@ fn stored_by(user_id: Uuid) -> sea_orm::sea_query::SelectStatement {
         .from(conversations::Entity)
         .and_where(conversations::Column::UserId.eq(user_id))
         .to_owned()
+}
+
+/// A send's one write transaction: the budget reservation (refused when it does not fit, with
+/// nothing stored), the person's message (unless it is a regeneration), the streaming reply, its
+/// `ai_prompts` row, and the conversation's count, first title and current leaf (the new reply:
+/// the conversation now shows its branch). Owns what it writes, so it can run on SQLite's
+/// writing thread.
+struct SendWrite {
+    user_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+    conversation: conversations::Model,
+    provider: ProviderId,
+    model: String,
+    prices: PriceSnapshot,
+    prompt: Prompt,
+    prompt_tokens: i64,
+    context_tokens: i64,
+    reservation: budget::Reservation,
+    attachments: Vec<attachments::Model>,
+    limits: super::ChatLimits,
+    max_active_replies: u32,
+}
+
+/// Why a [`SendWrite`] stored nothing.
+enum SendRefused {
+    /// The reservation does not fit this month's budget (the refusal reads the budget after).
+    OverBudget,
+    Chat(ChatError),
+}
+
+impl From<sea_orm::DbErr> for SendRefused {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Chat(e.into())
+    }
+}
+
+impl From<ChatError> for SendRefused {
+    fn from(e: ChatError) -> Self {
+        Self::Chat(e)
+    }
+}
+
+impl WriteJob for SendWrite {
+    type Output = StoredSend;
+    type Error = SendRefused;
+
+    async fn run(&self, conn: &impl WriteConn) -> Result<StoredSend, SendRefused> {
+        let Self {
+            user_id,
+            now,
+            conversation,
+            prompt,
+            reservation,
+            ..
+        } = self;
+        let (user_id, now) = (*user_id, *now);
+        if !budget::reserve(conn, user_id, &reservation.month, reservation.micros).await? {
+            return Err(SendRefused::OverBudget);
+        }
+        // The reservation's UPDATE holds the user's budget row (PostgreSQL) or the database's
+        // write lock (SQLite) until this transaction ends: concurrent sends of one user, on
+        // any process, count each other's committed replies here one at a time.
+        let cap = self.max_active_replies;
+        if cap != 0 && streaming_replies(conn, user_id).await? >= u64::from(cap) {
+            return Err(ChatError::TooManyReplies(cap).into());
+        }
+        // The messages are made before anything is written, so that the conversation's row is
+        // the first row under the budget this transaction writes, as a finishing reply does
+        // (`generation::lock_in_send_order`): a delete of the conversation then either waits
+        // for the send or makes it find nothing (404). Inserting first took a share lock on the
+        // row (the messages' foreign key) that the update had to raise past a waiting delete.
+        let (user_message, question_id) = match prompt {
+            Prompt::New {
+                content,
+                parent,
+                follows_shown,
+            } => {
+                let parent = match follows_shown {
+                    true => {
+                        let leaf = conversations::Entity::find_by_id(conversation.id)
+                            .select_only()
+                            .column(conversations::Column::CurrentLeafId);
+                        conn.read_uuid(conn.build(&leaf))
+                            .await?
+                            .flatten()
+                            .or(*parent)
+                    }
+                    false => *parent,
+                };
+                let mut message = new_message(conversation, parent, Role::User, content, now);
+                message.content_tokens = Set(Some(self.prompt_tokens));
+                let id = message.id.clone().unwrap();
+                (Some(message), id)
+            }
+            Prompt::Stored(question) => (None, question.id),
+        };
+        let mut assistant = new_message(conversation, Some(question_id), Role::Assistant, "", now);
+        assistant.status = Set(MessageStatus::Streaming);
+        assistant.stream_chunks = Set(Some(serde_json::json!([])));
+        assistant.provider = Set(Some(self.provider));
+        assistant.model = Set(Some(self.model.clone()));
+        assistant.input_micros_per_mtok = Set(Some(self.prices.input));
+        assistant.cached_input_micros_per_mtok = Set(self.prices.cached_input);
+        assistant.output_micros_per_mtok = Set(Some(self.prices.output));
+        let assistant_id = assistant.id.clone().unwrap();
+
+        use sea_orm::ExprTrait as _;
+        let (added_messages, added_bytes) = prompt.adds();
+        let mut update = conversations::Entity::update_many()
+            .col_expr(
+                conversations::Column::MessageCount,
+                Expr::col(conversations::Column::MessageCount).add(added_messages),
+            )
+            .col_expr(
+                conversations::Column::ContentBytes,
+                Expr::col(conversations::Column::ContentBytes).add(added_bytes),
+            )
+            .col_expr(
+                conversations::Column::CurrentLeafId,
+                Expr::value(assistant_id),
+            )
+            .col_expr(conversations::Column::UpdatedAt, Expr::value(now))
+            .filter(conversations::Column::Id.eq(conversation.id))
+            // The caps, exactly: this transaction holds the user's turn, so the counts it
+            // reads are every committed send's.
+            .filter(
+                Expr::col(conversations::Column::MessageCount)
+                    .add(added_messages)
+                    .lte(i64::from(self.limits.max_messages_per_conversation)),
+            )
+            .filter(
+                Expr::col(conversations::Column::ContentBytes)
+                    .add(added_bytes)
+                    .lte(i64::try_from(self.limits.max_conversation_bytes).unwrap_or(i64::MAX)),
+            )
+            // And the account's cap, over all its conversations, in the same statement.
+            .filter(
+                Expr::expr(SimpleExpr::SubQuery(
+                    None,
+                    Box::new(stored_by(user_id).into_sub_query_statement()),
+                ))
+                .add(added_bytes)
+                .lte(self.user_cap()),
+            );
+        if let (Prompt::New { content, .. }, true) = (
+            prompt,
+            conversation.message_count == 0 && conversation.title == DEFAULT_TITLE,
+        ) {
+            update = update.col_expr(
+                conversations::Column::Title,
+                Expr::value(title_from(content)),
+            );
+        }
+        if conn.execute(conn.build(&update)).await? == 0 {
+            // Deleted meanwhile, or full.
+            let found = conversations::Entity::find_by_id(conversation.id)
+                .select_only()
+                .column(conversations::Column::Id);
+            let exists = conn.read_uuid(conn.build(&found)).await?.is_some();
+            return Err(match exists {
+                false => ChatError::NotFound,
+                true => match self.check_user_storage(conn, added_bytes).await? {
+                    Err(full) => full,
+                    Ok(()) => self.conversation_full(),
+                },
+            }
+            .into());
+        }
+
+        // Both messages in one statement (the reply's parent, the question, is the row before
+        // it: foreign keys are checked at the statement's end). Every column is set here, so
+        // the rows are what was written; nothing is read back.
+        let user_message = user_message
+            .map(|m| m.clone().try_into_model().map(|model| (m, model)))
+            .transpose()?;
+        let assistant_row = assistant.clone().try_into_model()?;
+        let insert = messages::Entity::insert_many(
+            user_message
+                .as_ref()
+                .map(|(m, _)| m.clone())
+                .into_iter()
+                .chain([assistant]),
+        );
+        conn.execute(conn.build(&insert)).await?;
+        let user_message = user_message.map(|(_, model)| model);
+        if let Some(message) = &user_message {
+            Attachments::link(conn, message.id, &self.attachments).await?;
+        }
+
+        let prompt_id = Uuid::now_v7();
+        let insert = ai_prompts::Entity::insert(ai_prompts::ActiveModel {
+            id: Set(prompt_id),
+            user_id: Set(user_id),
+            conversation_id: Set(conversation.id),
+            message_id: Set(question_id),
+            response_message_id: Set(Some(assistant_id)),
+            provider: Set(self.provider),
+            model: Set(self.model.clone()),
+            status: Set(MessageStatus::Streaming),
+            context_tokens: Set(self.context_tokens),
+            error: Set(None),
+            created_at: Set(now),
+            completed_at: Set(None),
+            reserved_micros: Set(reservation.micros),
+            budget_month: Set(Some(reservation.month.clone())),
+        });
+        conn.execute(conn.build(&insert)).await?;
+        Ok(StoredSend {
+            user_message,
+            assistant: assistant_row,
+            prompt_id,
+            reservation: reservation.clone(),
+        })
+    }
+}
+
+impl SendWrite {
+    /// The most text an account's conversations may hold, in bytes.
+    fn user_cap(&self) -> i64 {
+        i64::try_from(self.limits.max_user_bytes).unwrap_or(i64::MAX)
+    }
+
+    /// Whether the account's conversations, with `added` bytes more, fit the account's cap: the
+    /// refusal's reason when a send's update found its caps passed. (The send itself checks the
+    /// cap in its update, inside the transaction where one user's sends take turns, so the cap
+    /// holds exactly however many sends race.)
+    async fn check_user_storage(
+        &self,
+        conn: &impl WriteConn,
+        added: i64,
+    ) -> Result<Result<(), ChatError>, sea_orm::DbErr> {
+        let stored_by = conn.backend().build(&stored_by(self.user_id));
+        let stored = conn.read_i64(stored_by).await?.unwrap_or(0);
+        Ok(match stored.saturating_add(added) > self.user_cap() {
+            true => Err(ChatError::invalid(
+                "storage_full",
+                "Your conversations hold as much text as an account can. Delete some to go on.",
+            )),
+            false => Ok(()),
+        })
+    }
+
+    /// The refusal when a conversation is full (by messages or by text).
+    fn conversation_full(&self) -> ChatError {
+        let cap = self.limits.max_messages_per_conversation;
+        ChatError::invalid(
+            "conversation_full",
+            format!(
+                "This conversation has reached its limit of {cap} messages or of text. Start a \
+                 new conversation to go on."
+            ),
+        )
+    }
 }
 
 /// A finished message of `role` (a reply is made `Streaming` by its caller).

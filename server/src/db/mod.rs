@@ -2,6 +2,7 @@
 //! user's data take the owner's id, so authorisation is part of the query.
 
 pub mod entities;
+pub mod writer;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
