@@ -1,5 +1,5 @@
-//! The hot write transactions (a send, a reply's final write) and the one place that decides how
-//! they reach the database.
+//! The hot write transactions (a send, a reply's flushes and final write) and the one place that
+//! decides how they reach the database.
 //!
 //! SQLite has one writer. Through sqlx every statement is a round trip to the connection's own
 //! thread and back (a channel send and a thread wake-up each way, ~120 µs on a busy 2-core
@@ -95,7 +95,7 @@ impl<C: ConnectionTrait> WriteConn for C {
 /// Where the hot write transactions go (see the module's comment).
 pub struct Writer {
     /// SQLite's in-process turn: the transactions written through sqlx (a title, a branch's
-    /// move, an import, a reply's flushes) and the thread's batches take it, so they queue here,
+    /// move, an import) and the thread's batches take it, so they queue here,
     /// in order and woken at once, rather than in SQLite's busy handler, which sleeps in steps of
     /// milliseconds. `None` on PostgreSQL, which needs no gate.
     gate: Option<Arc<Mutex<()>>>,
