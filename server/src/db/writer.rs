@@ -747,4 +747,73 @@ mod tests {
             .unwrap()
             .is_some());
     }
+
+    /// Writes a user, then panics.
+    struct Panics(users::Model);
+
+    impl WriteJob for Panics {
+        type Output = ();
+        type Error = DbErr;
+
+        async fn run(&self, conn: &impl WriteConn) -> Result<(), DbErr> {
+            let insert = users::Entity::insert(self.0.clone().into_active_model());
+            conn.execute(conn.build(&insert)).await?;
+            panic!("a bug in a job");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_that_panics_keeps_nothing_and_the_others_of_its_commit_stand() {
+        let (_dir, db, writer) = database().await;
+        let (panicking, kept) = (user("panics@example.com"), user("kept@example.com"));
+        let turn = writer.enter().await;
+        let mut waiting = FuturesUnordered::new();
+        waiting.push(writer.write(&db, Panics(panicking.clone())).boxed());
+        let job = AddUser {
+            user: kept.clone(),
+            then_fail: false,
+        };
+        waiting.push(writer.write(&db, job).map(|r| r.map(|_| ())).boxed());
+        assert!(futures::poll!(waiting.next()).is_pending());
+        drop(turn);
+        let mut answers = Vec::new();
+        while let Some(answer) = waiting.next().await {
+            answers.push(answer.is_ok());
+        }
+        answers.sort();
+        assert_eq!(answers, [false, true]);
+        let stored = |id| users::Entity::find_by_id(id).one(&db);
+        assert!(stored(panicking.id).await.unwrap().is_none());
+        assert!(stored(kept.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_whose_caller_went_away_while_it_waited_writes_nothing() {
+        let (_dir, db, writer) = database().await;
+        let gone = user("gone@example.com");
+        let turn = writer.enter().await;
+        let mut call = writer
+            .write(
+                &db,
+                AddUser {
+                    user: gone.clone(),
+                    then_fail: false,
+                },
+            )
+            .boxed();
+        // Sent to the thread, then dropped, as a request whose client left.
+        assert!(futures::poll!(&mut call).is_pending());
+        drop(call);
+        drop(turn);
+        // A later job on the same thread: once it is answered, the dropped one has been seen.
+        let after = user("after@example.com");
+        let job = AddUser {
+            user: after.clone(),
+            then_fail: false,
+        };
+        writer.write(&db, job).await.unwrap();
+        let stored = |id| users::Entity::find_by_id(id).one(&db);
+        assert!(stored(gone.id).await.unwrap().is_none());
+        assert!(stored(after.id).await.unwrap().is_some());
+    }
 }
