@@ -12,12 +12,15 @@ use uuid::Uuid;
 use super::{
     credentials::{digest, random_secret},
     service::AuthService,
-    sessions::{Proof, SignedIn},
+    sessions::{usable, Proof, SignedIn},
     AuthError,
 };
 use crate::{
     audit::{AuditAction, AuditEntry},
-    db::{entities::api_tokens, now},
+    db::{
+        entities::{api_tokens, users},
+        now,
+    },
     domain::Invalid,
 };
 
@@ -152,15 +155,16 @@ impl AuthService {
 
     /// Who an API token speaks for, if it still works.
     pub(super) async fn signed_in_by_api_token(&self, token: &str) -> Result<SignedIn, AuthError> {
-        let row = api_tokens::Entity::find()
+        let (row, user) = api_tokens::Entity::find()
             .filter(api_tokens::Column::TokenHash.eq(digest(token)))
+            .find_also_related(users::Entity)
             .one(&self.db)
             .await?
             .ok_or(AuthError::InvalidToken)?;
         if row.revoked_at.is_some() {
             return Err(AuthError::SessionExpired);
         }
-        let user = self.usable_user(row.user_id).await?;
+        let user = usable(user)?;
         let now = now();
         if row
             .last_used_at

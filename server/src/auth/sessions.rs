@@ -96,12 +96,15 @@ impl AuthService {
             TokenError::Expired => AuthError::SessionExpired,
             TokenError::Invalid => AuthError::InvalidToken,
         })?;
-        let session = sessions::Entity::find_by_id(subject.session_id)
+        // The session and its account in one query: every request of a signed-in person
+        // makes it.
+        let (session, user) = sessions::Entity::find_by_id(subject.session_id)
+            .find_also_related(users::Entity)
             .one(&self.db)
             .await?
-            .filter(|s| s.user_id == subject.user_id && s.revoked_at.is_none())
+            .filter(|(s, _)| s.user_id == subject.user_id && s.revoked_at.is_none())
             .ok_or(AuthError::SessionExpired)?;
-        let user = self.usable_user(subject.user_id).await?;
+        let user = usable(user)?;
         let now = now();
         if now - session.last_seen_at > LAST_SEEN_GRANULARITY {
             // Conditional, so requests racing past the check above write once between them.
@@ -116,17 +119,6 @@ impl AuthService {
             user,
             proof: Proof::Session(session.id),
         })
-    }
-
-    /// The account a valid credential names, if it may still be used: not deleted, not
-    /// disabled. (Disabling also revokes every session and token; this holds even for a
-    /// request already past that check.)
-    pub(super) async fn usable_user(&self, user_id: Uuid) -> Result<users::Model, AuthError> {
-        let user = self.user(user_id).await?.ok_or(AuthError::AccountGone)?;
-        if user.status == UserStatus::Disabled {
-            return Err(AuthError::AccountDisabled);
-        }
-        Ok(user)
     }
 
     /// Revokes the session `token` belongs to and says whose it was. A token that proves
@@ -237,4 +229,15 @@ async fn revoke_where(conn: &impl ConnectionTrait, condition: Condition) -> Resu
         .exec(conn)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// The account a valid credential names, if it may still be used: not deleted, not disabled.
+/// (Disabling also revokes every session and token; this holds even for a request already
+/// past that check.)
+pub(super) fn usable(user: Option<users::Model>) -> Result<users::Model, AuthError> {
+    let user = user.ok_or(AuthError::AccountGone)?;
+    if user.status == UserStatus::Disabled {
+        return Err(AuthError::AccountDisabled);
+    }
+    Ok(user)
 }
