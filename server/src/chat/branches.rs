@@ -100,12 +100,15 @@ impl ChatService {
             return Err(ChatError::NotFound);
         }
         let leaf = tree.newest_leaf_under(message_id);
-        conversations::Entity::update_many()
-            .col_expr(conversations::Column::CurrentLeafId, Expr::value(leaf))
-            .filter(conversations::Column::Id.eq(conversation.id))
-            .filter(conversations::Column::UserId.eq(user_id))
-            .exec(&self.db)
-            .await?;
+        {
+            let _turn = self.writes.enter().await;
+            conversations::Entity::update_many()
+                .col_expr(conversations::Column::CurrentLeafId, Expr::value(leaf))
+                .filter(conversations::Column::Id.eq(conversation.id))
+                .filter(conversations::Column::UserId.eq(user_id))
+                .exec(&self.db)
+                .await?;
+        }
         let view = conversation_view(conversations::Model {
             current_leaf_id: Some(leaf),
             ..conversation

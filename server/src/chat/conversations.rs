@@ -3,8 +3,9 @@
 
 use app::wire::{ConversationView, Event, MessageStatus, MessageView, Page};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IdenStatic, Iterable,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, Func, LockType},
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, IdenStatic, Iterable,
+    QueryFilter, QueryOrder, QuerySelect, Set, TryIntoModel,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,8 +17,9 @@ use super::{
 };
 use crate::{
     db::{
-        entities::{ai_model_configs, chat_settings, conversations, messages},
+        entities::{ai_model_configs, chat_settings, conversations, messages, users},
         now,
+        writer::{WriteConn, WriteJob},
     },
     domain::Invalid,
 };
@@ -139,20 +141,6 @@ impl ChatService {
         user_id: Uuid,
         input: NewConversation,
     ) -> Result<ConversationView, ChatError> {
-        let cap = self.settings.limits.max_conversations_per_user;
-        let owned = conversations::Entity::find()
-            .filter(conversations::Column::UserId.eq(user_id))
-            .count(&self.db)
-            .await?;
-        if owned >= u64::from(cap) {
-            return Err(ChatError::invalid(
-                "too_many_conversations",
-                format!(
-                    "You have {cap} conversations, the most an account can keep. Delete some \
-                     to start new ones."
-                ),
-            ));
-        }
         let mut input = input;
         if let Some(preset_id) = input.preset_id {
             let preset = self.preset(user_id, preset_id).await?;
@@ -165,8 +153,8 @@ impl ChatService {
             input.temperature = input.temperature.or(Some(preset.temperature));
             input.system_prompt = input.system_prompt.or(preset.system_prompt);
         }
-        let (provider, model) = match (input.provider, input.model) {
-            (Some(p), Some(m)) => (p, m),
+        let model = match (input.provider, input.model) {
+            (Some(provider), Some(model)) => self.available_model(&provider, &model).await?,
             (None, None) => self.default_model_for(user_id).await?,
             _ => {
                 return Err(ChatError::invalid(
@@ -175,7 +163,6 @@ impl ChatService {
                 ))
             }
         };
-        let model = self.available_model(&provider, &model).await?;
         let title = match input.title {
             Some(t) => validate_title(&t)?,
             None => DEFAULT_TITLE.to_owned(),
@@ -212,38 +199,39 @@ impl ChatService {
             archived: Set(false),
             imported_from: Set(None),
             source_id: Set(None),
-        }
-        .insert(&self.db)
-        .await?;
+        };
+        let job = CreateConversation {
+            row: conversation,
+            cap: self.settings.limits.max_conversations_per_user,
+        };
+        let conversation = self.writes.write(&self.db, job).await?;
         let view = conversation_view(conversation);
         self.publish(user_id, Event::conversation_created(view.clone()));
         Ok(view)
     }
 
-    /// The user's default model when it is still available, else the first available one.
+    /// The row of the user's default model when it is still available, else of the first
+    /// available one.
     pub(super) async fn default_model_for(
         &self,
         user_id: Uuid,
-    ) -> Result<(String, String), ChatError> {
+    ) -> Result<ai_model_configs::Model, ChatError> {
         if let Some(settings) = chat_settings::Entity::find_by_id(user_id)
             .one(&self.db)
             .await?
         {
-            if self
+            if let Ok(model) = self
                 .available_model(&settings.default_provider, &settings.default_model)
                 .await
-                .is_ok()
             {
-                return Ok((settings.default_provider, settings.default_model));
+                return Ok(model);
             }
         }
-        let first = self
-            .available_models()
+        self.available_models()
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| ChatError::invalid("model_unavailable", "No model is available."))?;
-        Ok((first.provider.as_str().to_owned(), first.model))
+            .ok_or_else(|| ChatError::invalid("model_unavailable", "No model is available."))
     }
 
     /// Pinned first, then newest first; `archived` lists the archived ones instead of the
@@ -314,6 +302,21 @@ impl ChatService {
     ) -> Result<conversations::Model, ChatError> {
         conversations::Entity::find_by_id(id)
             .filter(conversations::Column::UserId.eq(user_id))
+            .one(&self.db)
+            .await?
+            .ok_or(ChatError::NotFound)
+    }
+
+    /// A conversation of the user's and its model's row (none when this server does not know
+    /// the model), in one query: what a send reads first.
+    pub(super) async fn conversation_and_model(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> Result<(conversations::Model, Option<ai_model_configs::Model>), ChatError> {
+        conversations::Entity::find_by_id(id)
+            .filter(conversations::Column::UserId.eq(user_id))
+            .find_also_related(ai_model_configs::Entity)
             .one(&self.db)
             .await?
             .ok_or(ChatError::NotFound)
@@ -394,7 +397,10 @@ impl ChatService {
         if !only_filed {
             active.updated_at = Set(now());
         }
-        let updated = active.update(&self.db).await?;
+        let updated = {
+            let _turn = self.writes.enter().await;
+            active.update(&self.db).await?
+        };
         let view = conversation_view(updated);
         self.publish(user_id, Event::conversation_updated(view.clone()));
         Ok(view)
@@ -428,11 +434,14 @@ impl ChatService {
             self.wait_for_stops_elsewhere(conversation.id).await?;
         }
         let attached = self.attachments.of_conversation(conversation.id).await?;
-        conversations::Entity::delete_many()
-            .filter(conversations::Column::Id.eq(conversation.id))
-            .filter(conversations::Column::UserId.eq(user_id))
-            .exec(&self.db)
-            .await?;
+        {
+            let _turn = self.writes.enter().await;
+            conversations::Entity::delete_many()
+                .filter(conversations::Column::Id.eq(conversation.id))
+                .filter(conversations::Column::UserId.eq(user_id))
+                .exec(&self.db)
+                .await?;
+        }
         // The messages are gone: their files go too, unless another message still uses them.
         // The conversation is deleted either way: files left behind are only space.
         if let Err(e) = self.attachments.remove_unused(&attached).await {
@@ -607,4 +616,49 @@ fn parse_conversation_cursor(
         .and_then(chrono::DateTime::from_timestamp_micros)
         .ok_or_else(bad)?;
     Ok((pinned, at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+/// A new conversation, refused when its owner already keeps as many as an account may: the
+/// count and the insert are one write transaction, so tabs creating at once cannot pass the
+/// cap, and on SQLite the insert waits in the write queue, not in SQLite's busy handler.
+struct CreateConversation {
+    row: conversations::ActiveModel,
+    cap: u32,
+}
+
+impl WriteJob for CreateConversation {
+    type Output = conversations::Model;
+    type Error = ChatError;
+
+    async fn run(&self, conn: &impl WriteConn) -> Result<conversations::Model, ChatError> {
+        let cap = self.cap;
+        let owner = self.row.user_id.clone().unwrap();
+        if conn.backend() == DbBackend::Postgres {
+            // An account's creates take turns on PostgreSQL, so each counts the others' rows
+            // (SQLite's one writer already serialises them). A lock that no foreign key asks
+            // for: the account's sends, whose rows point at it, do not wait.
+            let account = users::Entity::find_by_id(owner)
+                .select_only()
+                .column(users::Column::Id)
+                .lock(LockType::NoKeyUpdate);
+            conn.execute(conn.build(&account)).await?;
+        }
+        let owned = conversations::Entity::find()
+            .select_only()
+            .expr(Func::count(Expr::col(conversations::Column::Id)))
+            .filter(conversations::Column::UserId.eq(owner));
+        if conn.read_i64(conn.build(&owned)).await?.unwrap_or(0) >= i64::from(cap) {
+            return Err(ChatError::invalid(
+                "too_many_conversations",
+                format!(
+                    "You have {cap} conversations, the most an account can keep. Delete some \
+                     to start new ones."
+                ),
+            ));
+        }
+        let insert = conversations::Entity::insert(self.row.clone());
+        conn.execute(conn.build(&insert)).await?;
+        // Every column is set: the row is what was written.
+        Ok(self.row.clone().try_into_model()?)
+    }
 }

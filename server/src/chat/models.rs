@@ -36,17 +36,12 @@ impl ChatService {
         provider: &str,
         model: &str,
     ) -> Result<ai_model_configs::Model, ChatError> {
-        ai_model_configs::Entity::find()
+        let row = ai_model_configs::Entity::find()
             .filter(ai_model_configs::Column::Provider.eq(provider))
             .filter(ai_model_configs::Column::Model.eq(model))
             .one(&self.db)
-            .await?
-            .ok_or_else(|| {
-                ChatError::invalid(
-                    "model_unavailable",
-                    format!("The model {model} is not known to this server."),
-                )
-            })
+            .await?;
+        known(model, row)
     }
 
     /// The model if it can be used right now: known, enabled, and its provider configured.
@@ -55,7 +50,14 @@ impl ChatService {
         provider: &str,
         model: &str,
     ) -> Result<ai_model_configs::Model, ChatError> {
-        let config = self.model_config(provider, model).await?;
+        self.usable(self.model_config(provider, model).await?)
+    }
+
+    /// The model's row if it can be used right now: enabled, and its provider configured.
+    pub(super) fn usable(
+        &self,
+        config: ai_model_configs::Model,
+    ) -> Result<ai_model_configs::Model, ChatError> {
         if !config.enabled {
             return Err(ChatError::invalid(
                 "model_unavailable",
@@ -76,4 +78,17 @@ impl ChatService {
         }
         Ok(config)
     }
+}
+
+/// The row read for `model`, or the refusal of a model this server does not know.
+pub(super) fn known(
+    model: &str,
+    row: Option<ai_model_configs::Model>,
+) -> Result<ai_model_configs::Model, ChatError> {
+    row.ok_or_else(|| {
+        ChatError::invalid(
+            "model_unavailable",
+            format!("The model {model} is not known to this server."),
+        )
+    })
 }

@@ -111,10 +111,9 @@ impl ChatService {
             system_prompt: Set(validate_system_prompt(input.system_prompt)?),
             created_at: Set(now),
             updated_at: Set(now),
-        }
-        .insert(&self.db)
-        .await?;
-        Ok(preset_view(preset))
+        };
+        let _turn = self.writes.enter().await;
+        Ok(preset_view(preset.insert(&self.db).await?))
     }
 
     /// Absent fields stay; a new model is checked as a new conversation's would be, and a
@@ -158,10 +157,12 @@ impl ChatService {
             active.system_prompt = Set(validate_system_prompt(input.system_prompt)?);
         }
         active.updated_at = Set(now());
+        let _turn = self.writes.enter().await;
         Ok(preset_view(active.update(&self.db).await?))
     }
 
     pub async fn delete_preset(&self, user_id: Uuid, id: Uuid) -> Result<(), ChatError> {
+        let _turn = self.writes.enter().await;
         let deleted = presets::Entity::delete_many()
             .filter(presets::Column::Id.eq(id))
             .filter(presets::Column::UserId.eq(user_id))

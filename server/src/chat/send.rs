@@ -16,6 +16,7 @@ use super::{
     budget, context,
     conversations::DEFAULT_TITLE,
     generation::Generation,
+    models,
     pricing::PriceSnapshot,
     provider::ProviderId,
     provider::{ChatProvider, ChatTurn},
@@ -114,9 +115,10 @@ struct PreparedSend {
 
 /// What [`ChatService::store_send`] wrote, in one transaction.
 struct StoredSend {
-    /// The person's new message; none for a regeneration.
-    user_message: Option<messages::Model>,
-    assistant: messages::Model,
+    /// The person's new message and its place among its siblings (read in the transaction,
+    /// so the first event already shows an edit's `‹ n/m ›`); none for a regeneration.
+    user_message: Option<(messages::Model, Siblings)>,
+    assistant: (messages::Model, Siblings),
     prompt_id: Uuid,
     reservation: budget::Reservation,
 }
@@ -139,7 +141,9 @@ impl ChatService {
     ) -> Result<SendResponse, ChatError> {
         let attachment_ids = send_attachments::check_ids(attachment_ids)?;
         check_content(&content, !attachment_ids.is_empty())?;
-        let conversation = self.conversation(user_id, conversation_id).await?;
+        let (conversation, model) = self
+            .conversation_and_model(user_id, conversation_id)
+            .await?;
         let follows_shown = parent.is_none();
         // Neither reads the conversation's tree: a send costs its context, not the
         // conversation's length.
@@ -149,9 +153,7 @@ impl ChatService {
             Some(Some(id)) if tree::holds(&self.db, conversation.id, id).await? => Some(id),
             Some(Some(_)) => return Err(ChatError::NotFound),
         };
-        let model = self
-            .available_model(conversation.provider.as_str(), &conversation.model)
-            .await?;
+        let model = self.usable(models::known(&conversation.model, model)?)?;
         let files = self
             .files_for_send(user_id, &model, &attachment_ids)
             .await?;
@@ -373,21 +375,13 @@ impl ChatService {
         prepared: PreparedSend,
         stored: StoredSend,
     ) -> Result<(Option<MessageView>, MessageView), ChatError> {
-        let user_view = match stored.user_message {
-            Some(message) => {
-                let siblings = tree::siblings_of(&self.db, &message).await?;
-                let mut view = message_view(message, siblings);
-                view.attachments = prepared.attachments.iter().map(attachment_view).collect();
-                Some(view)
-            }
-            None => None,
-        };
-        let siblings = match user_view {
-            // A new question's reply is its only one.
-            Some(_) => Siblings::ONLY,
-            None => tree::siblings_of(&self.db, &stored.assistant).await?,
-        };
-        let assistant_view = message_view(stored.assistant, siblings);
+        let user_view = stored.user_message.map(|(message, siblings)| {
+            let mut view = message_view(message, siblings);
+            view.attachments = prepared.attachments.iter().map(attachment_view).collect();
+            view
+        });
+        let (assistant, siblings) = stored.assistant;
+        let assistant_view = message_view(assistant, siblings);
         if let Some(user_view) = &user_view {
             self.publish(user_id, Event::message_created(user_view.clone()));
         }
@@ -762,10 +756,19 @@ impl WriteJob for SendWrite {
                 .chain([assistant]),
         );
         conn.execute(conn.build(&insert)).await?;
-        let user_message = user_message.map(|(_, model)| model);
-        if let Some(message) = &user_message {
-            Attachments::link(conn, message.id, &self.attachments).await?;
-        }
+        let user_message = match user_message {
+            Some((_, model)) => {
+                Attachments::link(conn, model.id, &self.attachments).await?;
+                let siblings = tree::siblings_of(conn, &model).await?;
+                Some((model, siblings))
+            }
+            None => None,
+        };
+        let assistant_siblings = match user_message {
+            // A new question's reply is its only one.
+            Some(_) => Siblings::ONLY,
+            None => tree::siblings_of(conn, &assistant_row).await?,
+        };
 
         let prompt_id = Uuid::now_v7();
         let insert = ai_prompts::Entity::insert(ai_prompts::ActiveModel {
@@ -787,7 +790,7 @@ impl WriteJob for SendWrite {
         conn.execute(conn.build(&insert)).await?;
         Ok(StoredSend {
             user_message,
-            assistant: assistant_row,
+            assistant: (assistant_row, assistant_siblings),
             prompt_id,
             reservation: reservation.clone(),
         })

@@ -14,7 +14,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::db::entities::{conversations, messages};
+use crate::db::{
+    entities::{conversations, messages},
+    writer::WriteConn,
+};
 
 /// A message's place among its siblings, for `‹ n/m ›`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,20 +55,30 @@ impl Siblings {
 /// The siblings of one message, read with one indexed query (for a view of a single message:
 /// an event, a stop, a regenerated reply).
 pub async fn siblings_of(
-    db: &impl ConnectionTrait,
+    db: &impl WriteConn,
     message: &messages::Model,
+) -> Result<Siblings, sea_orm::DbErr> {
+    siblings_under(db, message.conversation_id, message.parent_id, message.id).await
+}
+
+/// The place of message `id` among the children of `parent` (`None`: the first messages).
+pub async fn siblings_under(
+    db: &impl WriteConn,
+    conversation_id: Uuid,
+    parent: Option<Uuid>,
+    id: Uuid,
 ) -> Result<Siblings, sea_orm::DbErr> {
     let mut query = messages::Entity::find()
         .select_only()
         .column(messages::Column::Id)
-        .filter(messages::Column::ConversationId.eq(message.conversation_id))
+        .filter(messages::Column::ConversationId.eq(conversation_id))
         .order_by_asc(messages::Column::Id);
-    query = match message.parent_id {
+    query = match parent {
         Some(parent) => query.filter(messages::Column::ParentId.eq(parent)),
         None => query.filter(messages::Column::ParentId.is_null()),
     };
-    let ids: Vec<Uuid> = query.into_tuple().all(db).await?;
-    Ok(Siblings::within(&ids, message.id))
+    let ids = db.read_uuids(db.build(&query)).await?;
+    Ok(Siblings::within(&ids, id))
 }
 
 /// The messages up a branch from `from` (included), newest first, at most `depth` of them, as
@@ -141,6 +154,10 @@ pub async fn shown_leaf(
         if holds(db, conversation.id, leaf).await? {
             return Ok(Some(leaf));
         }
+    }
+    if conversation.message_count == 0 {
+        // A new conversation: nothing to read (every message stored is counted).
+        return Ok(None);
     }
     Ok(Tree::load(db, conversation.id).await?.newest_leaf())
 }

@@ -358,6 +358,42 @@ async fn sends_racing_for_the_last_room_in_a_conversation_never_pass_its_cap() {
 }
 
 #[tokio::test]
+async fn creates_racing_for_the_last_conversation_never_pass_the_cap() {
+    let app = spawn_app_with(&[("MAX_CONVERSATIONS_PER_USER", "3")]).await;
+    app.register("creators@example.com").await;
+    for _ in 0..2 {
+        app.create_conversation(json!({})).await;
+    }
+    let creates = (0..8).map(|_| {
+        let app = &app;
+        async move {
+            let response = app.post_json("/api/conversations", json!({})).await;
+            let status = response.status();
+            let code = match status {
+                StatusCode::CREATED => None,
+                _ => Some(error_code(response).await),
+            };
+            (status, code)
+        }
+    });
+    let outcomes = futures::future::join_all(creates).await;
+    let created = outcomes
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|(s, code)| {
+            *s == StatusCode::UNPROCESSABLE_ENTITY
+                && code.as_deref() == Some("too_many_conversations")
+        })
+        .count();
+    assert_eq!((created, refused), (1, 7), "{outcomes:?}");
+    let listed: Page<ConversationView> = app.get_json("/api/conversations").await;
+    assert_eq!(listed.items.len(), 3);
+}
+
+#[tokio::test]
 async fn caps_on_stored_text_refuse_with_clear_codes_and_count_every_byte() {
     // One conversation may hold 1,000 bytes; then an account 1,000 bytes.
     for (cap, code) in [

@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{
-    anonymous_client,
+    anonymous_client, error_code,
     fake_upstream::{openai_reply, FakeUpstream, Script},
     location, spawn_app_with, TestApp,
 };
@@ -241,6 +241,7 @@ async fn a_price_change_reaches_new_messages_only() {
         )
         .await;
     assert_eq!(refused.status(), 422);
+    assert_eq!(error_code(refused).await, "model_unavailable");
 
     // Admins can add a model served by an OpenAI-compatible server.
     let added = app

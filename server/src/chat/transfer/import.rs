@@ -399,8 +399,7 @@ impl ModelChoice {
             }
         }
         if self.default.is_none() {
-            let (provider, model) = chat.default_model_for(user_id).await?;
-            self.default = Some(chat.model_config(&provider, &model).await?);
+            self.default = Some(chat.default_model_for(user_id).await?);
         }
         Ok(self.default.clone().expect("set above"))
     }

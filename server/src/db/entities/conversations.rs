@@ -38,6 +38,21 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The model it is set to (`ai_model_configs` is unique on the pair): a send reads the
+    /// conversation and its model's row together.
+    #[sea_orm(
+        belongs_to = "super::ai_model_configs::Entity",
+        from = "(Column::Provider, Column::Model)",
+        to = "(super::ai_model_configs::Column::Provider, super::ai_model_configs::Column::Model)"
+    )]
+    Model,
+}
+
+impl Related<super::ai_model_configs::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Model.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
