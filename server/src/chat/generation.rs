@@ -25,7 +25,10 @@ use super::{
     },
     send::title_from,
     titles::FirstExchange,
-    tokenizer, ChatService,
+    tokenizer,
+    tree::{self, Siblings},
+    views::{conversation_view, message_view},
+    ChatService,
 };
 use crate::db::{
     entities::{ai_prompts, budget_periods, conversations, messages, usage_logs},
@@ -52,6 +55,8 @@ pub(super) struct Generation {
     pub user_id: Uuid,
     pub conversation: conversations::Model,
     pub assistant_message_id: Uuid,
+    /// The reply's parent: the question it answers.
+    pub question_id: Option<Uuid>,
     pub prompt_id: Uuid,
     /// The context, built (and its worst case reserved from the budget) by the send.
     pub context: context::Context,
@@ -408,7 +413,7 @@ impl Generation {
             });
         let cost = usage.map_or(0, |u| self.prices.cost_micros(&u));
         let mut attempt = 0;
-        loop {
+        let siblings = loop {
             let job = FinalWrite {
                 user_id: self.user_id,
                 conversation_id: self.conversation.id,
@@ -416,6 +421,7 @@ impl Generation {
                 model: self.conversation.model.clone(),
                 prompt_id: self.prompt_id,
                 message_id: self.assistant_message_id,
+                question_id: self.question_id,
                 reservation: self.reservation.clone(),
                 content: streamed.content.clone(),
                 reasoning: streamed.reasoning.clone(),
@@ -429,7 +435,7 @@ impl Generation {
                 content_tokens,
             };
             match self.service.writes.write(&self.service.db, job).await {
-                Ok(()) => break,
+                Ok(written) => break written,
                 Err(e) if attempt < 3 => {
                     attempt += 1;
                     tracing::warn!(error = %e, attempt, "writing the finished reply; retrying");
@@ -442,7 +448,7 @@ impl Generation {
                     return;
                 }
             }
-        }
+        };
         self.service.active.finish(self.assistant_message_id);
         tracing::info!(
             message_id = %self.assistant_message_id,
@@ -451,18 +457,24 @@ impl Generation {
             cost_micros = cost,
             "reply finished"
         );
+        // The reply as stored and its conversation's new totals, in one read (its siblings
+        // were read by the write); nothing when the conversation was deleted meanwhile.
         let stored = messages::Entity::find_by_id(self.assistant_message_id)
+            .find_also_related(conversations::Entity)
             .one(&self.service.db)
             .await;
-        if let Ok(Some(message)) = stored {
-            if let Ok(view) = self.service.view_of(message).await {
-                self.service
-                    .publish(self.user_id, Event::message_updated(view));
+        if let Ok(Some((message, conversation))) = stored {
+            self.service.publish(
+                self.user_id,
+                Event::message_updated(message_view(message, siblings)),
+            );
+            if let Some(conversation) = conversation {
+                self.service.publish(
+                    self.user_id,
+                    Event::conversation_updated(conversation_view(conversation)),
+                );
             }
         }
-        self.service
-            .publish_conversation_state(self.user_id, self.conversation.id)
-            .await;
     }
 }
 
@@ -522,6 +534,7 @@ struct FinalWrite {
     model: String,
     prompt_id: Uuid,
     message_id: Uuid,
+    question_id: Option<Uuid>,
     reservation: budget::Reservation,
     content: String,
     reasoning: String,
@@ -537,10 +550,11 @@ struct FinalWrite {
 }
 
 impl WriteJob for FinalWrite {
-    type Output = ();
+    /// The reply's place among its siblings, for the event that ends it.
+    type Output = Siblings;
     type Error = DbErr;
 
-    async fn run(&self, txn: &impl WriteConn) -> Result<(), DbErr> {
+    async fn run(&self, txn: &impl WriteConn) -> Result<Siblings, DbErr> {
         let now = now();
         lock_in_send_order(
             txn,
@@ -554,7 +568,7 @@ impl WriteJob for FinalWrite {
         // The reply's text counts toward the storage caps once it is final.
         let added_bytes = (self.content.len() + self.reasoning.len()) as i64;
         match &self.usage {
-            Some(usage) => self.book_usage(txn, usage, added_bytes, now).await,
+            Some(usage) => self.book_usage(txn, usage, added_bytes, now).await?,
             None => {
                 use sea_orm::ExprTrait as _;
                 let update = conversations::Entity::update_many()
@@ -564,9 +578,9 @@ impl WriteJob for FinalWrite {
                     )
                     .filter(conversations::Column::Id.eq(self.conversation_id));
                 txn.execute(txn.build(&update)).await?;
-                Ok(())
             }
         }
+        tree::siblings_under(txn, self.conversation_id, self.question_id, self.message_id).await
     }
 }
 

@@ -6,11 +6,14 @@
 use std::collections::HashMap;
 
 use app::wire::{Event, MessageStatus, StreamDelta};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    RelationTrait,
+};
 use uuid::Uuid;
 
 use super::{views::message_view, ChatError, ChatService};
-use crate::db::entities::messages;
+use crate::db::entities::{conversations, messages};
 
 pub struct Replay {
     pub events: Vec<Event>,
@@ -67,6 +70,10 @@ impl ChatService {
     /// after the `seq` it holds (`after`), with every reply streaming now included from its
     /// start when the client did not name it. Replies that are not the user's or not in the
     /// conversation are skipped.
+    ///
+    /// [`ChatError::NotFound`] when the conversation is not the user's: the ownership check and
+    /// the list of streaming replies are one query (a left join: one row with no reply when
+    /// none streams, no row for a conversation that is not the user's).
     pub async fn catch_up(
         &self,
         user_id: Uuid,
@@ -74,16 +81,32 @@ impl ChatService {
         after: HashMap<Uuid, u64>,
     ) -> Result<Vec<(Uuid, Replay)>, ChatError> {
         let mut wanted = after;
-        let streaming: Vec<Uuid> = messages::Entity::find()
+        let streaming_replies =
+            messages::Relation::Conversation
+                .def()
+                .rev()
+                .on_condition(move |_, message| {
+                    use sea_orm::ExprTrait as _;
+                    Condition::all()
+                        .add(
+                            Expr::col((message.clone(), messages::Column::Status))
+                                .eq(MessageStatus::Streaming),
+                        )
+                        .add(Expr::col((message, messages::Column::UserId)).eq(user_id))
+                });
+        let rows: Vec<(Uuid, Option<Uuid>)> = conversations::Entity::find_by_id(conversation_id)
+            .filter(conversations::Column::UserId.eq(user_id))
             .select_only()
-            .column(messages::Column::Id)
-            .filter(messages::Column::ConversationId.eq(conversation_id))
-            .filter(messages::Column::UserId.eq(user_id))
-            .filter(messages::Column::Status.eq(MessageStatus::Streaming))
+            .column(conversations::Column::Id)
+            .column_as(messages::Column::Id, "streaming_id")
+            .join(JoinType::LeftJoin, streaming_replies)
             .into_tuple()
             .all(&self.db)
             .await?;
-        for id in streaming {
+        if rows.is_empty() {
+            return Err(ChatError::NotFound);
+        }
+        for id in rows.into_iter().filter_map(|(_, streaming)| streaming) {
             wanted.entry(id).or_insert(0);
         }
         let mut replays = Vec::with_capacity(wanted.len());

@@ -381,6 +381,7 @@ impl ChatService {
             view
         });
         let (assistant, siblings) = stored.assistant;
+        let question_id = assistant.parent_id;
         let assistant_view = message_view(assistant, siblings);
         if let Some(user_view) = &user_view {
             self.publish(user_id, Event::message_created(user_view.clone()));
@@ -396,6 +397,7 @@ impl ChatService {
             user_id,
             conversation: prepared.conversation,
             assistant_message_id: assistant_view.id,
+            question_id,
             prompt_id: stored.prompt_id,
             context: prepared.context,
             prices: prepared.prices,

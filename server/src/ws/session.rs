@@ -32,7 +32,10 @@ use tokio_stream::StreamMap;
 use uuid::Uuid;
 
 use crate::{
-    chat::events::{Event, Subscription},
+    chat::{
+        events::{Event, Subscription},
+        ChatError,
+    },
     state::AppState,
 };
 
@@ -412,32 +415,28 @@ async fn open_feed(
         frames: Vec::new(),
         feed: None,
     };
-    if state
-        .chat
-        .conversation(user_id, conversation_id)
-        .await
-        .is_err()
-    {
-        opened.frames.push(error(
-            "not_found",
-            "There is no such conversation.",
-            Some(conversation_id),
-        ));
-        return opened;
-    }
-    // Listen before looking at what exists, so nothing falls between the two.
+    // Listen before looking at what exists, so nothing falls between the two; the feed is
+    // dropped unread unless the conversation is the user's.
     let live = state.chat.bus.subscribe_conversation(conversation_id);
-    opened
-        .frames
-        .push(control(&ControlMessage::Subscribed { conversation_id }));
-    // The replies the client asked about, and every reply streaming now.
+    // The ownership check, then the replies the client asked about and every reply streaming
+    // now.
     let replays = match state.chat.catch_up(user_id, conversation_id, after).await {
         Ok(replays) => replays,
         Err(e) => {
-            tracing::warn!(error = %e, %conversation_id, "replaying a subscription");
-            Vec::new()
+            if !matches!(e, ChatError::NotFound) {
+                tracing::warn!(error = %e, %conversation_id, "opening a subscription");
+            }
+            opened.frames.push(error(
+                "not_found",
+                "There is no such conversation.",
+                Some(conversation_id),
+            ));
+            return opened;
         }
     };
+    opened
+        .frames
+        .push(control(&ControlMessage::Subscribed { conversation_id }));
     let mut delivered: HashMap<Uuid, u64> = HashMap::new();
     for (message_id, replayed) in replays {
         delivered.insert(message_id, replayed.last_seq);
