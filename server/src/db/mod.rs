@@ -23,8 +23,6 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(10))
                 .foreign_keys(true)
-                // Statement journals and sorts in memory, not in files made and deleted.
-                .pragma("temp_store", "memory")
         });
     } else {
         options.max_connections(20).min_connections(1);
