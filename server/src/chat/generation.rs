@@ -382,13 +382,18 @@ impl Generation {
     async fn finish(self, streamed: Streamed, ended: Ended) {
         // Rendered once here, so pages show finished replies without rendering them again;
         // counted only when the provider's report does not settle it. Both are CPU work over
-        // the whole reply (seconds for megabytes), so neither runs on the async runtime.
+        // the whole reply (seconds for megabytes): only a short reply with no code to
+        // highlight is done on the async runtime.
         let text = streamed.content.clone();
         let reasoning = streamed.reasoning.clone();
         let count = needs_count(ended.status, streamed.reported_usage.is_some());
+        let bytes = match may_hold_code(&text) {
+            true => usize::MAX,
+            false => text.len() + reasoning.len(),
+        };
         // The text's own count is stored with it, for every later send's context.
         let (html, content_tokens, counted, reasoning_counted) =
-            tokio::task::spawn_blocking(move || {
+            tokenizer::off_runtime_unless_short(bytes, move || {
                 let html = (!text.is_empty()).then(|| render_message(&text, STORED_RENDERING));
                 let content_tokens = tokenizer::count(&text);
                 let reasoning_counted = tokenizer::count(&reasoning);
@@ -733,6 +738,16 @@ async fn lock_in_send_order(
         .lock_exclusive();
     txn.execute(txn.build(&conversation)).await?;
     Ok(())
+}
+
+/// Whether rendering `text` may highlight code (a fenced or an indented block), which loads
+/// and runs syntect.
+fn may_hold_code(text: &str) -> bool {
+    text.contains("```")
+        || text.contains("~~~")
+        || text.contains('\t')
+        || text.starts_with("    ")
+        || text.contains("\n    ")
 }
 
 /// Whether booking a reply's usage needs our own count of its text: a complete reply the

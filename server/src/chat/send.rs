@@ -20,7 +20,7 @@ use super::{
     pricing::PriceSnapshot,
     provider::ProviderId,
     provider::{ChatProvider, ChatTurn},
-    send_attachments,
+    send_attachments, tokenizer,
     tree::{self, Siblings},
     views::{conversation_view, message_view},
     ChatError, ChatService,
@@ -260,7 +260,8 @@ impl ChatService {
                     .turn_attachments_of_rows(&attachments, model.provider),
             };
             let stored = prompt.stored_tokens();
-            tokio::task::spawn_blocking(move || {
+            let bytes = system.as_ref().map_or(0, String::len) + new_message.content.len();
+            tokenizer::off_runtime_unless_short(bytes, move || {
                 let new_message = context::CountedTurn::with_count(new_message, stored);
                 context::Gathering::new(system.as_deref(), new_message, window, max_tokens)
             })
@@ -271,7 +272,9 @@ impl ChatService {
         let history = self
             .history(conversation.id, prompt.parent(), model.provider, gathering)
             .await?;
-        let mut context = tokio::task::spawn_blocking(move || {
+        let bytes = system.as_ref().map_or(0, String::len)
+            + history.iter().map(|t| t.turn.content.len()).sum::<usize>();
+        let mut context = tokenizer::off_runtime_unless_short(bytes, move || {
             context::build(system.as_deref(), history, window, max_tokens)
         })
         .await

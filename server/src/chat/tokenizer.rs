@@ -9,7 +9,7 @@
 //! first count (a server that never counts never pays for it), and a test pins every count to
 //! tiktoken-rs's.
 
-use std::{cmp::Reverse, collections::BinaryHeap, hash::BuildHasher, sync::LazyLock};
+use std::{cmp::Reverse, collections::BinaryHeap, hash::BuildHasher, sync::OnceLock};
 
 use fancy_regex::Regex;
 use hashbrown::HashTable;
@@ -17,18 +17,41 @@ use rustc_hash::FxBuildHasher;
 
 /// Tokens of a piece of text. CPU-bound for long texts: call it from blocking code.
 pub fn count(text: &str) -> i64 {
-    O200K.count(text) as i64
+    O200K
+        .get_or_init(|| {
+            Bpe::new(
+                include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.ranks")),
+                include_str!(concat!(env!("OUT_DIR"), "/o200k_base.pattern")),
+            )
+        })
+        .count(text) as i64
+}
+
+/// Whether the tables are built: until then a count of any text waits for them.
+pub fn is_loaded() -> bool {
+    O200K.get().is_some()
+}
+
+/// Text up to this many bytes is counted (or rendered) on the task that needs it: that is less
+/// work than handing it to a blocking thread and back, two thread wake-ups. Longer text, and
+/// the first count, which builds the tables, go to tokio's blocking threads.
+pub const INLINE_BYTES: usize = 2_048;
+
+/// Runs `work`, CPU work over `bytes` of text, where it costs least (see [`INLINE_BYTES`]).
+pub async fn off_runtime_unless_short<T: Send + 'static>(
+    bytes: usize,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    if bytes <= INLINE_BYTES && is_loaded() {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await
 }
 
 /// Tokens a chat message costs beyond its text (role and separators), as OpenAI documents it.
 pub const PER_MESSAGE_OVERHEAD: i64 = 4;
 
-static O200K: LazyLock<Bpe> = LazyLock::new(|| {
-    Bpe::new(
-        include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.ranks")),
-        include_str!(concat!(env!("OUT_DIR"), "/o200k_base.pattern")),
-    )
-});
+static O200K: OnceLock<Bpe> = OnceLock::new();
 
 /// A byte-pair encoding reduced to counting.
 struct Bpe {
