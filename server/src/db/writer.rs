@@ -11,7 +11,8 @@
 //! commit), then answers each. A job is the same code on either path: [`WriteJob::run`] is given
 //! a [`WriteConn`], a sea-orm transaction on PostgreSQL, [`SyncConn`] on the thread, where every
 //! await completes at once. Jobs build their statements with sea-orm's builders and read back
-//! only single values (a count, an id), so the thread needs no row decoding of its own.
+//! only single values (a count, an id) or a column of ids (a message's siblings), so the thread
+//! needs no row decoding of its own.
 
 use std::{
     future::Future,
@@ -699,6 +700,35 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(none, (None, None));
+
+        // A column of ids (a message's siblings), in order, read alike on the thread and
+        // through sqlx.
+        let mut second = child.clone();
+        second.id = uuid::Uuid::now_v7();
+        messages::Entity::insert(second.clone().into_active_model())
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+        struct Siblings(messages::Model);
+        impl WriteJob for Siblings {
+            type Output = crate::chat::tree::Siblings;
+            type Error = DbErr;
+            async fn run(&self, conn: &impl WriteConn) -> Result<Self::Output, DbErr> {
+                crate::chat::tree::siblings_of(conn, &self.0).await
+            }
+        }
+        let on_thread = writer.write(&db, Siblings(second.clone())).await.unwrap();
+        let through_sqlx = crate::chat::tree::siblings_of(&db, &second).await.unwrap();
+        assert_eq!(on_thread, through_sqlx);
+        assert_eq!(
+            (
+                on_thread.index,
+                on_thread.count,
+                on_thread.prev,
+                on_thread.next
+            ),
+            (2, 2, Some(child.id), None)
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
