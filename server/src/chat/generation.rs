@@ -561,6 +561,10 @@ impl WriteJob for FinalWrite {
 
     async fn run(&self, txn: &impl WriteConn) -> Result<Siblings, DbErr> {
         let now = now();
+        // Read before the locks below, so PostgreSQL does not hold them for it.
+        let siblings =
+            tree::siblings_under(txn, self.conversation_id, self.question_id, self.message_id)
+                .await?;
         lock_in_send_order(
             txn,
             self.user_id,
@@ -585,7 +589,7 @@ impl WriteJob for FinalWrite {
                 txn.execute(txn.build(&update)).await?;
             }
         }
-        tree::siblings_under(txn, self.conversation_id, self.question_id, self.message_id).await
+        Ok(siblings)
     }
 }
 

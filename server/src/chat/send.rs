@@ -194,13 +194,12 @@ impl ChatService {
                 ))
             }
         };
-        let conversation = self.conversation(user_id, reply.conversation_id).await?;
+        let (conversation, own_model) = self
+            .conversation_and_model(user_id, reply.conversation_id)
+            .await?;
         let model = match (provider, model) {
             (Some(provider), Some(model)) => self.available_model(&provider, &model).await?,
-            (None, None) => {
-                self.available_model(conversation.provider.as_str(), &conversation.model)
-                    .await?
-            }
+            (None, None) => self.usable(models::known(&conversation.model, own_model)?)?,
             _ => {
                 return Err(ChatError::invalid(
                     "model_unavailable",

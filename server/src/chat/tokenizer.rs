@@ -15,7 +15,8 @@ use fancy_regex::Regex;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-/// Tokens of a piece of text. CPU-bound for long texts: call it from blocking code.
+/// Tokens of a piece of text. CPU-bound for long texts: call it through
+/// [`off_runtime_unless_short`] or from blocking code.
 pub fn count(text: &str) -> i64 {
     O200K
         .get_or_init(|| {
